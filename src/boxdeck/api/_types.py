@@ -1,0 +1,154 @@
+"""Forgiving pydantic field types for server responses.
+
+The dashboard must keep showing boxes when a server omits a field, sends ``null`` where the schema says
+string, or sends a number as a string. Each type here coerces what it cheaply can and otherwise falls back to
+the field's empty value, so model validation of a JSON object never fails.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+from ._time import parse_timestamp
+
+__all__ = [
+    "Bool",
+    "Float",
+    "Int",
+    "JsonObject",
+    "OptFloat",
+    "OptInt",
+    "OptStr",
+    "Str",
+    "StrList",
+    "StrMap",
+    "Timestamp",
+    "WireModel",
+    "dict_or_none",
+    "dicts_only",
+]
+
+
+def _to_str(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return ""
+
+
+def _to_opt_str(value: object) -> str | None:
+    if value is None or isinstance(value, list | dict):
+        return None
+    return _to_str(value)
+
+
+def _to_opt_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) else None
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            try:
+                number = float(value)
+            except ValueError:
+                return None
+            return int(number) if math.isfinite(number) else None
+    return None
+
+
+def _to_int(value: object) -> int:
+    result = _to_opt_int(value)
+    return 0 if result is None else result
+
+
+def _to_opt_float(value: object) -> float | None:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _to_float(value: object) -> float:
+    result = _to_opt_float(value)
+    return 0.0 if result is None else result
+
+
+def _to_bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value != 0
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "1", "yes"}
+    return False
+
+
+def _to_str_tuple(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple):
+        return ()
+    return tuple(_to_str(item) for item in value if item is not None)
+
+
+def _to_str_map(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): _to_str(v) for k, v in value.items()}
+
+
+def _to_json_object(value: object) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _to_timestamp(value: object) -> datetime | None:
+    return parse_timestamp(value)
+
+
+def dict_or_none(value: object) -> object:
+    """Before-validator for an optional nested object: anything that is not a JSON object becomes None."""
+    return value if isinstance(value, dict | BaseModel) else None
+
+
+def dicts_only(value: object) -> object:
+    """Before-validator for a list of nested objects: a non-list becomes empty, non-object items are
+    dropped."""
+    if not isinstance(value, list | tuple):
+        return ()
+    return tuple(item for item in value if isinstance(item, dict | BaseModel))
+
+
+Str = Annotated[str, BeforeValidator(_to_str)]
+OptStr = Annotated[str | None, BeforeValidator(_to_opt_str)]
+Int = Annotated[int, BeforeValidator(_to_int)]
+OptInt = Annotated[int | None, BeforeValidator(_to_opt_int)]
+Float = Annotated[float, BeforeValidator(_to_float)]
+OptFloat = Annotated[float | None, BeforeValidator(_to_opt_float)]
+Bool = Annotated[bool, BeforeValidator(_to_bool)]
+StrList = Annotated[tuple[str, ...], BeforeValidator(_to_str_tuple)]
+StrMap = Annotated[dict[str, str], BeforeValidator(_to_str_map)]
+JsonObject = Annotated[dict[str, Any], BeforeValidator(_to_json_object)]
+Timestamp = Annotated[datetime | None, BeforeValidator(_to_timestamp)]
+
+
+class WireModel(BaseModel):
+    """Base of every response model: extra wire fields are kept (servers add fields), and instances are frozen
+    because the service layer keeps them in snapshots and diffs old against new."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)

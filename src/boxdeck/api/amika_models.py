@@ -1,0 +1,214 @@
+"""Response models of the Amika API (``/api/v0beta1``), named and shaped as on the wire.
+
+Every field has an empty default and a forgiving type (see ``_types``): the Amika server adds fields and
+states over time, and a listing must keep rendering when it does. List fields are tuples so a stored snapshot
+cannot be mutated by accident.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Final
+
+from pydantic import AliasChoices, BeforeValidator, Field
+
+from ._types import (
+    Bool,
+    JsonObject,
+    OptFloat,
+    OptInt,
+    OptStr,
+    Str,
+    StrList,
+    Timestamp,
+    WireModel,
+    dict_or_none,
+    dicts_only,
+)
+
+__all__ = [
+    "FAILED_STATES",
+    "READY_STATES",
+    "STOPPED_STATES",
+    "AgentSendResult",
+    "CreatedBy",
+    "ProviderSecret",
+    "ResolvedAgentCredential",
+    "SSHInfo",
+    "Sandbox",
+    "SandboxService",
+    "SandboxState",
+    "Secret",
+    "Session",
+    "SessionStatus",
+    "is_deleted_state",
+]
+
+
+class SandboxState(StrEnum):
+    """Known values of ``Sandbox.state``. The field itself stays a plain ``str``: servers may add states."""
+
+    INITIALIZING = "initializing"
+    ACTIVE = "active"
+    RUNNING = "running"
+    STARTED = "started"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    FAILED = "failed"
+    DELETING = "deleting"
+    DELETED = "deleted"
+    SNAPSHOTTING = "snapshotting"
+
+
+#: States in which a sandbox is usable. Different providers report different words (Daytona says ``started``).
+READY_STATES: Final[frozenset[str]] = frozenset({"active", "running", "started"})
+#: The states ``wait_for_sandbox_stop`` waits for.
+STOPPED_STATES: Final[frozenset[str]] = frozenset({"stopped"})
+#: States that end every wait helper with an error.
+FAILED_STATES: Final[frozenset[str]] = frozenset({"failed"})
+
+
+def is_deleted_state(state: str) -> bool:
+    """A sandbox whose state mentions deletion (``deleting``, ``deleted``, ...) is on its way out and must
+    never be shown as live; the SDK's functional tests match ``/delet/i`` for the same reason."""
+    return "delet" in state.lower()
+
+
+class SessionStatus(StrEnum):
+    """Known values of ``Session.status``."""
+
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class CreatedBy(WireModel):
+    """Who created a sandbox; both fields are null for API-key principals and deleted users."""
+
+    name: OptStr = None
+    email: OptStr = None
+
+
+class SandboxService(WireModel):
+    """A port a sandbox exposes. The wire uses camelCase for the port keys; both spellings are accepted."""
+
+    name: Str = ""
+    url: OptStr = None
+    host_port: OptInt = Field(default=None, validation_alias=AliasChoices("hostPort", "host_port"))
+    container_port: OptInt = Field(
+        default=None, validation_alias=AliasChoices("containerPort", "container_port")
+    )
+    protocol: OptStr = None
+
+
+class ResolvedAgentCredential(WireModel):
+    """What the server did about one agent's credentials at create time (``outcome`` resolved or skipped)."""
+
+    kind: Str = ""
+    outcome: Str = ""
+    name: OptStr = None
+    type: OptStr = None
+    source: OptStr = None
+    reason: OptStr = None
+
+
+class Sandbox(WireModel):
+    """A remote sandbox. ``state`` is the field to poll; ``status`` is the provider's own and is ignored."""
+
+    id: Str = ""
+    name: Str = ""
+    state: Str = ""
+    user_id: OptStr = None
+    org_id: Str = ""
+    provider: OptStr = None
+    provider_sandbox_id: OptStr = None
+    provider_url: OptStr = None
+    amika_opencode_web: OptStr = None
+    repo_name: OptStr = None
+    repo_provider: OptStr = None
+    repo_id: OptStr = None
+    repo_url: OptStr = None
+    branch: OptStr = None
+    commit_hash: OptStr = None
+    snapshot: OptStr = None
+    snapshot_name: OptStr = None
+    sandbox_preset: OptStr = None
+    sandbox_size: OptStr = None
+    current_session_id: OptStr = None
+    error_message: OptStr = None
+    status: OptStr = None
+    setup_status: OptStr = None
+    origin: OptStr = None
+    created_at: Timestamp = None
+    updated_at: Timestamp = None
+    urls_expire_at: Timestamp = None
+    services: Annotated[tuple[SandboxService, ...], BeforeValidator(dicts_only)] = ()
+    secret_names: StrList = ()
+    has_workflow: Bool = False
+    resolved_agent_credentials: Annotated[
+        tuple[ResolvedAgentCredential, ...], BeforeValidator(dicts_only)
+    ] = ()
+    created_by: Annotated[CreatedBy | None, BeforeValidator(dict_or_none)] = None
+
+
+class SSHInfo(WireModel):
+    """SSH access to a sandbox. ``ssh_destination`` is an argument string (``-p 2222 TOKEN@host``), not a
+    host.
+
+    The token and the destination (which embeds it) are hidden from ``repr`` so logging the object is safe.
+    """
+
+    ssh_destination: Str = Field(default="", repr=False)
+    token: Str = Field(default="", repr=False)
+    expires_at: Timestamp = None
+    repo_name: OptStr = None
+    sandbox_id: OptStr = None
+    sandbox_name: OptStr = None
+
+
+class AgentSendResult(WireModel):
+    """The agent's answer to one message; ``is_error`` means the agent ran but reported failure."""
+
+    response: Str = ""
+    session_id: Str = ""
+    is_error: Bool = False
+    is_new_session: Bool = False
+    agent_session_id: OptStr = None
+    cost_usd: OptFloat = None
+
+
+class Session(WireModel):
+    """A per-sandbox agent session record."""
+
+    id: Str = ""
+    sandbox_id: Str = ""
+    org_id: Str = ""
+    agent_name: Str = ""
+    status: Str = ""
+    started_at: Timestamp = None
+    ended_at: Timestamp = None
+    metadata: JsonObject = Field(default_factory=dict)
+    created_at: Timestamp = None
+    updated_at: Timestamp = None
+
+
+class Secret(WireModel):
+    """A generic secret's summary (never its value); ``scope`` is ``user`` or ``org``."""
+
+    id: Str = ""
+    org_id: Str = ""
+    user_id: OptStr = None
+    name: Str = ""
+    description: OptStr = None
+    scope: Str = ""
+    created_at: Timestamp = None
+    updated_at: Timestamp = None
+
+
+class ProviderSecret(WireModel):
+    """An AI-provider credential's summary (``type`` ``oauth`` or ``api_key``)."""
+
+    id: Str = ""
+    name: Str = ""
+    type: Str = ""
+    scope: Str = ""
