@@ -1,0 +1,176 @@
+"""`boxdeck sim`: serve both APIs on a loopback port and print how to point boxdeck at them."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import shlex
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from boxdeck.sim.config import (
+    DEFAULT_AMIKA_TOKEN,
+    DEFAULT_SPRITES_TOKEN,
+    DEFAULT_USER_TOKEN,
+    FAULT_KINDS,
+    SimConfig,
+)
+
+DEFAULT_PORT = 8765
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="boxdeck sim",
+        description="Run boxdeck's simulator: the Amika (/api/v0beta1) and Devbox (/api/v1) APIs on one port,"
+        " "
+        "with a lively seeded demo world. OpenAPI docs at /docs, control API at /_sim/.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    p.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT}; 0 = any free)"
+    )
+    p.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
+    p.add_argument("--amika-token", default=DEFAULT_AMIKA_TOKEN, help="Amika bearer token to accept")
+    p.add_argument("--sprites-token", default=DEFAULT_SPRITES_TOKEN, help="Devbox service token to accept")
+    p.add_argument("--user-token", default=DEFAULT_USER_TOKEN, help="Devbox user bearer token to accept")
+    p.add_argument("--speed", type=float, default=1.0, help="time multiplier for every duration (default: 1)")
+    p.add_argument("--manual-clock", action="store_true", help="time moves only via POST /_sim/advance")
+    p.add_argument("--seed", type=int, default=1, help="seed for a deterministic world (default: 1)")
+    p.add_argument("--sandboxes", type=int, default=None, metavar="N", help="number of Amika sandboxes")
+    p.add_argument("--devboxes", type=int, default=None, metavar="N", help="number of devboxes")
+    p.add_argument("--empty", action="store_true", help="start with an empty world (no demo data)")
+    p.add_argument(
+        "--failure-rate", type=float, default=0.1, help="share of creates that fail (default: 0.1)"
+    )
+    p.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.0,
+        metavar="R",
+        help="share of API requests that fail like real services do (default: 0)",
+    )
+    p.add_argument(
+        "--fault-kinds",
+        default=",".join(FAULT_KINDS),
+        help=f"comma-separated fault kinds (default: {','.join(FAULT_KINDS)})",
+    )
+    p.add_argument(
+        "--churn",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="boxes appear and change state now and then (default: on)",
+    )
+    p.add_argument("--state", metavar="FILE", default=None, help="load the world from FILE and keep it there")
+    return p
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def config_from(args: argparse.Namespace) -> SimConfig:
+    kinds = tuple(k.strip() for k in args.fault_kinds.split(",") if k.strip())
+    return SimConfig(
+        seed=args.seed,
+        speed=args.speed,
+        manual_clock=args.manual_clock,
+        sandboxes=args.sandboxes,
+        devboxes=args.devboxes,
+        demo_world=not args.empty,
+        fault_rate=args.fault_rate,
+        fault_kinds=kinds,
+        churn=args.churn,
+        amika_token=args.amika_token,
+        sprites_token=args.sprites_token,
+        user_token=args.user_token,
+        state_file=args.state,
+        failure_rate=args.failure_rate,
+        host=args.host,
+        port=args.port,
+    )
+
+
+def banner(base_url: str, config: SimConfig) -> str:
+    q = shlex.quote
+    command = (
+        f"boxdeck --amika-url {q(base_url)} --amika-token {q(config.amika_token)} "
+        f"--devbox-url {q(base_url)} --sprites-token {q(config.sprites_token)} "
+        f"--user-token {q(config.user_token)}"
+    )
+    return "\n".join(
+        [
+            f"boxdeck simulator serving on {base_url}",
+            f"  Amika API   {base_url}/api/v0beta1   token: {config.amika_token}",
+            f"  Devbox API  {base_url}/api/v1        sprites token: {config.sprites_token}   "
+            f"user token: {config.user_token}",
+            f"  API docs    {base_url}/docs",
+            f"  Control     {base_url}/_sim/health",
+            "",
+            "Point boxdeck at it:",
+            f"  {command}",
+            "",
+            "Press Ctrl-C to stop.",
+        ]
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    if not _is_loopback(args.host) and not args.allow_remote:
+        print(
+            f"boxdeck sim: refusing to bind non-loopback address {args.host!r}: the simulator has fixed demo "
+            "tokens and no TLS. Pass --allow-remote if you really mean it.",
+            file=sys.stderr,
+        )
+        return 2
+    if args.speed <= 0:
+        print("boxdeck sim: --speed must be positive", file=sys.stderr)
+        return 2
+    if not 0 <= args.fault_rate <= 1 or not 0 <= args.failure_rate <= 1:
+        print("boxdeck sim: --fault-rate and --failure-rate must be between 0 and 1", file=sys.stderr)
+        return 2
+    unknown = [k for k in args.fault_kinds.split(",") if k.strip() and k.strip() not in FAULT_KINDS]
+    if unknown:
+        print(
+            f"boxdeck sim: unknown fault kinds {unknown}; choose from {','.join(FAULT_KINDS)}",
+            file=sys.stderr,
+        )
+        return 2
+
+    from boxdeck.sim.server import SimServer
+
+    logging.basicConfig(level=logging.WARNING, format="sim: %(levelname)s %(message)s")
+    server = SimServer(config_from(args), quiet=False)
+    try:
+        server.start()
+    except OSError as exc:
+        print(
+            f"boxdeck sim: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr
+        )
+        return 1
+    print(banner(server.base_url, server.config), flush=True)
+    done = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        while not done.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    print("boxdeck simulator stopped.", flush=True)
+    return 0

@@ -1,0 +1,126 @@
+"""`/_sim/`: the control API for tests, benchmarks and demos, outside both real API prefixes (and so outside
+auth and the fault injector). Also serves the GitHub "authorize" page the OAuth flow points at."""
+
+from __future__ import annotations
+
+import html
+from typing import Annotated, Any, Literal
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field
+
+from boxdeck.sim.runtime import runtime
+from boxdeck.sim.world import SimError, iso_us
+
+router = APIRouter(prefix="/_sim", tags=["Simulator control"])
+
+
+class Advance(BaseModel):
+    seconds: float = Field(ge=0)
+
+
+class Faults(BaseModel):
+    rate: float = Field(ge=0, le=1)
+    kinds: list[Literal["500", "502", "503", "429", "slow", "drop"]] | None = None
+    slow_seconds: float | None = Field(default=None, ge=0)
+
+
+class Reset(BaseModel):
+    seed: int | None = None
+    speed: float | None = Field(default=None, gt=0)
+    manual_clock: bool | None = None
+    demo_world: bool | None = None
+    sandboxes: int | None = Field(default=None, ge=0)
+    devboxes: int | None = Field(default=None, ge=0)
+    failure_rate: float | None = Field(default=None, ge=0, le=1)
+    fault_rate: float | None = Field(default=None, ge=0, le=1)
+    churn: bool | None = None
+
+
+class ForceState(BaseModel):
+    state: str = Field(min_length=1)
+    error_message: str | None = None
+
+
+def health_of(request: Request) -> dict[str, Any]:
+    rt = runtime(request)
+    w = rt.world
+    with w.lock:
+        w.tick()
+        return {
+            "ok": True,
+            "now": iso_us(w.now()),
+            "manual_clock": w.clock.manual,
+            "speed": w.speed,
+            "seed": w.seed,
+            "churn": w.churn,
+            "sandboxes": len(w.amika.sandboxes),
+            "devboxes": sum(1 for d in w.devbox.devboxes.values() if d.listed),
+            "pending_events": w.pending_events(),
+            "faults": rt.faults.describe(),
+        }
+
+
+@router.get("/health")
+def health(request: Request) -> dict[str, Any]:
+    return health_of(request)
+
+
+@router.post("/advance", summary="Move the clock forward (manual clock; offsets the real one)")
+def advance(request: Request, body: Advance) -> dict[str, Any]:
+    runtime(request).world.advance(body.seconds)
+    return health_of(request)
+
+
+@router.post("/faults", summary="Fail this share of /api requests (kinds: 500 502 503 429 slow drop)")
+def faults(request: Request, body: Faults) -> dict[str, Any]:
+    rt = runtime(request)
+    rt.faults.configure(body.rate, body.kinds, body.slow_seconds)
+    return rt.faults.describe()
+
+
+@router.post("/reset", summary="A fresh world from the starting config plus these overrides")
+def reset(request: Request, body: Reset | None = None) -> dict[str, Any]:
+    overrides = body.model_dump(exclude_none=True) if body else {}
+    runtime(request).reset(**overrides)
+    return health_of(request)
+
+
+@router.post(
+    "/boxes/{backend}/{ref:path}/state", summary="Flip a box's state now (cancels its pending moves)"
+)
+def force_state(request: Request, backend: Literal["amika", "devbox"], ref: str, body: ForceState) -> Any:
+    w = runtime(request).world
+    try:
+        if backend == "amika":
+            return w.amika.force_state(unquote(ref), body.state, body.error_message)
+        return w.devbox.force_state(unquote(ref), body.state)
+    except SimError as exc:
+        return JSONResponse({"detail": exc.message}, status_code=exc.status)
+
+
+@router.get("/github/authorize", response_class=HTMLResponse, summary="The simulated GitHub consent page")
+def github_authorize(request: Request, state: Annotated[str, Query()] = "") -> HTMLResponse:
+    """Opening the authorize URL completes the connection at once (there is nobody to click "Authorize")."""
+    try:
+        return_url = runtime(request).world.devbox.complete_oauth(state)
+    except SimError as exc:
+        return HTMLResponse(
+            page("GitHub connection failed", html.escape(exc.message)), status_code=exc.status
+        )
+    link = html.escape(return_url, quote=True)
+    body = (
+        "boxdeck's simulator connected the GitHub account <b>sim-octocat</b>. "
+        f'You can close this tab, or go back to <a href="{link}">{link}</a>.'
+    )
+    return HTMLResponse(page("GitHub connected", body))
+
+
+def page(title: str, body: str) -> str:
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
+        f"<body style='font-family:sans-serif;max-width:40em;margin:4em auto'><h1>{title}</h1><p>{body}</p>"
+        "</body></html>"
+    )

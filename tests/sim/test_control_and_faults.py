@@ -1,0 +1,132 @@
+"""The /_sim/ control API and the fault injector, over real HTTP."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import httpx
+import pytest
+
+from boxdeck.sim import SimServer
+
+
+def test_health(control: httpx.Client) -> None:
+    h = control.get("/health").json()
+    assert h["ok"] is True and h["manual_clock"] is True and h["seed"] == 7
+    assert h["sandboxes"] == 12 and h["devboxes"] == 8
+    assert h["faults"]["rate"] == 0.0
+
+
+def test_advance_moves_the_manual_clock(sim: SimServer, control: httpx.Client, amika: httpx.Client) -> None:
+    before = sim.world.now()
+    initializing = [s["name"] for s in amika.get("/sandboxes").json() if s["state"] == "initializing"]
+    assert initializing
+    r = control.post("/advance", json={"seconds": 60})
+    assert r.status_code == 200
+    assert sim.world.now() == pytest.approx(before + 60)
+    assert all(amika.get(f"/sandboxes/{n}").json()["state"] == "active" for n in initializing)
+    assert control.post("/advance", json={"seconds": -1}).status_code == 422
+
+
+def test_reset_with_overrides(sim: SimServer, control: httpx.Client) -> None:
+    h = control.post("/reset", json={"demo_world": False}).json()
+    assert h["sandboxes"] == 0 and h["devboxes"] == 0
+    h = control.post("/reset", json={"sandboxes": 30, "devboxes": 20, "seed": 3}).json()
+    assert h["sandboxes"] == 30 and h["devboxes"] == 20 and h["seed"] == 3
+    h = control.post("/reset").json()
+    assert h["sandboxes"] == 12 and h["seed"] == 7  # back to the starting config
+
+
+def test_force_state(
+    sim: SimServer, control: httpx.Client, amika: httpx.Client, devbox: httpx.Client
+) -> None:
+    sb = amika.get("/sandboxes/acme%2Fplatform").json()
+    r = control.post("/boxes/amika/acme%2Fplatform/state", json={"state": "failed", "error_message": "boom"})
+    assert r.status_code == 200 and r.json()["state"] == "failed"
+    got = amika.get("/sandboxes/acme%2Fplatform").json()
+    assert got["state"] == "failed" and got["error_message"] == "boom" and got["id"] == sb["id"]
+    d = next(x for x in devbox.get("/devboxes").json() if x["name"] == "feature-payments")
+    control.post(f"/boxes/devbox/{d['id']}/state", json={"state": "ready"})
+    sim.advance(600)  # the cancelled pipeline does not come back
+    assert devbox.get(f"/devboxes/{d['id']}").json()["state"] == "ready"
+    assert control.post("/boxes/amika/nope/state", json={"state": "x"}).status_code == 404
+    assert control.post("/boxes/other/x/state", json={"state": "x"}).status_code == 422
+
+
+def test_faults_are_validated(control: httpx.Client) -> None:
+    assert control.post("/faults", json={"rate": 2}).status_code == 422
+    assert control.post("/faults", json={"rate": 0.5, "kinds": ["teapot"]}).status_code == 422
+    r = control.post("/faults", json={"rate": 0.25, "kinds": ["503"]})
+    assert r.json()["rate"] == 0.25 and r.json()["kinds"] == ["503"]
+
+
+@pytest.mark.parametrize("kind", ["500", "502", "503", "429"])
+def test_error_faults_in_each_api_shape(
+    sim: SimServer, amika: httpx.Client, devbox: httpx.Client, kind: str
+) -> None:
+    sim.set_faults(1.0, [kind])
+    status = int(kind)
+    a = amika.get("/sandboxes")
+    d = devbox.get("/devboxes")
+    assert a.status_code == status and d.status_code == status
+    if kind == "502":
+        assert "text/html" in a.headers["content-type"] and "502 Bad Gateway" in d.text
+    elif kind == "500":
+        assert a.json()["type"] == "error" and a.json()["code"] == "internal_error"
+        assert d.text == "Internal Server Error"
+    else:
+        assert a.json()["type"] == "error" and isinstance(d.json()["detail"], str)
+    if kind in ("429", "503"):
+        assert a.headers["retry-after"] == "1" and d.headers["retry-after"] == "1"
+
+
+def test_faults_never_touch_control_or_docs(sim: SimServer, control: httpx.Client) -> None:
+    sim.set_faults(1.0, ["500"])
+    assert control.get("/health").status_code == 200
+    assert httpx.get(sim.base_url + "/openapi.json").status_code == 200
+    assert httpx.get(sim.base_url + "/docs").status_code == 200
+
+
+def test_drop_closes_the_connection_without_an_answer(sim: SimServer, amika: httpx.Client) -> None:
+    sim.set_faults(1.0, ["drop"])
+    with pytest.raises(httpx.RemoteProtocolError):
+        amika.get("/sandboxes")
+    sim.set_faults(0.0)
+    assert amika.get("/sandboxes").status_code == 200  # the client recovers on a new connection
+
+
+def test_slow_answers_are_delayed_then_served(sim: SimServer, amika: httpx.Client) -> None:
+    sim.set_faults(1.0, ["slow"], slow_seconds=0.2)
+    t = time.perf_counter()
+    assert amika.get("/sandboxes").status_code == 200
+    assert time.perf_counter() - t >= 0.2
+
+
+def test_fault_rate_is_a_share_and_seeded(sim: SimServer, amika: httpx.Client) -> None:
+    def run() -> list[int]:
+        sim.set_faults(0.3, ["500", "503"])
+        return [amika.get("/secrets").status_code for _ in range(200)]
+
+    first, second = run(), run()
+    assert first == second  # reconfiguring reseeds the fault RNG
+    counts = Counter(first)
+    assert 30 <= counts[500] + counts[503] <= 90 and counts[200] > 100
+
+
+def test_faults_do_not_change_the_world(sim: SimServer, amika: httpx.Client) -> None:
+    names = [s["name"] for s in amika.get("/sandboxes").json()]
+    sim.reset(fault_rate=0.5)
+    sim.set_faults(0.0)
+    assert [s["name"] for s in amika.get("/sandboxes").json()] == names
+
+
+def test_openapi_documents_both_apis(sim: SimServer) -> None:
+    spec = httpx.get(sim.base_url + "/openapi.json").json()
+    paths = spec["paths"]
+    assert "/api/v0beta1/sandboxes/{name}/agent-send" in paths
+    assert "/api/v1/devboxes/{devbox_id}/access/session/{session_id}" in paths
+    assert "/api/v1/integrations/github/org-grants" in paths
+    schemes = spec["components"]["securitySchemes"]
+    assert {"AmikaBearer", "SpritesToken", "ProviderToken", "UserToken"} <= set(schemes)
+    assert "swagger" in httpx.get(sim.base_url + "/docs").text.lower()
