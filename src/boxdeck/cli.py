@@ -1,16 +1,24 @@
 """Command-line entry point: the dashboard by default, plain subcommands for scripts.
 
-Each subcommand owns its own argument parser in its own module, so this file only dispatches.
+Each subcommand owns its own argument parser in its own module, so this file only dispatches — and imports
+lazily, so `boxdeck ls` never loads textual and `boxdeck --version` loads nothing at all.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 
 from boxdeck import __version__
 
-SUBCOMMANDS = ("sim",)
+#: subcommand -> module with `main(argv) -> int`.
+SUBCOMMANDS = {
+    "sim": "boxdeck.sim.cli",
+    "ls": "boxdeck.subcommands.ls",
+    "ssh": "boxdeck.subcommands.ssh",
+    "watch": "boxdeck.subcommands.watch",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -18,10 +26,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args[:1] == ["--version"]:
         print(f"boxdeck {__version__}")
         return 0
-    if args[:1] == ["sim"]:
-        from boxdeck.sim.cli import main as sim_main
-
-        return sim_main(args[1:])
+    if args and args[0] in SUBCOMMANDS:
+        code: int = importlib.import_module(SUBCOMMANDS[args[0]]).main(args[1:])
+        return code
     from boxdeck.tui.launch import main as tui_main
 
     return tui_main(args)

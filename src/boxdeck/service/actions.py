@@ -1,0 +1,216 @@
+"""User actions on boxes, with optimistic pending state and errors a user can read.
+
+Every action marks its row pending before the request goes out (the table reacts to the key press, not to the
+server's latency), clears the mark when the request fails, and pokes the monitor so the following polls run
+at the busy pace. Every failure becomes one `ActionError` whose text names the box and carries the server's
+own message — sanitized, because it is server text on its way to the terminal, and redacted, because it may
+echo a token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from boxdeck.service.boxes import (
+    PENDING_CREATING,
+    PENDING_DELETING,
+    PENDING_STARTING,
+    PENDING_STOPPING,
+    Backend,
+    Box,
+    StateKind,
+)
+from boxdeck.service.errors import describe_error, error_status
+from boxdeck.service.monitor import Monitor
+from boxdeck.service.redact import Redactor, redact
+from boxdeck.service.sshcmd import SshCommand, SshCommandError, amika_ssh_command, devbox_ssh_command
+from boxdeck.service.text import single_line
+
+__all__ = ["MUTATING_ACTIONS", "ActionError", "Actions"]
+
+#: Actions that change a box; `read_only` refuses exactly these. SSH access is not among them: it reads.
+MUTATING_ACTIONS = frozenset({"start", "stop", "delete", "create"})
+
+
+class ActionError(Exception):
+    """An action failed; `str(e)` is the user-facing message, already sanitized and redacted."""
+
+    def __init__(self, message: str, box_key: str | None = None, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.box_key = box_key
+        self.status = status
+        """The HTTP status of the server's refusal, when there was one (409, 404, …)."""
+
+
+def _q(name: str) -> str:
+    return f'"{single_line(name, limit=80)}"'
+
+
+class Actions:
+    def __init__(
+        self, monitor: Monitor, *, read_only: bool = False, redactor: Redactor | None = None
+    ) -> None:
+        self.monitor = monitor
+        self.read_only = read_only
+        """Plain attribute on purpose: a later "grant write access for N minutes" key just flips it."""
+        self.redactor = redactor if redactor is not None else monitor.redactor
+
+    # ------------------------------------------------------------------ what is allowed
+
+    def refusal(self, action: str, box: Box | None = None) -> str | None:
+        """Why `action` can't be done on `box` now, or None when it can (for `check_action` dimming)."""
+        if action in MUTATING_ACTIONS and self.read_only:
+            return f"read-only mode: {action} is turned off"
+        if box is None:
+            return None if action == "create" else "no box selected"
+        if action in ("start", "stop") and box.backend is Backend.DEVBOX:
+            return f"the Devbox API has no {action}: devboxes can only be created and deleted"
+        if action == "ssh" and box.kind is not StateKind.READY:
+            return f"{_q(box.name)} is not ready ({single_line(box.display_state, limit=40)})"
+        if action == "delete" and box.pending == PENDING_DELETING:
+            return f"{_q(box.name)} is already being deleted"
+        if action == "delete" and box.state_kind is StateKind.GONE:
+            return f"{_q(box.name)} is already {single_line(box.state, limit=40)}"
+        if action == "start" and box.state_kind is StateKind.READY:
+            return f"{_q(box.name)} is already running"
+        if action == "stop" and box.state_kind is StateKind.STOPPED:
+            return f"{_q(box.name)} is already stopped"
+        return None
+
+    def _check_writable(self, action: str, box: Box | None, what: str) -> None:
+        if self.read_only:
+            raise ActionError(f"read-only mode: not allowed to {action} {what}", box.key if box else None)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self, box: Box) -> None:
+        self._check_writable("start", box, _q(box.name))
+        self._no_devbox_lifecycle("start", box)
+        amika = self._amika(box)
+        await self._pending_call(box, "start", PENDING_STARTING, lambda: amika.start_sandbox(box.ref))
+
+    async def stop(self, box: Box) -> None:
+        self._check_writable("stop", box, _q(box.name))
+        self._no_devbox_lifecycle("stop", box)
+        amika = self._amika(box)
+        await self._pending_call(box, "stop", PENDING_STOPPING, lambda: amika.stop_sandbox(box.ref))
+
+    async def delete(self, box: Box) -> None:
+        self._check_writable("delete", box, _q(box.name))
+        if box.backend is Backend.AMIKA:
+            amika = self._amika(box)
+            call: Callable[[], Awaitable[Any]] = lambda: amika.delete_sandbox(box.ref)  # noqa: E731
+        else:
+            devbox = self._devbox(box)
+            call = lambda: devbox.devboxes.delete(box.ref)  # noqa: E731
+        # A 404 means it is gone already, which is what the user asked for.
+        await self._pending_call(box, "delete", PENDING_DELETING, call, ok_statuses=(404,))
+
+    async def create_sandbox(self, **fields: Any) -> Box:
+        """Create an Amika sandbox (wire field names); the returned box is already in the snapshot."""
+        name = str(fields.get("name") or "")
+        what = f"sandbox {_q(name)}" if name else "a sandbox"
+        self._check_writable("create", None, what)
+        if self.monitor.amika is None:
+            raise ActionError("Amika is not configured: set AMIKA_API_KEY or pass --amika-token")
+        try:
+            sandbox = await self.monitor.amika.create_sandbox(**fields)
+        except Exception as exc:
+            raise self._error(f"Couldn't create {what}", None, exc) from exc
+        box = self.monitor.add_local(Box.from_sandbox(sandbox), PENDING_CREATING)
+        self.monitor.poke(Backend.AMIKA)
+        return box
+
+    async def create_devbox(self, name: str, **fields: Any) -> Box:
+        """Create a devbox; `claude_token`/`codex_token` are used for this request only and never kept."""
+        what = f"devbox {_q(name)}"
+        self._check_writable("create", None, what)
+        if self.monitor.devbox is None:
+            raise ActionError("Devbox is not configured: set DEVBOX_SPRITES_TOKEN or pass --sprites-token")
+        one_off = [fields.get("claude_token"), fields.get("codex_token")]
+        try:
+            devbox = await self.monitor.devbox.devboxes.create(name, **fields)
+        except Exception as exc:
+            raise self._error(f"Couldn't create {what}", None, exc, extra_secrets=one_off) from exc
+        box = self.monitor.add_local(Box.from_devbox(devbox), PENDING_CREATING)
+        self.monitor.poke(Backend.DEVBOX)
+        return box
+
+    # ------------------------------------------------------------------ access
+
+    async def ssh_command(self, box: Box) -> SshCommand:
+        """A ready-to-use ssh command for a ready box; its secrets join the redactor (it will be shown)."""
+        if box.kind is not StateKind.READY:
+            raise ActionError(
+                f"{_q(box.name)} is not ready ({single_line(box.display_state, limit=40)}): "
+                "SSH needs a ready box",
+                box.key,
+            )
+        try:
+            if box.backend is Backend.AMIKA:
+                info = await self._amika(box).get_ssh(box.ref)
+                self.redactor.add(info.token)
+                command = amika_ssh_command(info)
+            else:
+                session = await self._devbox(box).devboxes.create_session(box.ref)
+                command = devbox_ssh_command(session)
+        except ActionError:
+            raise
+        except SshCommandError as exc:
+            raise ActionError(f"Couldn't get SSH access to {_q(box.name)}: {exc}", box.key) from exc
+        except Exception as exc:
+            raise self._error(f"Couldn't get SSH access to {_q(box.name)}", box.key, exc) from exc
+        self.redactor.add(*command.secrets)
+        return command
+
+    # ------------------------------------------------------------------ helpers
+
+    def _no_devbox_lifecycle(self, action: str, box: Box) -> None:
+        if box.backend is Backend.DEVBOX:
+            raise ActionError(
+                f"Couldn't {action} {_q(box.name)}: the Devbox API has no {action} — "
+                "devboxes can only be created and deleted",
+                box.key,
+            )
+
+    def _amika(self, box: Box) -> Any:
+        if self.monitor.amika is None:
+            raise ActionError(f"Couldn't reach {_q(box.name)}: Amika is not configured", box.key)
+        return self.monitor.amika
+
+    def _devbox(self, box: Box) -> Any:
+        if self.monitor.devbox is None:
+            raise ActionError(f"Couldn't reach {_q(box.name)}: Devbox is not configured", box.key)
+        return self.monitor.devbox
+
+    async def _pending_call(
+        self,
+        box: Box,
+        verb: str,
+        pending: str,
+        call: Callable[[], Awaitable[Any]],
+        *,
+        ok_statuses: Iterable[int] = (),
+    ) -> None:
+        self.monitor.mark_pending(box.key, pending)
+        try:
+            await call()
+        except Exception as exc:
+            if error_status(exc) not in tuple(ok_statuses):
+                self.monitor.clear_pending(box.key)
+                raise self._error(f"Couldn't {verb} {_q(box.name)}", box.key, exc) from exc
+        finally:
+            self.monitor.poke(box.backend)
+
+    def _error(
+        self, prefix: str, key: str | None, exc: BaseException, *, extra_secrets: Iterable[str | None] = ()
+    ) -> ActionError:
+        extra = [s for s in extra_secrets if s]
+
+        def scrub(text: str) -> str:
+            return redact(self.redactor.redact(text), extra)
+
+        message = scrub(f"{prefix}: {describe_error(exc, scrub)}")
+        return ActionError(message, key, status=error_status(exc))

@@ -1,0 +1,404 @@
+"""Amika per-sandbox sessions and SSH grants, plus the error type shared by the issue-5 services.
+
+`ServiceError`, `failure` and `why_failed` live here because every issue-5 service (agent prompts, sessions,
+secrets, access sessions, account) turns client failures into the same kind of user-facing message: one
+sentence naming what failed and on which box, with the server's own words, sanitized for the terminal and
+scrubbed of tokens.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+from boxdeck.api.errors import (
+    AmikaAgentAuthError,
+    AmikaDecodeError,
+    AmikaError,
+    AmikaTimeoutError,
+    AmikaTransportError,
+    DevboxDecodeError,
+    DevboxRequestTimeoutError,
+    DevboxTransportError,
+)
+from boxdeck.service.actions import ActionError
+from boxdeck.service.errors import describe_error, error_status
+from boxdeck.service.redact import redact
+from boxdeck.service.sshcmd import SshCommand, SshCommandError, amika_ssh_command
+from boxdeck.service.text import sanitize
+from boxdeck.service.timefmt import countdown, relative
+
+if TYPE_CHECKING:
+    from boxdeck.api import AmikaClient
+    from boxdeck.api.amika_models import Session, SSHInfo
+
+__all__ = [
+    "MAX_METADATA_BYTES",
+    "SESSION_STATUSES",
+    "MetadataError",
+    "SandboxSessions",
+    "ServiceError",
+    "SessionError",
+    "SessionRow",
+    "SshGrant",
+    "SshGrantError",
+    "SshGrants",
+    "why_failed",
+    "format_metadata",
+    "parse_metadata_text",
+    "session_row",
+    "validate_metadata",
+]
+
+#: The statuses a session can be marked with (the server's PATCH enum).
+SESSION_STATUSES: Final = ("active", "completed", "failed")
+#: Metadata larger than this is refused before it is sent: it is for labels, not payloads.
+MAX_METADATA_BYTES: Final = 64 * 1024
+#: How long an error message may get (the agent-credentials failure carries the agent's own text).
+MESSAGE_LIMIT: Final = 600
+
+
+# --------------------------------------------------------------------------------------------- shared errors
+
+
+class ServiceError(ActionError):
+    """A user-facing failure of an issue-5 service. ``str(e)`` is one sanitized sentence, tokens masked.
+
+    ``subject`` is the sandbox name / devbox id it concerns (or None), ``status`` the HTTP status when the
+    server answered (404 = gone, 409 = conflict, ...), so a screen can react without parsing the text.
+    """
+
+    def __init__(self, message: str, *, subject: str | None = None, status: int | None = None) -> None:
+        super().__init__(message, None, status=status)
+        self.subject = subject
+
+
+def status_of(exc: BaseException) -> int | None:
+    """The HTTP status a client error carries, if any."""
+    return error_status(exc)
+
+
+def why_failed(exc: BaseException, *, secrets: Iterable[str | None] = ()) -> str:
+    """Why a client call failed, in words a user can act on: one sanitized line, secrets masked.
+
+    Builds on :func:`boxdeck.service.errors.describe_error` (``HTTP 409: code: message``) and says in plain
+    words what a timeout or an unreachable server means.
+    """
+    text = describe_error(exc, lambda t: redact(t, secrets), limit=MESSAGE_LIMIT)
+    if isinstance(exc, AmikaAgentAuthError):
+        text = text.removeprefix("remote agent-send: ")
+    elif isinstance(exc, AmikaTimeoutError | DevboxRequestTimeoutError | TimeoutError):
+        text = f"timed out ({text})"
+    elif isinstance(exc, AmikaTransportError):
+        text = f"could not reach the Amika API ({text})"
+    elif isinstance(exc, DevboxTransportError):
+        text = f"could not reach the Devbox API ({text})"
+    elif isinstance(exc, AmikaDecodeError | DevboxDecodeError):
+        text = f"the server sent an unreadable answer ({text})"
+    return text
+
+
+E = TypeVar("E", bound=ServiceError)
+
+
+def failure(what: str, exc: BaseException, *, error: type[E], subject: str | None = None,
+            secrets: Iterable[str | None] = ()) -> E:
+    """Build ``error("<what>: <why>")``; ``what`` already names the box (e.g. "Could not list sessions of
+    'dev'")."""
+    return error(f"{what}: {why_failed(exc, secrets=secrets)}", subject=subject, status=status_of(exc))
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def quoted(name: str) -> str:
+    """A server-sent or user-typed name, safe and short enough to put in a message."""
+    text = " ".join(sanitize(str(name)).split())
+    return f'"{_clip(text, 80)}"'
+
+
+# --------------------------------------------------------------------------------------------- sessions
+
+
+class SessionError(ServiceError):
+    """A session call failed."""
+
+
+class MetadataError(ValueError):
+    """User-entered metadata is not a JSON object with string keys; ``str(e)`` says what and where."""
+
+
+def validate_metadata(metadata: object) -> dict[str, Any]:
+    """Check that ``metadata`` is a JSON object (str keys, JSON values, finite numbers) of sane size."""
+    if not isinstance(metadata, Mapping):
+        raise MetadataError(
+            f'Metadata must be a JSON object like {{"ticket": "ABC-1"}}, not {_kind(metadata)}.'
+        )
+    for key in metadata:
+        if not isinstance(key, str):
+            raise MetadataError(f"Metadata keys must be strings; {key!r} is not.")
+    try:
+        encoded = json.dumps(dict(metadata), allow_nan=False, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise MetadataError(f"Metadata must hold only JSON values (text, numbers, true/false, null, lists, "
+                            f"objects): {exc}") from None
+    if len(encoded.encode("utf-8")) > MAX_METADATA_BYTES:
+        raise MetadataError(f"Metadata is too large (over {MAX_METADATA_BYTES // 1024} KB).")
+    return json.loads(encoded)
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "true/false"
+    if value is None:
+        return "null"
+    if isinstance(value, int | float):
+        return "a number"
+    return f"a {type(value).__name__}"
+
+
+def parse_metadata_text(text: str) -> dict[str, Any]:
+    """Parse what a user typed into the metadata editor. Blank text means ``{}``.
+
+    Raises :class:`MetadataError` naming the line and column of a syntax error, or what was given instead of
+    an object (``[1, 2]`` is "a list").
+    """
+    if not text or not text.strip():
+        return {}
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise MetadataError(
+            f"Metadata is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
+        ) from None
+    except ValueError as exc:
+        raise MetadataError(f"Metadata is not valid JSON: {exc}.") from None
+    return validate_metadata(value)
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not allowed in JSON")
+
+
+def _escape_c1(text: str) -> str:
+    return "".join(f"\\u{ord(c):04x}" if 0x7F <= ord(c) <= 0x9F else c for c in text)
+
+
+def format_metadata(metadata: Mapping[str, Any] | None) -> str:
+    """Pretty JSON of a session's metadata for a detail view or an editor (round-trips through
+    :func:`parse_metadata_text`). Control characters inside values stay escaped, never raw."""
+    text = json.dumps(dict(metadata or {}), indent=2, sort_keys=True, ensure_ascii=False, default=str)
+    return _escape_c1(text)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    """One sessions-table row, every cell already sanitized text."""
+
+    id: str
+    agent: str
+    status: str
+    started: str
+    ended: str
+
+
+def session_row(session: Session, now: datetime | None = None) -> SessionRow:
+    """Table cells for a session: agent, status, started/ended as relative times ("4m"; "-" if not ended)."""
+    now = now or datetime.now(UTC)
+    return SessionRow(
+        id=sanitize(session.id),
+        agent=sanitize(session.agent_name) or "-",
+        status=sanitize(session.status) or "-",
+        started=relative(session.started_at or session.created_at, now),
+        ended=relative(session.ended_at, now),
+    )
+
+
+def _newest_first(session: Session) -> float:
+    when = session.started_at or session.created_at
+    return -when.timestamp() if when else math.inf
+
+
+class SandboxSessions:
+    """Per-sandbox agent sessions (``/sandboxes/{name}/sessions``)."""
+
+    def __init__(self, amika: AmikaClient) -> None:
+        self._amika = amika
+
+    async def list(self, sandbox: str) -> builtins.list[Session]:
+        """Every session of a sandbox, newest first."""
+        try:
+            sessions = await self._amika.list_sessions(sandbox)
+        except AmikaError as exc:
+            raise failure(f"Could not list the sessions of sandbox {quoted(sandbox)}", exc, subject=sandbox,
+                          error=SessionError) from exc
+        return sorted(sessions, key=_newest_first)
+
+    async def latest(self, sandbox: str) -> Session | None:
+        """The sandbox's latest session, or None when it has none yet."""
+        try:
+            return await self._amika.get_latest_session(sandbox)
+        except AmikaError as exc:
+            raise failure(f"Could not get the latest session of sandbox {quoted(sandbox)}", exc,
+                          subject=sandbox, error=SessionError) from exc
+
+    async def get(self, sandbox: str, session_id: str) -> Session:
+        """One session with its metadata (404 -> "no longer exists")."""
+        try:
+            return await self._amika.get_session(sandbox, session_id)
+        except AmikaError as exc:
+            what = f"Could not get session {quoted(session_id)} of sandbox {quoted(sandbox)}"
+            raise self._gone_or(exc, what, sandbox) from exc
+
+    async def create(
+        self, sandbox: str, agent_name: str, metadata: Mapping[str, Any] | None = None
+    ) -> Session:
+        """Start a new session record for ``agent_name`` (e.g. "claude") with optional metadata."""
+        agent = (agent_name or "").strip()
+        if not agent:
+            raise SessionError("Give the session an agent name (for example claude or codex).",
+                               subject=sandbox)
+        if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in agent) or len(agent) > 100:
+            raise SessionError("The agent name must be one short line of text.", subject=sandbox)
+        checked = validate_metadata(metadata) if metadata is not None else None
+        try:
+            return await self._amika.create_session(sandbox, agent, metadata=checked)
+        except AmikaError as exc:
+            raise failure(f"Could not create a session in sandbox {quoted(sandbox)}", exc, subject=sandbox,
+                          error=SessionError) from exc
+
+    async def mark(self, sandbox: str, session_id: str, status: str) -> Session:
+        """Set a session's status: one of :data:`SESSION_STATUSES`."""
+        if status not in SESSION_STATUSES:
+            raise SessionError(
+                f"A session can be marked {', '.join(SESSION_STATUSES)}; not {quoted(status)}.",
+                subject=sandbox,
+            )
+        try:
+            return await self._amika.update_session(sandbox, session_id, status=status)
+        except AmikaError as exc:
+            what = f"Could not mark session {quoted(session_id)} of sandbox {quoted(sandbox)} {status}"
+            raise self._gone_or(exc, what, sandbox) from exc
+
+    async def update_metadata(self, sandbox: str, session_id: str, metadata: Mapping[str, Any]) -> Session:
+        """Replace a session's metadata (PATCH with the whole object, as the SDK's tests do)."""
+        checked = validate_metadata(metadata)
+        try:
+            return await self._amika.update_session(sandbox, session_id, metadata=checked)
+        except AmikaError as exc:
+            what = f"Could not save the metadata of session {quoted(session_id)} of sandbox {quoted(sandbox)}"
+            raise self._gone_or(exc, what, sandbox) from exc
+
+    @staticmethod
+    def _gone_or(exc: AmikaError, what: str, sandbox: str) -> SessionError:
+        if status_of(exc) == 404:
+            return SessionError(
+                f"{what}: it no longer exists ({why_failed(exc)})", subject=sandbox, status=404
+            )
+        return failure(what, exc, subject=sandbox, error=SessionError)
+
+
+# --------------------------------------------------------------------------------------------- SSH grants
+
+
+class SshGrantError(ServiceError):
+    """Minting or revoking an Amika SSH grant failed."""
+
+
+@dataclass(frozen=True)
+class SshGrant:
+    """The last SSH grant minted for a sandbox. ``info.token`` is secret: show ``command.masked()`` only."""
+
+    sandbox: str
+    info: SSHInfo
+    command: SshCommand | None
+    minted_at: datetime
+
+    @property
+    def expires_at(self) -> datetime | None:
+        return self.info.expires_at
+
+    def seconds_left(self, now: datetime | None = None) -> float | None:
+        """Seconds until the grant expires (negative once expired); None when the server gave no expiry."""
+        if self.expires_at is None:
+            return None
+        return (self.expires_at - (now or datetime.now(UTC))).total_seconds()
+
+    def expired(self, now: datetime | None = None) -> bool:
+        left = self.seconds_left(now)
+        return left is not None and left <= 0
+
+    def countdown(self, now: datetime | None = None) -> str:
+        """"expires in 4m", "expired" or "-" (no expiry given)."""
+        return countdown(self.expires_at, now or datetime.now(UTC))
+
+    def __repr__(self) -> str:
+        return f"SshGrant(sandbox={self.sandbox!r}, expires_at={self.expires_at!r})"
+
+
+class SshGrants:
+    """Amika SSH grants (``POST/DELETE /sandboxes/{name}/ssh``), remembered per sandbox for the expiry
+    countdown.
+
+    Tokens are held only inside the remembered :class:`SshGrant` (needed to revoke it) and are masked in every
+    message.
+    """
+
+    def __init__(self, amika: AmikaClient, *, clock: Callable[[], datetime] | None = None) -> None:
+        self._amika = amika
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._grants: dict[str, SshGrant] = {}
+
+    async def current(self, sandbox: str) -> SSHInfo:
+        """Mint (or fetch) the sandbox's SSH access and remember it with its expiry."""
+        try:
+            info = await self._amika.get_ssh(sandbox)
+        except AmikaError as exc:
+            raise failure(f"Could not get SSH access to sandbox {quoted(sandbox)}", exc, subject=sandbox,
+                          error=SshGrantError) from exc
+        try:
+            command: SshCommand | None = amika_ssh_command(info)
+        except SshCommandError:
+            command = None
+        self._grants[sandbox] = SshGrant(sandbox, info, command, self._clock())
+        return info
+
+    def remembered(self, sandbox: str) -> SshGrant | None:
+        """The last grant minted for the sandbox in this session of the app, if any."""
+        return self._grants.get(sandbox)
+
+    def all(self) -> tuple[SshGrant, ...]:
+        return tuple(self._grants.values())
+
+    def forget(self, sandbox: str) -> None:
+        self._grants.pop(sandbox, None)
+
+    async def revoke(self, sandbox: str) -> None:
+        """Revoke the remembered token; with none remembered, mint one and revoke that (as ``amika sandbox ssh
+        --revoke`` does). The grant is forgotten afterwards, also when the server says it is already gone."""
+        grant = self._grants.get(sandbox)
+        if grant is None or not grant.info.token:
+            await self.current(sandbox)
+            grant = self._grants.get(sandbox)
+        token = grant.info.token if grant else ""
+        if not token:
+            self.forget(sandbox)
+            raise SshGrantError(f"No SSH token to revoke for sandbox {quoted(sandbox)}.", subject=sandbox)
+        try:
+            await self._amika.revoke_ssh(sandbox, token)
+        except AmikaError as exc:
+            if status_of(exc) == 404:
+                self.forget(sandbox)
+            raise failure(f"Could not revoke SSH access to sandbox {quoted(sandbox)}", exc, subject=sandbox,
+                          secrets=(token,), error=SshGrantError) from exc
+        self.forget(sandbox)

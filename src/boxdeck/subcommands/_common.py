@@ -1,0 +1,292 @@
+"""What every subcommand shares: connection flags, settings resolution, service construction, box lookup,
+exit codes and the error handling that keeps tracebacks away from users.
+
+Why one module: the three subcommands must agree on how a backend is configured (flags > environment >
+profile, exactly as the dashboard does), on what a failure looks like on stderr and on which exit code means
+what, or scripts built on one of them break on another.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import difflib
+import os
+import re
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, NoReturn, TextIO
+
+from boxdeck.service.boxes import Backend, Box
+from boxdeck.service.config import ConfigError, Service, Settings
+from boxdeck.service.text import single_line
+
+__all__ = [
+    "EXIT_CONFIG",
+    "EXIT_FAILURE",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_TIMEOUT",
+    "TIMING",
+    "CliError",
+    "Timing",
+    "add_connection_flags",
+    "backend_error",
+    "build_service",
+    "err",
+    "find_box",
+    "parse_or_exit",
+    "poll_backends",
+    "resolve_settings",
+    "run_main",
+    "seconds",
+]
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_CONFIG = 2
+"""Usage and configuration problems, and an ambiguous name: the command line must change, not the world."""
+EXIT_TIMEOUT = 124
+"""What coreutils `timeout` returns, so scripts can treat both the same way."""
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
+
+#: HTTP statuses after which polling again cannot help (the token or the account is wrong).
+FATAL_STATUSES = frozenset({401, 403})
+_HTTP_STATUS = re.compile(r"^HTTP (\d{3})\b")
+
+
+class CliError(Exception):
+    """An expected failure: `str(e)` goes to stderr as is (already sanitized), `code` is the exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Timing:
+    """How the subcommands wait and tell the time.
+
+    Injectable because `watch` and `ssh --wait` wait on servers: tests drive them with the simulator's manual
+    clock (each `sleep` advances the simulated world) instead of sleeping on wall time.
+    """
+
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
+    monotonic: Callable[[], float] = time.monotonic
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+
+#: The timing every subcommand uses; tests replace it (`monkeypatch.setattr(_common, "TIMING", …)`).
+TIMING = Timing()
+
+
+def err(message: str, *, stream: TextIO | None = None) -> None:
+    """One line on stderr, prefixed so it reads as boxdeck's in a script's combined output."""
+    print(f"boxdeck: {message}", file=stream or sys.stderr, flush=True)
+
+
+# -- flags and settings ------------------------------------------------------------------------------------
+
+
+def add_connection_flags(parser: argparse.ArgumentParser) -> None:
+    """The dashboard's connection flags plus `--profile`/`--config`, so a script can use the same accounts."""
+    group = parser.add_argument_group(
+        "connection (flags > environment > profile)",
+    )
+    group.add_argument("--amika-url", metavar="URL", help="Amika API origin (env AMIKA_API_URL)")
+    group.add_argument("--amika-token", metavar="TOKEN", help="Amika API key (env AMIKA_API_KEY)")
+    group.add_argument("--devbox-url", metavar="URL", help="Devbox API origin (env DEVBOX_API_URL)")
+    group.add_argument("--sprites-token", metavar="TOKEN",
+                       help="Devbox sprites token (env DEVBOX_SPRITES_TOKEN)")
+    group.add_argument("--user-token", metavar="TOKEN", help="Devbox user token (env DEVBOX_USER_TOKEN)")
+    group.add_argument(
+        "--allow-insecure", action="store_true", default=False,
+        help="allow plain http:// to a non-loopback host (the token travels unencrypted)",
+    )
+    group.add_argument("--profile", metavar="NAME", help="profile from the config file (env BOXDECK_PROFILE)")
+    group.add_argument("--config", metavar="PATH", help="config file (env BOXDECK_CONFIG)")
+
+
+def seconds(text: str) -> float:
+    """argparse type for `--timeout`: a non-negative number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value >= 0:  # also rejects NaN
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
+    return value
+
+
+def parse_or_exit(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
+    """argparse exits on `--help` and on bad usage; make that a return code, so `main()` always returns."""
+    try:
+        return parser.parse_args(list(argv))
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else EXIT_CONFIG
+        raise CliError("", code) from None
+
+
+def resolve_settings(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Settings:
+    """Flags > environment > profile, through the same resolver as the dashboard; warnings go to stderr.
+
+    Raises `CliError(exit 2)` for a configuration problem or when no backend is configured at all.
+    """
+    env = os.environ if environ is None else environ
+    try:
+        try:
+            from boxdeck.service.profiles import resolve_app_config
+        except ImportError:  # profiles not shipped: flags > environment only
+            from boxdeck.service.config import settings_from
+
+            settings = settings_from(args, env)
+        else:
+            app_config = resolve_app_config(args, env)
+            for warning in app_config.warnings:
+                err(f"warning: {single_line(warning)}")
+            settings = app_config.settings
+    except ConfigError as exc:
+        raise CliError(single_line(str(exc), limit=1000), EXIT_CONFIG) from None
+    if settings.amika is None and settings.devbox is None:
+        raise CliError(
+            "no backend configured. Set AMIKA_API_KEY (and AMIKA_API_URL) for Amika and/or "
+            "DEVBOX_SPRITES_TOKEN (and DEVBOX_API_URL) for Devbox, pass --amika-token / --sprites-token, "
+            "or choose a profile with --profile",
+            EXIT_CONFIG,
+        )
+    return settings
+
+
+def build_service(settings: Settings, timing: Timing, **monitor_options: Any) -> Service:
+    """The dashboard's `Service`, on the subcommand's clock (so the monitor's busy window and backoff run in
+    the same time as the waiting loop)."""
+    try:
+        return Service.from_settings(settings, clock=timing.monotonic, now=timing.now, **monitor_options)
+    except ConfigError as exc:
+        raise CliError(single_line(str(exc), limit=1000), EXIT_CONFIG) from None
+
+
+def require_backend(service: Service, backend: Backend) -> None:
+    if backend not in service.monitor.backends:
+        hint = "AMIKA_API_KEY / --amika-token" if backend is Backend.AMIKA else (
+            "DEVBOX_SPRITES_TOKEN / --sprites-token"
+        )
+        raise CliError(f"{backend} is not configured: set {hint}", EXIT_CONFIG)
+
+
+# -- polling and lookup ------------------------------------------------------------------------------------
+
+
+def backend_error(service: Service, backend: Backend) -> str | None:
+    """The last poll's error for `backend` (sanitized and redacted by the monitor), or None if it worked."""
+    health = service.monitor.health(backend)
+    return health.last_error or "unknown error" if health.consecutive_failures else None
+
+
+def error_status(message: str | None) -> int | None:
+    m = _HTTP_STATUS.match(message or "")
+    return int(m.group(1)) if m else None
+
+
+async def poll_backends(service: Service, backends: Iterable[Backend]) -> dict[Backend, str]:
+    """One list request per backend, concurrently; returns the errors of the backends that failed."""
+    chosen = [b for b in backends if b in service.monitor.backends]
+    await asyncio.gather(*(service.monitor.poll(b) for b in chosen))
+    return {b: e for b in chosen if (e := backend_error(service, b)) is not None}
+
+
+def split_query(query: str) -> tuple[Backend | None, str]:
+    """`amika:NAME` / `devbox:NAME` pick a backend; anything else searches both."""
+    prefix, sep, rest = query.partition(":")
+    if sep and rest and prefix.lower() in (Backend.AMIKA.value, Backend.DEVBOX.value):
+        return Backend(prefix.lower()), rest
+    return None, query
+
+
+def _ids(box: Box) -> set[str]:
+    model = box.sandbox if box.sandbox is not None else box.devbox
+    return {v for v in (box.ref, box.key, getattr(model, "id", None)) if v}
+
+
+def describe_box(box: Box) -> str:
+    ident = next((i for i in (getattr(box.sandbox or box.devbox, "id", None), box.ref) if i), "")
+    return f"{box.backend}:{single_line(box.name, limit=80)} (id {single_line(ident, limit=60)}, {box.state})"
+
+
+def find_box(service: Service, query: str, errors: Mapping[Backend, str]) -> Box:
+    """Resolve NAME, an id, or `backend:NAME` against the last snapshots.
+
+    A name matching boxes on both backends (or two devboxes, whose names need not be unique) is ambiguous:
+    guessing would SSH into the wrong machine, so the candidates are listed and the caller must be explicit.
+    """
+    backend, name = split_query(query)
+    if backend is not None:
+        require_backend(service, backend)
+    backends = [backend] if backend is not None else list(service.monitor.backends)
+    boxes = [
+        box
+        for b in backends
+        if (snap := service.monitor.snapshot(b)) is not None
+        for box in snap.boxes.values()
+    ]
+    matches = [b for b in boxes if b.name == name] or [b for b in boxes if name in _ids(b)]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        lines = "\n".join(f"  {describe_box(b)}" for b in matches)
+        raise CliError(
+            f"{single_line(query)!r} is ambiguous; it matches:\n{lines}\n"
+            "Use amika:NAME, devbox:NAME or the id to pick one",
+            EXIT_CONFIG,
+        )
+    failed = [f"{b}: {errors[b]}" for b in backends if b in errors]
+    if failed:
+        raise CliError(f"no box named {single_line(query)!r} found, and " + "; ".join(failed))
+    close = difflib.get_close_matches(name, sorted({b.name for b in boxes}), n=3)
+    hint = f" (did you mean {', '.join(repr(single_line(c)) for c in close)}?)" if close else ""
+    raise CliError(f"no box named {single_line(query)!r}{hint}; `boxdeck ls` lists them")
+
+
+# -- running -----------------------------------------------------------------------------------------------
+
+
+def run_main(body: Callable[[], Awaitable[int]], *, on_interrupt: Callable[[], None] | None = None) -> int:
+    """Run a subcommand's coroutine and map every expected ending to an exit code without a traceback.
+
+    Ctrl-C exits 130 quietly (asyncio.run cancels the task first, so clients close and the progress line is
+    cleared); a closed stdout pipe (`boxdeck ls | head -1`) exits 141 like other Unix tools.
+    """
+    try:
+        return asyncio.run(_call(body))
+    except CliError as exc:
+        if str(exc):
+            err(str(exc))
+        return exc.code
+    except KeyboardInterrupt:
+        if on_interrupt is not None:
+            on_interrupt()
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+async def _call(body: Callable[[], Awaitable[int]]) -> int:
+    return await body()
+
+
+def _silence_stdout() -> None:
+    """After EPIPE, Python would complain again when it flushes stdout at exit; point it at /dev/null."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
+    raise CliError(message, code)

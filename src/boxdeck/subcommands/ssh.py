@@ -1,0 +1,152 @@
+"""`boxdeck ssh NAME [--print] [--wait] [--timeout S] [-- COMMAND…]`: open (or print) the ready-to-use SSH
+command of a box.
+
+The command comes from `Actions.ssh_command` — the same one the dashboard copies: Amika's SSH credentials
+(`ssh -p 2222 TOKEN@host`) or a Devbox access session (`ssh user@host -p 2222`). `--print` puts it on stdout
+in full, because the user asked for it (e.g. `$(boxdeck ssh web --print)`); nothing boxdeck writes to stderr
+ever holds the token. ssh runs as a child with the terminal passed through, and its exit status becomes
+ours, so `boxdeck ssh box -- make test` works in a script like plain ssh does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shlex
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+
+from boxdeck.service.actions import ActionError
+from boxdeck.service.boxes import Backend
+from boxdeck.service.text import single_line
+from boxdeck.subcommands import _common
+from boxdeck.subcommands._common import (
+    EXIT_OK,
+    CliError,
+    add_connection_flags,
+    build_service,
+    find_box,
+    parse_or_exit,
+    poll_backends,
+    resolve_settings,
+    run_main,
+    seconds,
+    split_query,
+)
+from boxdeck.subcommands._follow import Follower, Outcome, attach_eta, outcome_of
+from boxdeck.subcommands.progress import Progress
+
+__all__ = ["build_parser", "main", "run_command", "stdin_is_terminal"]
+
+EXIT_NOT_FOUND = 127
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="boxdeck ssh",
+        usage="boxdeck ssh [options] NAME [-- COMMAND ...]",
+        description="Connect to a box over SSH, or print the command. NAME is a box name, an id, or "
+        "amika:NAME / devbox:NAME when both backends have that name. Words after -- are run on the box "
+        "instead of a shell.",
+        epilog="Exit status: ssh's own status when it ran; 1 the box is not ready, failed or SSH access "
+        "could not be had; 2 bad usage, configuration or an ambiguous NAME; 124 --timeout; 130 interrupted.",
+    )
+    parser.add_argument("name", metavar="NAME")
+    parser.add_argument("--print", dest="print_only", action="store_true",
+                        help="print the command on stdout instead of running it (it contains the token)")
+    parser.add_argument("--wait", action="store_true",
+                        help="wait for a box that is not ready yet, with progress on stderr")
+    parser.add_argument("--timeout", type=seconds, metavar="SECONDS", help="give up waiting after this long")
+    add_connection_flags(parser)
+    return parser
+
+
+def main(argv: Sequence[str]) -> int:
+    argv = list(argv)
+    # Split at the first `--` ourselves: argparse.REMAINDER would also swallow options given after NAME.
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
+    own = argv[: argv.index("--")] if "--" in argv else argv
+    try:
+        args = parse_or_exit(build_parser(), own)
+    except CliError as exc:
+        return exc.code
+    outcome: list[list[str]] = []
+    code = run_main(lambda: _run(args, outcome))
+    if code != EXIT_OK or not outcome:
+        return code
+    argv_to_run = outcome[0] + extra
+    if args.print_only:
+        print(shlex.join(argv_to_run), flush=True)
+        return EXIT_OK
+    if not stdin_is_terminal():
+        # Nobody can answer a host-key or password prompt: make ssh fail instead of hanging on /dev/tty.
+        argv_to_run[1:1] = ["-o", "BatchMode=yes"]
+    try:
+        return run_command(argv_to_run)
+    except CliError as exc:
+        _common.err(str(exc))
+        return exc.code
+
+
+def stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+async def _run(args: argparse.Namespace, out: list[list[str]]) -> int:
+    """Resolve, wait when asked, and get the command; the clients are closed before ssh starts."""
+    timing = _common.TIMING
+    settings = resolve_settings(args)
+    # Lists only while resolving NAME; the follower asks for the one devbox's details if it waits.
+    async with build_service(settings, timing, max_detail_fetches=0) as service:
+        tracker = attach_eta(service, timing) if args.wait else None
+        backend, _ = split_query(args.name)
+        errors = await poll_backends(service, [backend] if backend else list(Backend))
+        box = find_box(service, args.name, errors)
+        if outcome_of(box) is not Outcome.READY:
+            name = repr(single_line(box.name, limit=80))
+            progress = Progress() if args.wait else Progress(enabled=False)
+            result = await Follower(
+                service, box, timing=timing, progress=progress, tracker=tracker,
+                timeout=args.timeout if args.wait else 0.0,
+            ).run()
+            if result.outcome is Outcome.TIMEOUT and not args.wait:
+                raise CliError(
+                    f"{name} is {single_line(box.display_state, limit=40)}, not ready for SSH yet; "
+                    "pass --wait to wait for it"
+                )
+            if result.outcome is not Outcome.READY:
+                raise CliError(result.message, result.outcome.exit_code)
+            progress.event(f"{progress.mark('ok')} {result.message}")
+            assert result.box is not None
+            box = result.box
+        try:
+            command = await service.actions.ssh_command(box)
+        except ActionError as exc:  # already sanitized and redacted
+            raise CliError(str(exc)) from None
+    out.append(list(command.argv))
+    return EXIT_OK
+
+
+def run_command(argv: list[str]) -> int:
+    """Run ssh attached to this terminal and return its exit status (128+N when a signal killed it).
+
+    A child rather than `exec`: the exit status is still ours to return, and a missing ssh binary gets a
+    readable message. While it runs, Ctrl-C belongs to ssh: a Python handler (not SIG_IGN, which the child
+    would inherit) keeps this process from dying under it.
+    """
+    previous = None
+    with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+        previous = signal.signal(signal.SIGINT, lambda *_: None)
+    try:
+        code = subprocess.call(argv)
+    except FileNotFoundError:
+        raise CliError(f"{argv[0]} not found on PATH: install an OpenSSH client", EXIT_NOT_FOUND) from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    return 128 - code if code < 0 else code

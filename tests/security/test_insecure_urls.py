@@ -1,0 +1,245 @@
+"""Plain ``http://`` only to loopback, unless the user explicitly opts in.
+
+Checked at every door a URL comes through: both clients' constructors, ``service.config.settings_from``
+(flags and environment), profiles, and ``Service.from_settings``. Loopback spellings are accepted; hosts that
+merely *look* loopback (``127.0.0.1.evil.com``, ``localhost.evil.com``, userinfo tricks, IPv4-mapped IPv6 of
+a public address) are refused. Finally, for any URL a client does accept without the flag, the request really
+goes to a loopback host as httpx parses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from argparse import Namespace
+from pathlib import Path
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from boxdeck.api import AmikaClient, DevboxClient
+from boxdeck.service.config import ConfigError, Service, settings_from
+from boxdeck.service.profiles import resolve_settings
+
+LOOPBACK = [
+    "http://127.0.0.1",
+    "http://127.0.0.1:8080",
+    "http://127.5.5.5:1",
+    "http://127.255.255.254/",
+    "http://localhost",
+    "http://LOCALHOST:9000/",
+    "http://[::1]",
+    "http://[::1]:8080",
+]
+REFUSED = [
+    "http://example.com",
+    "http://10.0.0.1",
+    "http://192.168.1.10:8080",
+    "http://0.0.0.0:8080",
+    "http://8.8.8.8",
+    "http://127.0.0.1.evil.com",
+    "http://127.0.0.1.nip.io",
+    "http://localhost.evil.com",
+    "http://evil.com/127.0.0.1",
+    "http://evil.com?127.0.0.1",
+    "http://[::ffff:8.8.8.8]",
+    "http://[::ffff:808:808]",
+    "http://[2001:db8::1]",
+    "http://127.0.0.1@evil.com",
+    "http://localhost:80@evil.com",
+    "http://user:pass@127.0.0.1.evil.com",
+    "http://evil.com#@127.0.0.1",
+    "http://evil.com\\@127.0.0.1",
+    "http://127.1",
+    "http://2130706433",
+    "http://0x7f000001",
+    "http://017700000001",
+    "http://[::]",
+]
+HTTPS = ["https://app.amika.dev", "https://api.devbox-sdk.dev/", "https://10.0.0.1:8443"]
+
+
+def _amika(url: str, **kw: object) -> AmikaClient:
+    return AmikaClient(url, access_token="amk_url_token_123456", **kw)  # type: ignore[arg-type]
+
+
+def _devbox(url: str, **kw: object) -> DevboxClient:
+    return DevboxClient(url, sprites_token="spr_url_token_123456", **kw)  # type: ignore[arg-type]
+
+
+def _flags(url: str, *, allow_insecure: bool = False) -> Namespace:
+    return Namespace(
+        amika_url=url,
+        amika_token="amk_t_123456",
+        devbox_url=url,
+        sprites_token="spr_t_123456",
+        user_token=None,
+        read_only=False,
+        allow_insecure=allow_insecure,
+    )
+
+
+@pytest.mark.parametrize("url", LOOPBACK)
+def test_plain_http_to_loopback_is_accepted(url: str) -> None:
+    assert _amika(url).base_url.endswith("/api/v0beta1")
+    assert _devbox(url).base_url.endswith("/api/v1")
+    s = settings_from(_flags(url), {})
+    assert s.amika is not None and s.devbox is not None
+    env = settings_from(
+        Namespace(),
+        {
+            "AMIKA_API_URL": url,
+            "AMIKA_API_KEY": "k_123456",
+            "DEVBOX_API_URL": url,
+            "DEVBOX_SPRITES_TOKEN": "s_123456",
+        },
+    )
+    assert env.amika is not None and env.devbox is not None
+    Service.from_settings(s)
+
+
+@pytest.mark.parametrize("url", REFUSED)
+def test_plain_http_elsewhere_is_refused(url: str) -> None:
+    with pytest.raises(ValueError):
+        _amika(url)
+    with pytest.raises(ValueError):
+        _devbox(url)
+    with pytest.raises(ConfigError):
+        settings_from(_flags(url), {})
+    with pytest.raises(ConfigError):
+        settings_from(Namespace(), {"AMIKA_API_URL": url, "AMIKA_API_KEY": "k_123456"})
+    with pytest.raises(ConfigError):
+        settings_from(Namespace(), {"DEVBOX_API_URL": url, "DEVBOX_SPRITES_TOKEN": "s_123456"})
+
+
+@pytest.mark.parametrize("url", ["http://example.com", "http://10.0.0.1:8080", "http://127.0.0.1.evil.com"])
+def test_the_explicit_insecure_flag_allows_plain_http(url: str) -> None:
+    _amika(url, allow_insecure=True)
+    _devbox(url, allow_insecure=True)
+    s = settings_from(_flags(url, allow_insecure=True), {})
+    assert s.allow_insecure
+    Service.from_settings(s)
+
+
+@pytest.mark.parametrize("url", ["http://example.com", "http://10.0.0.1:8080"])
+def test_the_insecure_flag_is_not_taken_from_the_environment(url: str) -> None:
+    """Only the explicit flag (or profile key) opts in: no environment variable silently turns it on."""
+    env = {
+        "AMIKA_API_URL": url,
+        "AMIKA_API_KEY": "k_123456",
+        "BOXDECK_ALLOW_INSECURE": "1",
+        "ALLOW_INSECURE": "1",
+    }
+    with pytest.raises(ConfigError):
+        settings_from(Namespace(), env)
+
+
+@pytest.mark.parametrize("url", HTTPS)
+def test_https_is_always_accepted(url: str) -> None:
+    _amika(url)
+    _devbox(url)
+    settings_from(_flags(url), {})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://127.0.0.1",
+        "file:///etc/passwd",
+        "javascript:alert(1)",
+        "127.0.0.1:80",
+        "//127.0.0.1",
+        "",
+        "   ",
+        "http://",
+        "https://user:pw@app.amika.dev",
+    ],
+)
+def test_malformed_or_credentialed_urls_are_refused(url: str) -> None:
+    with pytest.raises(ValueError):
+        _amika(url)
+    with pytest.raises(ValueError):
+        _devbox(url)
+    if url.strip():
+        with pytest.raises(ConfigError):
+            settings_from(_flags(url), {})
+
+
+def _write_profile(tmp_path: Path, url: str, insecure: bool | None) -> Path:
+    flag = "" if insecure is None else f"allow_insecure = {'true' if insecure else 'false'}\n"
+    path = tmp_path / "config.toml"
+    path.write_text(f'[profiles.p]\namika_url = "{url}"\namika_token = {{ env = "PROFILE_TOKEN" }}\n{flag}')
+    path.chmod(0o600)
+    return path
+
+
+@pytest.mark.parametrize(
+    "url", ["http://example.com", "http://127.0.0.1.evil.com", "http://[::ffff:8.8.8.8]"]
+)
+def test_profile_urls_obey_the_same_rule(tmp_path: Path, url: str) -> None:
+    env = {"PROFILE_TOKEN": "amk_profile_123456"}
+    with pytest.raises(ConfigError):
+        resolve_settings(Namespace(), env, _write_profile(tmp_path, url, None))
+    allowed = resolve_settings(Namespace(), env, _write_profile(tmp_path, url, True))
+    assert allowed.allow_insecure and allowed.amika is not None
+
+
+_HOSTS = st.one_of(
+    st.sampled_from(
+        [
+            "127.0.0.1",
+            "localhost",
+            "[::1]",
+            "127.9.9.9",
+            "evil.com",
+            "127.0.0.1.evil.com",
+            "localhost.evil.com",
+            "[::ffff:8.8.8.8]",
+            "[::ffff:127.0.0.1]",
+            "0",
+            "LocalHost",
+            "xn--lcalhost-y3a",
+            "ⓛocalhost",
+            "127.0.0.1%2e",
+            "localhost.",
+        ]
+    ),
+    st.text(st.sampled_from(list("127.0x:@[]/\\#?%lochstevi.,;")), min_size=1, max_size=24),
+)
+_JOINERS = st.sampled_from(["", "@", ":", ":80@", "\\", "/", "#@", "?@", "%40", "\t", "\n", " ", "."])
+
+
+@given(a=_HOSTS, joiner=_JOINERS, b=_HOSTS, port=st.sampled_from(["", ":80", ":65535", ":0x50"]))
+@settings(max_examples=50, deadline=None)
+def test_an_accepted_plain_http_url_really_goes_to_loopback(a: str, joiner: str, b: str, port: str) -> None:
+    """Whatever spelling gets past the check, the host httpx actually connects to must be loopback."""
+    url = f"http://{a}{joiner}{b}{port}"
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.host)
+        return httpx.Response(200, json=[])
+
+    transport = httpx.MockTransport(handler)
+
+    async def probe() -> None:
+        for make in (_amika, _devbox):
+            try:
+                client = make(url, transport=transport)
+            except ValueError:
+                continue
+            try:
+                if isinstance(client, AmikaClient):
+                    await client.list_sandboxes()
+                else:
+                    await client.devboxes.list()
+            except Exception:
+                pass
+            finally:
+                await client.aclose()
+
+    asyncio.run(probe())
+    for host in seen:
+        assert host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback, (url, host)

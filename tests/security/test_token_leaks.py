@@ -1,0 +1,225 @@
+"""Tokens never reach logs, error messages, reprs, request records or notifications.
+
+Real flows run against a simulator configured with distinctive canary tokens: polling both APIs, every action
+(including ones the server refuses), SSH access, a devbox create with an agent token, and a second service
+whose tokens are wrong (401s everywhere). Everything those flows leave behind is captured — all log records at
+DEBUG level (httpx and httpcore included), the request log file, stdout/stderr, every exception's text and
+repr, every object's repr, the request records, health, notices and the activity log — and grepped for the
+full tokens.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from security_helpers import (
+    AMIKA_TOKEN,
+    CLAUDE_TOKEN,
+    SECURITY_SIM,
+    SPRITES_TOKEN,
+    TOKENS,
+    USER_TOKEN,
+    leaks,
+)
+
+from boxdeck.api import AmikaClient, DevboxClient, RequestRecord
+from boxdeck.service import ActionError, AmikaSettings, Backend, DevboxSettings, Service, Settings
+from boxdeck.service.activity_log import RequestLogger
+from boxdeck.service.secret_store import SecretStore
+from boxdeck.sim import SimServer
+
+WRONG_AMIKA = "amk_WRONG_CANARY_0f9e8d7c6b5a4938"
+WRONG_SPRITES = "spr_WRONG_CANARY_1a2b3c4d5e6f7081"
+WRONG_USER = "usr_WRONG_CANARY_9f8e7d6c5b4a3920"
+
+
+@pytest.fixture(scope="module")
+def canary_sim() -> Iterator[SimServer]:
+    with SimServer(SECURITY_SIM) as server:
+        yield server
+
+
+def _settings(sim: SimServer, amika: str, sprites: str, user: str) -> Settings:
+    return Settings(
+        amika=AmikaSettings(url=sim.base_url, token=amika),
+        devbox=DevboxSettings(url=sim.base_url, sprites_token=sprites, user_token=user),
+    )
+
+
+def _render(exc: BaseException) -> list[str]:
+    return [str(exc), repr(exc), "".join(traceback.format_exception(exc))]
+
+
+async def _drive(service: Service, captured: list[str], records: list[RequestRecord]) -> None:
+    monitor, actions = service.monitor, service.actions
+    for backend in (Backend.AMIKA, Backend.DEVBOX):
+        await monitor.poll(backend)
+        captured.append(repr(monitor.health(backend)))
+    boxes = [
+        b
+        for backend in (Backend.AMIKA, Backend.DEVBOX)
+        for b in (monitor.snapshot(backend).boxes.values() if monitor.snapshot(backend) else ())
+    ]
+    for box in boxes[:12]:
+        for attempt in (actions.start, actions.stop, actions.ssh_command, actions.delete):
+            try:
+                result = await attempt(box)
+            except ActionError as exc:
+                captured.extend(_render(exc))
+            else:
+                if result is not None:  # an SshCommand: its repr and masked form are what gets shown/logged
+                    captured.extend([repr(result), result.masked()])
+    for create in (
+        lambda: actions.create_sandbox(name="canary-box"),
+        lambda: actions.create_sandbox(name="canary-box"),  # duplicate: a 409 with a message
+        lambda: actions.create_devbox(
+            "canary-dev", claude_token=CLAUDE_TOKEN, credential_profile={"inject_claude_token": True}
+        ),
+    ):
+        try:
+            captured.append(repr(await create()))
+        except ActionError as exc:
+            captured.extend(_render(exc))
+    store = SecretStore(monitor.amika)
+    for call in (
+        lambda: store.list(),
+        lambda: store.create("CANARY_SECRET", "value-123456"),
+        lambda: store.create("CANARY_SECRET", "value-123456"),
+    ):
+        try:
+            captured.append(repr(await call()))
+        except ActionError as exc:
+            captured.extend(_render(exc))
+    for backend in (Backend.AMIKA, Backend.DEVBOX):
+        diff = await monitor.poll(backend)
+        captured.extend(repr(n) for n in monitor.notices(diff))
+        captured.append(repr(monitor.health(backend)))
+    captured.extend(repr(e) for e in monitor.activity)
+    captured.extend(
+        [
+            repr(service.settings),
+            repr(service.settings.amika),
+            repr(service.settings.devbox),
+            repr(monitor.amika),
+            repr(monitor.devbox),
+            repr(service.redactor),
+            repr(monitor),
+        ]
+    )
+    captured.extend(repr(r) for r in records)
+
+
+@pytest.mark.parametrize("wrong_tokens", [False, True], ids=["valid-tokens", "wrong-tokens"])
+async def test_no_token_in_anything_a_real_session_leaves_behind(
+    canary_sim: SimServer,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    wrong_tokens: bool,
+) -> None:
+    canary_sim.reset()
+    tokens = (
+        (WRONG_AMIKA, WRONG_SPRITES, WRONG_USER) if wrong_tokens else (AMIKA_TOKEN, SPRITES_TOKEN, USER_TOKEN)
+    )
+    settings = _settings(canary_sim, *tokens)
+    log_path = tmp_path / "state" / "requests.log"
+    logger = RequestLogger(log_path, secrets=settings.secrets)
+    records: list[RequestRecord] = []
+
+    def observe(record: RequestRecord) -> None:
+        records.append(record)
+        logger.on_request(record)
+
+    captured: list[str] = []
+    caplog.set_level(logging.DEBUG)
+    service = Service.from_settings(settings, on_request=observe)
+    logger.use_redactor(service.redactor)
+    try:
+        await _drive(service, captured, records)
+    finally:
+        await service.aclose()
+        logger.close()
+    assert records, "the flows made no request"
+    if wrong_tokens:
+        assert any(r.status == 401 for r in records)
+    else:
+        assert any(r.status == 200 for r in records)
+    out, err = capsys.readouterr()
+    captured += [caplog.text, out, err, log_path.read_text(encoding="utf-8")]
+    captured += [r.getMessage() for r in caplog.records]
+    assert leaks(captured, (*tokens, *TOKENS, CLAUDE_TOKEN)) == []
+
+
+async def test_no_token_in_client_errors_from_the_simulator(canary_sim: SimServer) -> None:
+    """The clients' own errors for 401/404/409/422 answers and dropped connections."""
+    canary_sim.reset()
+    texts: list[str] = []
+    clients: list[Any] = [
+        AmikaClient(canary_sim.base_url, access_token=WRONG_AMIKA),
+        AmikaClient(canary_sim.base_url, access_token=AMIKA_TOKEN),
+        DevboxClient(canary_sim.base_url, sprites_token=WRONG_SPRITES, user_token=WRONG_USER),
+        DevboxClient(canary_sim.base_url, sprites_token=SPRITES_TOKEN, user_token=USER_TOKEN),
+        AmikaClient("http://127.0.0.1:9", access_token=AMIKA_TOKEN),  # nothing listens: a transport error
+        DevboxClient("http://127.0.0.1:9", sprites_token=SPRITES_TOKEN, user_token=USER_TOKEN),
+    ]
+    for client in clients:
+        texts.append(repr(client))
+        if isinstance(client, AmikaClient):
+            calls = [
+                client.list_sandboxes,
+                lambda c=client: c.get_sandbox("nope"),
+                lambda c=client: c.start_sandbox("nope"),
+                lambda c=client: c.get_ssh("nope"),
+                lambda c=client: c.create_secret("X", "y"),
+            ]
+        else:
+            calls = [
+                client.devboxes.list,
+                lambda c=client: c.devboxes.get("nope"),
+                lambda c=client: c.devboxes.create("x", claude_token=CLAUDE_TOKEN),
+                lambda c=client: c.users.set_ssh_key("not a key"),
+                client.github.get_connection,
+            ]
+        for call in calls:
+            try:
+                texts.append(repr(await call()))
+            except Exception as exc:
+                texts.extend(_render(exc))
+        await client.aclose()
+    assert leaks(texts, (*TOKENS, WRONG_AMIKA, WRONG_SPRITES, WRONG_USER)) == []
+
+
+async def test_ssh_tokens_are_masked_everywhere_but_the_command_itself(
+    canary_sim: SimServer, tmp_path: Path
+) -> None:
+    """The SSH token Amika mints is a secret too: the command text holds it (that is what runs), but its
+    repr, its masked form, the request log and later error messages do not."""
+    canary_sim.reset()
+    settings = _settings(canary_sim, AMIKA_TOKEN, SPRITES_TOKEN, USER_TOKEN)
+    log_path = tmp_path / "requests.log"
+    logger = RequestLogger(log_path, secrets=settings.secrets)
+    service = Service.from_settings(settings, on_request=logger.on_request)
+    logger.use_redactor(service.redactor)
+    try:
+        await service.monitor.poll(Backend.AMIKA)
+        ready = [b for b in service.monitor.snapshot(Backend.AMIKA).boxes.values() if b.state == "active"]
+        command = await service.actions.ssh_command(ready[0])
+        assert command.secrets, "the Amika SSH command should know its token"
+        logger.log_action("ssh", ready[0].name, "amika", "ok", detail=command.text)
+        logger.log_event(f"copied {command.text}")
+    finally:
+        await service.aclose()
+        logger.close()
+    texts = [
+        repr(command),
+        command.masked(),
+        log_path.read_text(encoding="utf-8"),
+        service.redactor.redact(command.text),
+    ]
+    assert leaks(texts, command.secrets) == []
+    assert any(secret in command.text for secret in command.secrets)

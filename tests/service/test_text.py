@@ -1,0 +1,74 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from boxdeck.service.text import sanitize, single_line
+
+FORBIDDEN = set(chr(c) for c in range(0x00, 0x20)) | {"\x7f"} | {chr(c) for c in range(0x80, 0xA0)}
+BIDI = {chr(c) for c in range(0x202A, 0x202F)} | {chr(c) for c in range(0x2066, 0x206A)}
+
+
+def test_plain_text_is_returned_unchanged():
+    text = "web-1 ✓ ünïcode [bold]not markup[/]"
+    assert sanitize(text) is text
+
+
+def test_csi_colour_codes_are_removed():
+    assert sanitize("\x1b[31mred\x1b[0m text") == "red text"
+    assert sanitize("\x9b1;32mgreen") == "green"
+
+
+def test_osc52_clipboard_write_is_removed_with_bel_and_st_terminators():
+    payload = "\x1b]52;c;cm0gLXJmIH4=\x07"
+    assert sanitize(f"before{payload}after") == "beforeafter"
+    assert sanitize("a\x1b]52;c;Zm9v\x1b\\b") == "ab"
+    assert sanitize("a\x9d52;c;Zm9v\x9cb") == "ab"
+
+
+def test_unterminated_osc_swallows_the_rest():
+    assert sanitize("ok\x1b]52;c;Zm9vYmFy") == "ok"
+
+
+def test_dcs_apc_pm_sos_are_removed():
+    for intro in ("\x1bP", "\x1b_", "\x1b^", "\x1bX", "\x90", "\x9f", "\x9e", "\x98"):
+        assert sanitize(f"x{intro}payload\x1b\\y") == "xy", repr(intro)
+
+
+def test_other_escapes_and_controls_are_removed():
+    assert sanitize("a\x1bcb\x1b(Bc\x00d\x08e\x7ff\x85g") == "abcdefg"
+
+
+def test_newlines_become_spaces_unless_kept():
+    assert sanitize("line1\nline2\r\nline3\ttab") == "line1 line2 line3 tab"
+    assert sanitize("line1\r\nline2\n\ttab\x1b[2K", keep_newlines=True) == "line1\nline2\n\ttab"
+
+
+def test_bidi_overrides_are_removed():
+    assert sanitize("file\u202etxt.exe\u2066x\u2069") == "filetxt.exex"
+
+
+def test_single_line_caps_length():
+    assert single_line("a\nb") == "a b"
+    assert single_line("x" * 500, limit=10) == "x" * 9 + "…"
+
+
+hostile = st.text(
+    alphabet=st.sampled_from(
+        ["\x1b", "[", "]", "\\", "P", "_", "^", "X", "5", "2", ";", "c", "\x07", "\x9b", "\x9c", "\x9d",
+         "\x90", "\x00", "\n", "\r", "\t", "\x7f", "\u202e", "\u2066", "\u2028", "a", "é", "m", "0", " "]
+    ),
+    max_size=60,
+)
+
+
+@given(st.one_of(hostile, st.text(max_size=60)))
+def test_output_never_contains_controls_escapes_or_bidi(text):
+    out = sanitize(text)
+    assert not (set(out) & (FORBIDDEN | BIDI)), repr(out)
+    kept = sanitize(text, keep_newlines=True)
+    assert not (set(kept) & ((FORBIDDEN - {"\n", "\t"}) | BIDI)), repr(kept)
+
+
+@given(st.text(max_size=60))
+def test_sanitize_is_idempotent(text):
+    once = sanitize(text)
+    assert sanitize(once) == once
