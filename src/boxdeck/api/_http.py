@@ -35,6 +35,7 @@ __all__ = [
     "normalize_base_url",
     "parse_retry_after",
     "path_segment",
+    "response_text",
 ]
 
 log = logging.getLogger(__name__)
@@ -284,7 +285,7 @@ class HttpCore:
                 return None
             try:
                 return decode_json(response.content)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
                 error = "invalid JSON"
                 raise self._errors.decode(
                     f"{method} {path} returned HTTP {status} with a body that is not JSON"
@@ -302,6 +303,17 @@ class HttpCore:
             self._on_request(record)
         except Exception:  # a broken request log must not break API calls
             log.exception("on_request observer failed")
+
+
+def response_text(response: httpx.Response) -> str:
+    """``response.text``, or the body as lenient UTF-8 when the declared charset cannot decode it.
+
+    httpx raises UnicodeError, TypeError or even AssertionError for ``charset=utf-16`` without a BOM, ``idna``
+    or ``base64``; an error body must still become the client's own HTTP error."""
+    try:
+        return response.text
+    except Exception:
+        return response.content.decode("utf-8", "replace")
 
 
 def decode_json(content: bytes) -> Any:

@@ -25,6 +25,7 @@ from ._http import (
     check_token,
     normalize_base_url,
     path_segment,
+    response_text,
 )
 from ._parse import parse_many, parse_one, parse_optional
 from .amika_models import (
@@ -80,7 +81,7 @@ def _decode_error(message: str) -> Exception:
 
 
 def _http_error(response: httpx.Response, retry_after: float | None) -> Exception:
-    return AmikaHTTPError(response.status_code, response.text, retry_after=retry_after)
+    return AmikaHTTPError(response.status_code, response_text(response), retry_after=retry_after)
 
 
 _ERRORS: Final = ErrorTypes(
@@ -287,7 +288,7 @@ class AmikaClient:
                 if remaining <= 0:
                     raise AmikaTimeoutError(
                         f"timed out waiting for sandbox {name!r} to be {goal} "
-                        f"(last state: {sandbox.state or 'unknown'})"
+                        f"(last state: {(sandbox.state or 'unknown')[:100]})"
                     )
                 delay = min(interval, remaining)
             await self._sleep(delay)

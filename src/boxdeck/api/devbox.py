@@ -26,6 +26,7 @@ from ._http import (
     check_token,
     normalize_base_url,
     path_segment,
+    response_text,
 )
 from ._parse import parse_many, parse_one, parse_optional
 from .devbox_models import (
@@ -81,7 +82,7 @@ def _decode_error(message: str) -> Exception:
 
 
 def _http_error(response: httpx.Response, retry_after: float | None) -> Exception:
-    body = response.text
+    body = response_text(response)
     reason = response.reason_phrase or "HTTP error"
     return DevboxApiError(
         response.status_code, devbox_error_detail(body, reason), retry_after=retry_after, body=body

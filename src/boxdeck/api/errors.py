@@ -55,7 +55,7 @@ def _cap(text: str, limit: int = MESSAGE_LIMIT) -> str:
 def _load_json(text: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         return None
 
 
@@ -94,7 +94,7 @@ class AmikaSandboxFailedError(AmikaError):
 
     def __init__(self, message: str, *, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
-        super().__init__(message)
+        super().__init__(_cap(message))
 
 
 class AmikaDecodeError(AmikaError):
@@ -186,7 +186,8 @@ class DevboxTimeoutError(DevboxError):
         self.devbox_id = devbox_id
         self.last_state = last_state
         super().__init__(
-            f"Devbox {devbox_id} did not reach ready state within timeout (last state: {last_state})"
+            f"Devbox {_cap(devbox_id, 100)} did not reach ready state within timeout "
+            f"(last state: {_cap(last_state, 100)})"
         )
 
 
