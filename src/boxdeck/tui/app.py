@@ -1,0 +1,228 @@
+"""The dashboard app: one mode per screen (each keeps its state), polling workers, notices, the activity log.
+
+Polling, per backend: a worker in group ``poll-<backend>`` awaits ``monitor.poll(backend)``; every diff the
+monitor publishes reaches the app through ``monitor.subscribe`` as a ``BoxesChanged`` message, which the app
+forwards to the dashboard screens. When the worker finishes, ``set_timer(monitor.next_delay(backend))``
+re-arms the next poll,
+so polls never overlap and a slow server stretches the cadence instead of piling requests up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from textual import on
+from textual.app import App
+from textual.command import CommandPalette
+from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
+from textual.worker import Worker, WorkerState
+
+from boxdeck.service.boxes import Backend
+from boxdeck.tui.commands import BY_ACTION, BoxdeckCommands, bindings_for
+from boxdeck.tui.messages import ActivityLogged, BoxesChanged, HealthChanged, PollFinished
+from boxdeck.tui.modals.errors import ErrorsModal
+from boxdeck.tui.paths import css_paths
+from boxdeck.tui.screens.account import AccountScreen
+from boxdeck.tui.screens.activity import ActivityScreen
+from boxdeck.tui.screens.base import BoxesScreen
+from boxdeck.tui.screens.devboxes import DevboxesScreen
+from boxdeck.tui.screens.help import HelpScreen
+from boxdeck.tui.screens.sandboxes import SandboxesScreen
+from boxdeck.tui.screens.secrets import SecretsScreen
+from boxdeck.tui.widgets.health_bar import Tab
+from boxdeck.tui.workers import report_worker_error
+
+if TYPE_CHECKING:
+    from boxdeck.service.config import Service
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    """A screen on a number key. Later issues add `0` All boxes, `3` Secrets, `4` Account here."""
+
+    key: str
+    mode: str
+    title: str
+    backend: Backend | None
+    screen: Callable[[Service], Screen[Any]]
+
+
+DASHBOARDS: tuple[Dashboard, ...] = (
+    Dashboard("1", "sandboxes", "Sandboxes", Backend.AMIKA, SandboxesScreen),
+    Dashboard("2", "devboxes", "Devboxes", Backend.DEVBOX, DevboxesScreen),
+    # backend=None: the tab shows no health of its own (screens 1 and 2 already show both backends').
+    Dashboard("3", "secrets", "Secrets", None, SecretsScreen),
+    Dashboard("4", "account", "Account", None, AccountScreen),
+)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class BoxdeckApp(App[None]):
+    TITLE = "boxdeck"
+    CSS_PATH = css_paths()
+    COMMANDS = App.COMMANDS | {BoxdeckCommands}
+    BINDINGS = bindings_for("app")
+    DEFAULT_MODE = "sandboxes"
+    # Screen classes for the terminal width: the detail pane hides below 110 columns (enter shows it).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-normal"), (170, "-wide")]
+
+    def __init__(
+        self,
+        service: Service,
+        *,
+        demo: Any = None,
+        now: Callable[[], datetime] | None = None,
+        spinner_interval: float | None = 0.3,
+        owns_service: bool = False,
+        initial_mode: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.service = service
+        self.monitor = service.monitor
+        self.demo = demo
+        self.now: Callable[[], datetime] = now or utc_now
+        self.spinner_interval = spinner_interval
+        self.owns_service = owns_service
+        self.tabs = tuple(Tab(d.key, d.title, d.backend) for d in DASHBOARDS)
+        self.dashboards: list[Screen[Any]] = []
+        self._poll_timers: dict[Backend, Timer] = {}
+        self._again: set[Backend] = set()
+        self._unsubscribe: Callable[[], None] | None = None
+        self._initial_mode = initial_mode
+        for dashboard in DASHBOARDS:
+            self.add_mode(dashboard.mode, self._factory(dashboard))
+
+    def _factory(self, dashboard: Dashboard) -> Callable[[], Screen[Any]]:
+        def make() -> Screen[Any]:
+            screen = dashboard.screen(self.service)
+            self.dashboards.append(screen)
+            return screen
+
+        return make
+
+    def on_mount(self) -> None:
+        self._unsubscribe = self.monitor.subscribe(self._published)
+        for backend in self.monitor.backends:
+            self.poll(backend)
+        if self._initial_mode and self._initial_mode != self.current_mode:
+            self.switch_mode(self._initial_mode)
+
+    async def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        for timer in self._poll_timers.values():
+            timer.stop()
+        if self.owns_service:
+            await self.service.aclose()
+
+    # ----------------------------------------------------------------- polling
+    def _published(self, diff: Any) -> None:
+        """The monitor's subscriber: turn every diff into a message (never touch widgets here)."""
+        self.post_message(BoxesChanged(diff))
+
+    def _polling(self, backend: Backend) -> bool:
+        group = f"poll-{backend.value}"
+        return any(
+            w.group == group and w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in self.workers
+        )
+
+    def poll(self, backend: Backend) -> None:
+        """Poll `backend` now (or right after the poll in flight)."""
+        timer = self._poll_timers.pop(backend, None)
+        if timer is not None:
+            timer.stop()
+        if self._polling(backend):
+            self._again.add(backend)
+            return
+        # The equivalent of @work(exclusive=True, exit_on_error=False, group=f"poll-{backend}"): the group
+        # depends on the backend, so the worker is started with run_worker.
+        self.run_worker(
+            self._poll_once(backend),
+            name=f"poll {backend.value}",
+            group=f"poll-{backend.value}",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    async def _poll_once(self, backend: Backend) -> None:
+        await self.monitor.poll(backend)
+        self.post_message(PollFinished(backend, self.monitor.health(backend)))
+
+    def _rearm(self, backend: Backend) -> None:
+        if backend in self._again:
+            self._again.discard(backend)
+            delay = 0.0
+        else:
+            delay = self.monitor.next_delay(backend)
+        old = self._poll_timers.pop(backend, None)
+        if old is not None:
+            old.stop()
+        self._poll_timers[backend] = self.set_timer(max(delay, 0.001), lambda: self.poll(backend))
+
+    def refresh_now(self) -> None:
+        for backend in self.monitor.backends:
+            self.poll(backend)
+
+    def poll_soon(self, backend: Backend) -> None:
+        """Something was just done to a box of `backend`: look at once."""
+        if backend in self.monitor.backends:
+            self.poll(backend)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_worker_error(self, event)
+        group = event.worker.group or ""
+        if group.startswith("poll-") and event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            self._rearm(Backend(group.removeprefix("poll-")))
+
+    # ----------------------------------------------------------------- messages
+    @on(PollFinished)
+    def _poll_finished(self, message: PollFinished) -> None:
+        for screen in self.dashboards:
+            screen.post_message(HealthChanged(message.backend, message.health))
+
+    @on(BoxesChanged)
+    def _boxes_changed(self, message: BoxesChanged) -> None:
+        diff = message.diff
+        for screen in self.dashboards:
+            screen.post_message(BoxesChanged(diff))
+        # Only boxes the user created or acted on get a notice (the monitor remembers which).
+        for notice in self.monitor.notices(diff):
+            self.notify(notice.message, title=notice.title, severity=notice.level, markup=False, timeout=8)
+        for screen in self.screen_stack:
+            if isinstance(screen, ActivityScreen):
+                screen.post_message(ActivityLogged())
+
+    # ----------------------------------------------------------------- app-wide actions
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        name = f"{action}({parameters[0]!r})" if parameters else action
+        command = BY_ACTION.get(name)
+        # App-wide keys stay out of dialogs (a "1" in the delete confirmation must not switch screens).
+        return not (
+            command is not None
+            and command.scope == "app"
+            and command.name != "quit"
+            and isinstance(self.screen, ModalScreen)
+            and not isinstance(self.screen, CommandPalette)  # the palette asks on behalf of the screen below
+        )
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.screen))
+
+    def action_show_errors(self) -> None:
+        healths = [self.monitor.health(backend) for backend in Backend]
+        self.push_screen(ErrorsModal(healths, self.now()))
+
+    def action_show_activity(self) -> None:
+        self.push_screen(ActivityScreen(self.monitor))
+
+    @property
+    def box_screen(self) -> BoxesScreen | None:
+        screen = self.screen
+        return screen if isinstance(screen, BoxesScreen) else None

@@ -1,0 +1,215 @@
+"""The one list of commands: it builds the key bindings, the footer, the help screen and the command palette.
+
+Each command has a stable binding id (``boxdeck.<name>``) so a keymap can remap it with ``App.set_keymap``.
+Later screens add their commands here, to the scope they belong to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Literal
+
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+Scope = Literal["app", "boxes", "secrets", "account", "sandboxes", "devboxes", "agent", "sessions",
+                "devbox_sessions"]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str  # binding id suffix and palette identity
+    key: str  # default key
+    action: str  # action string, run against the scope's node (app or screen)
+    label: str  # short footer label
+    help: str  # one line for the help screen and palette
+    scope: Scope
+    show: bool = True  # shown in the footer
+    mutating: bool = False  # turned off by --read-only
+    key_display: str | None = None
+    priority: bool = False
+
+    @property
+    def id(self) -> str:
+        return f"boxdeck.{self.name}"
+
+    @property
+    def title(self) -> str:
+        return self.help.split(":")[0] if ":" in self.help else self.label
+
+    def binding(self) -> Binding:
+        return Binding(
+            self.key,
+            self.action,
+            self.label,
+            show=self.show,
+            key_display=self.key_display,
+            priority=self.priority,
+            id=self.id,
+        )
+
+
+COMMANDS: tuple[Command, ...] = (
+    # Screens (number keys). Later: 0 All boxes, 3 Secrets, 4 Account.
+    Command("screen.sandboxes", "1", "switch_mode('sandboxes')", "Sandboxes", "Show the Amika sandboxes",
+            "app", show=False),
+    Command("screen.devboxes", "2", "switch_mode('devboxes')", "Devboxes", "Show the Latitude devboxes",
+            "app", show=False),
+    Command("screen.secrets", "3", "switch_mode('secrets')", "Secrets", "Show the Amika secrets", "app",
+            show=False),
+    Command("screen.account", "4", "switch_mode('account')", "Account", "Show the Devbox account and GitHub",
+            "app", show=False),
+    # Acting on the selected box.
+    Command("start", "s", "start", "Start", "Start the selected box", "boxes", mutating=True),
+    Command("stop", "x", "stop", "Stop", "Stop the selected box", "boxes", mutating=True),
+    Command("delete", "d", "delete", "Delete", "Delete the selected box (asks first)", "boxes",
+            mutating=True),
+    Command("copy_ssh", "c", "copy_ssh", "Copy SSH", "Copy a ready-to-use SSH command", "boxes"),
+    Command("new", "n", "new_box", "New", "Create a new box", "boxes", mutating=True),
+    Command("refresh", "r", "refresh", "Refresh", "Refresh now", "boxes"),
+    Command("filter", "slash", "filter", "Filter", "Filter by name, state or repo", "boxes", key_display="/"),
+    Command("back", "escape", "back", "Back", "Clear the filter / leave the detail pane", "boxes",
+            show=False),
+    Command("sort", "o", "sort_next", "Sort", "Sort by the next column", "boxes", show=False),
+    Command("sort_reverse", "O", "sort_reverse", "Reverse", "Reverse the sort order", "boxes", show=False),
+    Command("detail", "enter", "detail", "Detail", "Show the selected box's details", "boxes", show=False),
+    # Secrets screen (3). Values are typed into masked inputs and never shown.
+    Command("secrets.new", "n", "new_secret", "New", "New generic secret (name, scope, masked value)",
+            "secrets", mutating=True),
+    Command("secrets.update", "u", "update_secret", "Update", "Replace the selected generic secret's value",
+            "secrets", mutating=True),
+    Command("secrets.new_provider", "N,p", "new_provider_secret", "New provider",
+            "New claude/codex credential (oauth JSON or api_key)", "secrets", mutating=True,
+            key_display="N/p"),
+    Command("secrets.delete", "d", "delete_provider_secret", "Delete",
+            "Delete the selected provider credential (asks first)", "secrets", mutating=True),
+    Command("secrets.refresh", "r", "reload_secrets", "Refresh", "Reload the secrets", "secrets"),
+    # Account screen (4): Devbox user SSH key and GitHub.
+    Command("account.set_key", "k", "set_ssh_key", "SSH key",
+            "Set your SSH public key (~/.ssh/*.pub or pasted)", "account", mutating=True),
+    Command("account.delete_key", "K", "delete_ssh_key", "Del key", "Delete your SSH public key (asks first)",
+            "account", mutating=True),
+    Command("account.connect", "g", "connect_github", "Connect", "Connect GitHub (shows and copies the link)",
+            "account", mutating=True),
+    Command("account.cancel_connect", "escape", "cancel_connect", "Stop waiting",
+            "Stop waiting for the GitHub connection", "account", show=False),
+    Command("account.disconnect", "D", "disconnect_github", "Disconnect", "Disconnect GitHub (asks first)",
+            "account", mutating=True),
+    Command("account.save_grants", "S", "save_org_grants", "Save grants",
+            "Save the organisation grants (space toggles an organisation)", "account", mutating=True),
+    Command("account.refresh", "r", "reload_account", "Refresh", "Reload the account and GitHub", "account"),
+    # Issue 5: per-box views. On the sandboxes screen (1) and the devboxes screen (2):
+    Command("sandbox.agent", "a", "agent_prompt", "Agent",
+            "Agent prompt: talk to the selected sandbox's agent", "sandboxes"),
+    Command("sandbox.sessions", "v", "sandbox_sessions", "Sessions",
+            "Sessions and SSH grant of the selected sandbox", "sandboxes"),
+    Command("devbox.sessions", "v", "devbox_sessions", "Sessions",
+            "Exec sessions and SSH access sessions of the selected devbox", "devboxes"),
+    # The agent prompt view.
+    Command("agent.send", "ctrl+s", "send_prompt", "Send", "Send the prompt to the agent", "agent",
+            mutating=True),
+    Command("agent.cancel", "ctrl+g", "cancel_prompt", "Cancel send", "Cancel the prompt in flight", "agent"),
+    Command("agent.back", "escape", "close_agent", "Back", "Back to the sandboxes (a prompt keeps running)",
+            "agent"),
+    # A sandbox's sessions and SSH grant.
+    Command("sessions.new", "n", "new_session", "New", "Create a session (agent name, metadata JSON)",
+            "sessions", mutating=True),
+    Command("sessions.complete", "k", "mark_completed", "Completed", "Mark the selected session completed",
+            "sessions", mutating=True),
+    Command("sessions.fail", "f", "mark_failed", "Failed", "Mark the selected session failed", "sessions",
+            mutating=True),
+    Command("sessions.metadata", "m", "edit_metadata", "Metadata", "Edit the selected session's metadata",
+            "sessions", mutating=True),
+    Command("sessions.grant", "g", "ssh_grant", "SSH grant",
+            "Get SSH access: copy the command and show when it expires", "sessions"),
+    Command("sessions.revoke", "d", "revoke_grant", "Revoke SSH", "Revoke the SSH grant (asks first)",
+            "sessions", mutating=True),
+    Command("sessions.refresh", "r", "reload_sessions", "Refresh", "Reload the sessions", "sessions"),
+    Command("sessions.back", "escape", "close_sessions", "Back", "Back to the sandboxes", "sessions"),
+    # A devbox's exec and access sessions.
+    Command("access.new", "n", "new_access", "New access",
+            "Open an SSH access session and copy its command", "devbox_sessions", mutating=True),
+    Command("access.revoke", "d", "revoke_access", "Revoke",
+            "Revoke the selected access session (asks first)", "devbox_sessions", mutating=True),
+    Command("access.refresh", "r", "reload_exec_sessions", "Refresh", "Reload the exec sessions",
+            "devbox_sessions"),
+    Command("access.back", "escape", "close_devbox_sessions", "Back", "Back to the devboxes",
+            "devbox_sessions"),
+    # Everywhere.
+    Command("errors", "e", "show_errors", "Errors", "Show each backend's health and last error", "app",
+            show=False),  # the header says "e: errors" when a backend fails
+    Command("activity", "l", "show_activity", "Log", "Show the activity log of state changes", "app"),
+    Command("help", "question_mark", "help", "Help", "Show the keys", "app", key_display="?"),
+    Command("quit", "q", "quit", "Quit", "Quit boxdeck", "app"),
+)
+
+BY_ACTION: dict[str, Command] = {c.action: c for c in COMMANDS}
+BY_NAME: dict[str, Command] = {c.name: c for c in COMMANDS}
+
+
+def commands_for(scope: Scope) -> tuple[Command, ...]:
+    return tuple(c for c in COMMANDS if c.scope == scope)
+
+
+def bindings_for(scope: Scope) -> list[Binding]:
+    return [c.binding() for c in commands_for(scope)]
+
+
+def key_for(screen: Screen[object], command: Command) -> str:
+    """The key that runs `command` now (after any keymap), as the user would type it."""
+    for key, active in screen.active_bindings.items():
+        if active.binding.id == command.id:
+            return active.binding.key_display or screen.app.get_key_display(active.binding) or key
+    return command.key_display or command.key
+
+
+def _target(screen: Screen[object], command: Command):
+    return screen.app if command.scope == "app" else screen
+
+
+def available(screen: Screen[object]) -> Iterable[tuple[Command, object]]:
+    """Commands that make sense on `screen` now: its own scope (if it shows boxes) and the app's,
+    minus those its `check_action` turns off."""
+    from boxdeck.tui.screens.base import BoxesScreen
+
+    for command in COMMANDS:
+        if command.scope == "boxes" and not isinstance(screen, BoxesScreen):
+            continue
+        # Other screens name their own scope (`COMMAND_SCOPE = "secrets"`): only theirs are offered there.
+        if command.scope not in ("app", "boxes") and command.scope != getattr(screen, "COMMAND_SCOPE", None):
+            continue
+        if command.name == "back":
+            continue
+        target = _target(screen, command)
+        if not screen.app._check_action_state(command.action, target):  # type: ignore[arg-type]
+            continue
+        yield command, target
+
+
+class BoxdeckCommands(Provider):
+    """The palette side of `COMMANDS`: offers only what applies to the current screen and selection."""
+
+    def _hits(self) -> list[tuple[str, str, object]]:
+        screen = self.screen
+        out = []
+        for command, target in available(screen):
+            title = command.help
+            help_text = f"key: {key_for(screen, command)}"
+            callback = partial(self.app.run_action, command.action, target)
+            out.append((title, help_text, callback))
+        return out
+
+    async def discover(self) -> Hits:
+        for title, help_text, callback in self._hits():
+            yield DiscoveryHit(title, callback, help=help_text)  # type: ignore[arg-type]
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, callback in self._hits():
+            if (score := matcher.match(title)) > 0:
+                yield Hit(score, matcher.highlight(title), callback, help=help_text)  # type: ignore[arg-type]

@@ -1,0 +1,177 @@
+"""Pure formatting: server values to literal, theme-coloured table cells and detail text.
+
+Nothing here touches a widget. Every string from a server goes through `sanitize` and into `Text(...)`,
+never through markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual.color import Color
+
+from boxdeck.service.boxes import Box, StateKind
+from boxdeck.service.text import sanitize
+from boxdeck.service.timefmt import relative
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+NOT_SET = "-"
+
+
+@dataclass(frozen=True, slots=True)
+class Palette:
+    """Rich colours resolved from the current Textual theme, so dark and light themes both read well."""
+
+    success: str = "green"
+    warning: str = "yellow"
+    error: str = "red"
+    muted: str = "grey50"
+    accent: str = "cyan"
+
+    @classmethod
+    def from_variables(cls, variables: Mapping[str, str]) -> Palette:
+        background = Color.parse(variables.get("background", "#000000"))
+
+        def resolve(*names: str, fallback: str) -> str:
+            for name in names:
+                value = variables.get(name)
+                if not value:
+                    continue
+                try:
+                    color = Color.parse(value)
+                except Exception:
+                    continue
+                if color.a < 1:
+                    color = background + color
+                return color.hex6
+            return fallback
+
+        return cls(
+            success=resolve("text-success", "success", fallback="green"),
+            warning=resolve("text-warning", "warning", fallback="yellow"),
+            error=resolve("text-error", "error", fallback="red"),
+            muted=resolve("foreground-muted", "foreground-darken-3", fallback="grey50"),
+            accent=resolve("text-accent", "accent", fallback="cyan"),
+        )
+
+    def for_kind(self, kind: StateKind) -> str:
+        return {
+            StateKind.READY: self.success,
+            StateKind.TRANSITIONAL: self.warning,
+            StateKind.FAILED: self.error,
+            StateKind.STOPPED: self.muted,
+            StateKind.GONE: self.muted,
+        }.get(kind, "")
+
+
+class Cell(Text):
+    """A literal table cell that carries its own sort key (so 'age' sorts by time, not by its label)."""
+
+    __slots__ = ("sort_key",)
+
+    def __init__(self, value: str, style: str = "", sort_key: Any = None) -> None:
+        super().__init__(value, style=style, no_wrap=True, end="", overflow="ellipsis")
+        self.sort_key = (0, value.casefold()) if sort_key is None else sort_key
+
+    def same_as(self, other: Cell | None) -> bool:
+        return (
+            other is not None
+            and self.plain == other.plain
+            and str(self.style) == str(other.style)
+            and self.sort_key == other.sort_key
+        )
+
+
+def clean(value: object) -> str:
+    """Any server value as one literal line."""
+    if value is None:
+        return ""
+    return sanitize(str(value))
+
+
+def text_cell(value: object) -> Cell:
+    s = clean(value)
+    return Cell(s or NOT_SET, sort_key=(0 if s else 1, s.casefold()))
+
+
+KIND_ICON = {
+    StateKind.READY: "●",
+    StateKind.STOPPED: "○",
+    StateKind.FAILED: "✗",
+    StateKind.GONE: "·",
+    StateKind.UNKNOWN: "?",
+}
+
+KIND_ORDER = {
+    StateKind.FAILED: 0,
+    StateKind.TRANSITIONAL: 1,
+    StateKind.READY: 2,
+    StateKind.STOPPED: 3,
+    StateKind.GONE: 4,
+    StateKind.UNKNOWN: 5,
+}
+
+
+def state_label(box: Box) -> str:
+    if box.pending:
+        return f"{box.pending}…"
+    return clean(box.state) or "unknown"
+
+
+def state_icon(kind: StateKind, frame: int) -> str:
+    if kind is StateKind.TRANSITIONAL:
+        return SPINNER[frame % len(SPINNER)]
+    return KIND_ICON.get(kind, "?")
+
+
+def state_cell(box: Box, palette: Palette, frame: int = 0) -> Cell:
+    kind = box.kind
+    label = state_label(box)
+    style = palette.for_kind(kind)
+    if kind is StateKind.FAILED:
+        style = f"bold {style}"
+    return Cell(f"{state_icon(kind, frame)} {label}", style=style, sort_key=(KIND_ORDER.get(kind, 9), label))
+
+
+def age_cell(created_at: datetime | None, now: datetime) -> Cell:
+    # Newest first when sorted ascending.
+    key = (1, 0.0) if created_at is None else (0, -created_at.timestamp())
+    return Cell(relative(created_at, now), sort_key=key)
+
+
+def local_time(dt: datetime | None) -> str:
+    if dt is None:
+        return NOT_SET
+    return dt.astimezone().strftime("%H:%M:%S")
+
+
+def timestamp(dt: datetime | None, now: datetime) -> str:
+    if dt is None:
+        return NOT_SET
+    return f"{dt.astimezone().strftime('%Y-%m-%d %H:%M:%S')} ({relative(dt, now)} ago)"
+
+
+def duration(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def field_lines(pairs: Iterable[tuple[str, str | Text]], *, indent: int = 0) -> Table:
+    """Label/value rows with hanging indents: a long value wraps under itself, not under the label."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True, max_width=16, overflow="ellipsis")
+    grid.add_column(overflow="fold")
+    for label, value in pairs:
+        grid.add_row(Text(" " * indent + label), value if isinstance(value, Text) else Text(value))
+    return grid

@@ -1,0 +1,43 @@
+"""The new-devbox form (Latitude): name, plan, repository and branch, with the API's defaults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.widgets import Input
+
+from boxdeck.service.boxes import Box
+from boxdeck.tui.modals.form import NewBoxModal
+
+NAME_MAX = 63
+
+
+class NewDevboxModal(NewBoxModal):
+    TITLE_TEXT = "New Latitude devbox"
+
+    def compose_fields(self) -> ComposeResult:
+        yield from self.field(
+            "Name", Input(placeholder="my-devbox", id="name", max_length=NAME_MAX), "required"
+        )
+        yield from self.field("Plan", Input(value="small", id="plan"))
+        yield from self.field("Repository", Input(placeholder="owner/repo (optional)", id="repository"))
+        yield from self.field("Branch", Input(value="main", id="branch"))
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.query_one("#name", Input).value.strip()}
+        out["plan"] = self.query_one("#plan", Input).value.strip() or "small"
+        repository = self.query_one("#repository", Input).value.strip()
+        if repository:
+            out["repository"] = repository
+            out["branch"] = self.query_one("#branch", Input).value.strip() or "main"
+        return out
+
+    def validate_form(self) -> str | None:
+        if not self.query_one("#name", Input).value.strip():
+            return "Name: required."
+        return None
+
+    async def create(self, values: dict[str, Any]) -> Box:
+        name = values.pop("name")
+        return await self.actions.create_devbox(name, **values)

@@ -1,0 +1,440 @@
+"""What the box screens share: health bar, filterable and sortable table, detail pane, actions on a box.
+
+A subclass says which backend it shows, its columns, how a box becomes cells and detail text, which actions
+apply
+to a box, and which form creates one. Diffs arrive only as `BoxesChanged` messages (forwarded by the app); the
+handlers below are the only code that changes the widgets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.console import RenderableType
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, Static
+
+from boxdeck.service.actions import ActionError
+from boxdeck.service.boxes import Backend, Box, StateKind
+from boxdeck.service.snapshot import Snapshot
+from boxdeck.tui.clipboard import copy_text
+from boxdeck.tui.commands import BY_ACTION, bindings_for
+from boxdeck.tui.format import Cell, Palette, age_cell, state_cell
+from boxdeck.tui.messages import ActionFailed, BoxesChanged, HealthChanged, SshCommandFetched
+from boxdeck.tui.modals.confirm import ConfirmModal
+from boxdeck.tui.widgets.box_table import BoxTable, ColumnSpec
+from boxdeck.tui.widgets.health_bar import HealthBar
+from boxdeck.tui.widgets.not_configured import NotConfigured
+from boxdeck.tui.workers import ReportWorkerErrors
+
+if TYPE_CHECKING:
+    from boxdeck.service.config import Service
+    from boxdeck.tui.app import BoxdeckApp
+
+# Screen action -> the name `Actions.refusal` knows it by.
+SERVICE_ACTION = {
+    "start": "start", "stop": "stop", "delete": "delete", "copy_ssh": "ssh", "new_box": "create",
+}
+
+
+class BoxesScreen(ReportWorkerErrors, Screen[None]):
+    BACKEND: ClassVar[Backend]
+    MODE: ClassVar[str]
+    NOUN: ClassVar[str] = "box"  # "sandbox", "devbox"
+    COLUMNS: ClassVar[tuple[ColumnSpec, ...]]
+    BINDINGS = bindings_for("boxes")
+    AGE_TICK = 5.0
+
+    def __init__(self, service: Service) -> None:
+        super().__init__(id=f"{self.MODE}-screen", classes="boxes-screen")
+        self.service = service
+        self.monitor = service.monitor
+        self.actions = service.actions
+        self.read_only = bool(service.settings.read_only)
+        self.configured = self.BACKEND in self.monitor.backends
+        self.snapshot: Snapshot | None = None
+        self.palette = Palette()
+        self.filter_text = ""
+        self.frame = 0
+        self._select_when_present: str | None = None
+        self._spinner: Timer | None = None
+
+    # ----------------------------------------------------------------- subclass hooks
+    def row_cells(self, box: Box) -> dict[str, Cell]:
+        raise NotImplementedError
+
+    def search_text(self, box: Box) -> str:
+        return f"{box.name} {box.display_state}"
+
+    def render_detail(self, box: Box | None) -> RenderableType:
+        raise NotImplementedError
+
+    def can(self, action: str, box: Box) -> bool | None:
+        """Does `action` apply to `box`? None dims it."""
+        return True
+
+    def new_box_modal(self) -> ModalScreen[Box | None]:
+        raise NotImplementedError
+
+    def after_rows_changed(self) -> None:
+        """Called after the table changed or the selection moved."""
+
+    def selection_settled(self, box: Box | None) -> None:
+        """Called when the highlighted row changed."""
+
+    # ----------------------------------------------------------------- composition
+    @property
+    def boxdeck(self) -> BoxdeckApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        demo = self.boxdeck.demo is not None
+        yield HealthBar(self.boxdeck.tabs, self.key, read_only=self.read_only, demo=demo)
+        if self.configured:
+            with Horizontal(id="body"):
+                with Vertical(id="list"):
+                    yield Input(placeholder="filter: name, state, repo   (Esc clears)", id="filter")
+                    yield BoxTable(self.COLUMNS, id="boxes")
+                    yield Static("", id="empty", markup=False)
+                with VerticalScroll(id="detail", can_focus=True):
+                    yield Static("", id="detail-body", markup=False)
+        else:
+            with Vertical(id="body"):
+                yield NotConfigured(self.BACKEND.value)
+        yield Footer()
+
+    @property
+    def key(self) -> str:
+        return next(t.key for t in self.boxdeck.tabs if t.backend is self.BACKEND)
+
+    @property
+    def table(self) -> BoxTable:
+        return self.query_one(BoxTable)
+
+    def on_mount(self) -> None:
+        self.palette = Palette.from_variables(self.app.theme_variables)
+        bar = self.query_one(HealthBar)
+        bar.set_palette(self.palette)
+        for tab in self.boxdeck.tabs:
+            if tab.backend is not None:
+                bar.set_health(tab.backend, self.monitor.health(tab.backend))
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+        if not self.configured:
+            return
+        self.snapshot = self.monitor.snapshot(self.BACKEND)
+        self._refresh_rows()
+        self._refresh_title()
+        if self.boxdeck.spinner_interval:
+            self._spinner = self.set_interval(self.boxdeck.spinner_interval, self._spin)
+        self.set_interval(self.AGE_TICK, self._tick_ages)
+        self.table.focus()
+
+    def _theme_changed(self, _theme: object) -> None:
+        self.palette = Palette.from_variables(self.app.theme_variables)
+        self.query_one(HealthBar).set_palette(self.palette)
+        if self.configured:
+            self._refresh_rows(force=True)
+
+    def on_screen_resume(self) -> None:
+        if self.configured and self.is_mounted:
+            self._tick_ages()
+            self.after_rows_changed()
+
+    # ----------------------------------------------------------------- data in
+    @on(BoxesChanged)
+    def _boxes_changed(self, message: BoxesChanged) -> None:
+        if message.diff.backend is not self.BACKEND or not self.configured:
+            return
+        self.snapshot = message.diff.snapshot
+        self._refresh_rows()
+        selected = self.selected_key
+        if selected is not None and (
+            any(c.key == selected for c in message.diff.changed) or selected in message.diff.details_changed
+        ):
+            self._refresh_detail()
+        self.refresh_bindings()
+
+    @on(HealthChanged)
+    def _health_changed(self, message: HealthChanged) -> None:
+        self.query_one(HealthBar).set_health(message.backend, message.health)
+
+    @on(ActionFailed)
+    def _action_failed(self, message: ActionFailed) -> None:
+        self.notify(message.message, severity="error", markup=False, timeout=8)
+
+    def now(self) -> datetime:
+        return self.boxdeck.now()
+
+    @property
+    def boxes(self) -> Mapping[str, Box]:
+        return self.snapshot.boxes if self.snapshot is not None else {}
+
+    def visible_boxes(self) -> dict[str, Box]:
+        words = self.filter_text.casefold().split()
+        if not words:
+            return dict(self.boxes)
+        out = {}
+        for key, box in self.boxes.items():
+            hay = self.search_text(box).casefold()
+            if all(w in hay for w in words):
+                out[key] = box
+        return out
+
+    def _refresh_rows(self, *, force: bool = False) -> None:
+        table = self.table
+        with self.app.batch_update():
+            if force:
+                table.clear()
+                table._cells.clear()
+            rows = {key: self.row_cells(box) for key, box in self.visible_boxes().items()}
+            table.sync(rows)
+            if self._select_when_present and self._select_when_present in rows:
+                table.select_key(self._select_when_present)
+                self._select_when_present = None
+        empty = self.query_one("#empty", Static)
+        if rows:
+            empty.display = False
+        else:
+            empty.display = True
+            if self.snapshot is None:
+                empty.update(f"Loading {self.plural}…")
+            elif self.boxes:
+                empty.update(f"No {self.NOUN} matches the filter “{self.filter_text}”. Esc clears it.")
+            else:
+                empty.update(f"No {self.plural} yet. Press n to create one.")
+        self._refresh_title()
+        self._refresh_detail()
+        self.after_rows_changed()
+
+    @property
+    def plural(self) -> str:
+        return f"{self.NOUN}es" if self.NOUN.endswith("x") else f"{self.NOUN}s"
+
+    def _refresh_title(self) -> None:
+        table = self.table
+        shown, total = len(table.keys), len(self.boxes)
+        title = Text(f" {self.plural} ", style="bold")
+        count = f"{shown}" if shown == total else f"{shown} of {total}"
+        title.append(f"{count} ")
+        arrow = "▼" if table.sort_reverse else "▲"
+        label = next(s.label for s in self.COLUMNS if s.key == table.sort_column)
+        sub = Text(f" sort: {label} {arrow} ")
+        if self.filter_text:
+            sub.append(f"· filter: {self.filter_text} ")
+        table.border_title = title
+        table.border_subtitle = sub
+
+    def _spin(self) -> None:
+        if not self.is_current:
+            return
+        self.frame += 1
+        table = self.table
+        with self.app.batch_update():
+            for key in table.keys:
+                box = self.boxes.get(key)
+                if box is not None and box.kind is StateKind.TRANSITIONAL:
+                    table.update_cells(key, {"state": state_cell(box, self.palette, self.frame)})
+
+    def _tick_ages(self) -> None:
+        if not self.configured:
+            return
+        now = self.now()
+        table = self.table
+        with self.app.batch_update():
+            for key in table.keys:
+                box = self.boxes.get(key)
+                if box is not None:
+                    table.update_cells(key, {"age": age_cell(box.created_at, now)})
+
+    # ----------------------------------------------------------------- selection and detail
+    @property
+    def selected_key(self) -> str | None:
+        if not self.configured:
+            return None
+        return self.table.cursor_key
+
+    @property
+    def selected_box(self) -> Box | None:
+        key = self.selected_key
+        return self.boxes.get(key) if key else None
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self._refresh_detail()
+        self.refresh_bindings()
+        self.after_rows_changed()
+        self.selection_settled(self.selected_box)
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, _event: DataTable.RowSelected) -> None:
+        self.action_detail()
+
+    @on(DataTable.HeaderSelected)
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        column = str(event.column_key.value)
+        table = self.table
+        reverse = not table.sort_reverse if column == table.sort_column else False
+        self._sort(column, reverse)
+
+    def _refresh_detail(self) -> None:
+        if not self.configured:
+            return
+        box = self.selected_box
+        self.query_one("#detail-body", Static).update(self.render_detail(box))
+        detail = self.query_one("#detail")
+        detail.border_title = Text(f" {box.name} " if box else " detail ")
+
+    # ----------------------------------------------------------------- actions
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        command = BY_ACTION.get(action)
+        if command is None or command.scope != "boxes":
+            return True
+        if not self.configured:
+            return None
+        if command.mutating and self.read_only:
+            return None
+        if action == "new_box":
+            return None if self.actions.refusal("create") else True
+        if action in SERVICE_ACTION:
+            box = self.selected_box
+            if box is None or box.pending or self.actions.refusal(SERVICE_ACTION[action], box):
+                return None
+            return self.can(action, box)
+        return True
+
+    def action_start(self) -> None:
+        self._act("start")
+
+    def action_stop(self) -> None:
+        self._act("stop")
+
+    def action_delete(self) -> None:
+        box = self.selected_box
+        if box is None:
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._act("delete", box)
+
+        self.app.push_screen(
+            ConfirmModal(
+                f"Delete {self.NOUN} {box.name}?",
+                f"The {self.NOUN} “{box.name}” and everything on it will be deleted. This cannot be undone.",
+                confirm_label="Delete",
+            ),
+            confirmed,
+        )
+
+    def _act(self, verb: str, box: Box | None = None) -> None:
+        box = box or self.selected_box
+        if box is None:
+            return
+        self._run_action(verb, box)
+
+    @work(exclusive=False, exit_on_error=False, group="actions")
+    async def _run_action(self, verb: str, box: Box) -> None:
+        try:
+            await getattr(self.actions, verb)(box)
+        except ActionError as error:
+            self.post_message(ActionFailed(str(error)))
+        self.boxdeck.poll_soon(self.BACKEND)
+
+    def action_copy_ssh(self) -> None:
+        box = self.selected_box
+        if box is not None:
+            self._fetch_ssh_command(box)
+
+    @work(exclusive=True, exit_on_error=False, group="ssh-command")
+    async def _fetch_ssh_command(self, box: Box) -> None:
+        try:
+            command = await self.actions.ssh_command(box)
+        except ActionError as error:
+            self.post_message(ActionFailed(str(error)))
+            return
+        self.post_message(SshCommandFetched(command))
+
+    def on_ssh_command_fetched(self, message: SshCommandFetched) -> None:
+        where = copy_text(self.app, message.command.text)
+        self.notify(f"{where}:\n{message.command.masked()}", title="SSH command", markup=False, timeout=8)
+
+    def action_new_box(self) -> None:
+        def created(box: Box | None) -> None:
+            if box is not None:
+                self._select_when_present = box.key
+                if box.key in self.table.keys:
+                    self.table.select_key(box.key)
+                    self._select_when_present = None
+                self.notify(f"Creating {self.NOUN} {box.name}…", markup=False)
+
+        self.app.push_screen(self.new_box_modal(), created)
+
+    def action_refresh(self) -> None:
+        self.boxdeck.refresh_now()
+
+    def action_filter(self) -> None:
+        filter_input = self.query_one("#filter", Input)
+        filter_input.add_class("-active")
+        filter_input.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+        self._refresh_rows()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, _event: Input.Submitted) -> None:
+        if not self.filter_text:
+            self.query_one("#filter", Input).remove_class("-active")
+        self.table.focus()
+
+    def action_back(self) -> None:
+        if not self.configured:
+            return
+        if self.has_class("-detail"):
+            self.remove_class("-detail")
+            self.table.focus()
+            return
+        filter_input = self.query_one("#filter", Input)
+        if filter_input.has_class("-active") or self.filter_text:
+            filter_input.value = ""
+            filter_input.remove_class("-active")
+            self.filter_text = ""
+            self._refresh_rows()
+            self.table.focus()
+
+    def action_sort_next(self) -> None:
+        keys = [s.key for s in self.COLUMNS]
+        table = self.table
+        nxt = keys[(keys.index(table.sort_column) + 1) % len(keys)]
+        self._sort(nxt, False)
+
+    def action_sort_reverse(self) -> None:
+        self._sort(self.table.sort_column, not self.table.sort_reverse)
+
+    def _sort(self, column: str, reverse: bool) -> None:
+        with self.app.batch_update():
+            self.table.set_sort(column, reverse)
+            self._refresh_title()
+
+    def action_detail(self) -> None:
+        if self.has_class("-detail"):
+            self.remove_class("-detail")
+            self.table.focus()
+        else:
+            self.add_class("-detail")
+            self.query_one("#detail").focus()
+
+    # ----------------------------------------------------------------- helpers for subclasses
+    def common_cells(self, box: Box) -> dict[str, Cell]:
+        return {
+            "state": state_cell(box, self.palette, self.frame),
+            "age": age_cell(box.created_at, self.now()),
+        }

@@ -1,0 +1,83 @@
+"""The header bar: one tab per screen with its backend's health, the read-only flag and the demo marker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import Static
+
+from boxdeck.service.boxes import Backend
+from boxdeck.service.health import Health
+from boxdeck.tui.format import Palette, local_time
+
+
+@dataclass(frozen=True, slots=True)
+class Tab:
+    key: str
+    title: str
+    backend: Backend | None
+
+
+def health_words(health: Health | None) -> tuple[str, str]:
+    """(icon, words) for a backend's health."""
+    if health is None or not health.configured or health.status == "unconfigured":
+        return "○", "not configured"
+    status = health.status
+    if status == "ok":
+        return "●", "ok"
+    if status == "slow":
+        return "◐", "slow"
+    if status == "failing":
+        since = local_time(health.failing_since) if health.failing_since else "?"
+        return "✗", f"failing since {since}"
+    return "…", "connecting"
+
+
+class HealthBar(Static):
+    """Renders literal text only; updated by its screen's message handlers."""
+
+    def __init__(self, tabs: tuple[Tab, ...], current: str, *, read_only: bool, demo: bool) -> None:
+        super().__init__("", markup=False, id="health-bar")
+        self._tabs = tabs
+        self._current = current
+        self._read_only = read_only
+        self._demo = demo
+        self._health: dict[Backend, Health] = {}
+        self._palette = Palette()
+
+    def set_palette(self, palette: Palette) -> None:
+        self._palette = palette
+        self._redraw()
+
+    def set_health(self, backend: Backend, health: Health) -> None:
+        self._health[backend] = health
+        self._redraw()
+
+    def on_mount(self) -> None:
+        self._redraw()
+
+    def _redraw(self) -> None:
+        p = self._palette
+        out = Text(no_wrap=True, overflow="ellipsis")
+        out.append(" boxdeck ", style="bold")
+        for tab in self._tabs:
+            current = tab.key == self._current
+            out.append("  ")
+            out.append(f" {tab.key} {tab.title} ", style="bold reverse" if current else "bold")
+            if tab.backend is None:
+                continue
+            health = self._health.get(tab.backend)
+            icon, words = health_words(health)
+            status = health.status if health else "unconfigured"
+            colour = {"ok": p.success, "slow": p.warning, "failing": p.error}.get(status, p.muted)
+            out.append(f" {icon} {words}", style=colour)
+        if self._read_only:
+            out.append("   ")
+            out.append("[RO]", style=f"bold {p.warning}")
+        if self._demo:
+            out.append("   ")
+            out.append("demo", style=f"italic {p.accent}")
+        if any(h.status == "failing" for h in self._health.values()):
+            out.append("   e: errors", style=p.muted)
+        self.update(out)

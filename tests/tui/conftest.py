@@ -1,0 +1,106 @@
+"""TUI fixtures: the app on the session simulator (manual clock, fixed start time), a captured clipboard, UTC.
+
+The app polls on its own short timers (busy 0.25 s), but the simulated world only moves when a test calls
+`sim.advance(...)`; `until()` waits (bounded) for the app to show what the simulator now says.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pyperclip
+import pytest
+from tui_helpers import START, sim_now
+
+from boxdeck.service.config import AmikaSettings, DevboxSettings, Service, Settings
+from boxdeck.sim import SimServer
+from boxdeck.tui.app import BoxdeckApp
+
+
+@pytest.fixture(autouse=True)
+def _utc(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Local times ("failing since 09:31:02") render in UTC whatever the machine's zone."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+class Clipboard:
+    def __init__(self) -> None:
+        self.copied: list[str] = []
+        self.fail = False
+
+    def copy(self, text: str) -> None:
+        if self.fail:
+            raise pyperclip.PyperclipException("no clipboard mechanism (test)")
+        self.copied.append(text)
+
+
+@pytest.fixture(autouse=True)
+def clipboard(monkeypatch: pytest.MonkeyPatch) -> Clipboard:
+    """Never touch the developer's real clipboard; record what was copied."""
+    board = Clipboard()
+    monkeypatch.setattr(pyperclip, "copy", board.copy)
+    return board
+
+
+@pytest.fixture
+def world(sim_server: SimServer) -> SimServer:
+    """The seeded demo world, starting at START."""
+    sim_server.reset(start_time=START)
+    return sim_server
+
+
+@pytest.fixture
+def empty_world(sim_server: SimServer) -> SimServer:
+    sim_server.reset(start_time=START, demo_world=False)
+    return sim_server
+
+
+AppFactory = Callable[..., BoxdeckApp]
+
+
+def _factory(sim: SimServer, services: list[Service]) -> AppFactory:
+    def make(
+        *,
+        amika: bool = True,
+        devbox: bool = True,
+        read_only: bool = False,
+        amika_url: str | None = None,
+        steady: float = 0.5,
+        busy: float = 0.25,
+        **app_options: Any,
+    ) -> BoxdeckApp:
+        settings = Settings(
+            amika=AmikaSettings(amika_url or sim.base_url, sim.amika_token) if amika else None,
+            devbox=DevboxSettings(sim.base_url, sim.sprites_token, sim.user_token) if devbox else None,
+            read_only=read_only,
+            steady_interval=steady,
+            busy_interval=busy,
+        )
+        service = Service.from_settings(settings, now=sim_now(sim), rng=lambda: 0.0, max_backoff=0.2)
+        services.append(service)
+        app_options.setdefault("spinner_interval", None)
+        return BoxdeckApp(service, now=sim_now(sim), **app_options)
+
+    return make
+
+
+@pytest.fixture
+async def make_app(world: SimServer) -> AsyncIterator[AppFactory]:
+    services: list[Service] = []
+    yield _factory(world, services)
+    for service in services:
+        await service.aclose()
+
+
+@pytest.fixture
+async def make_empty_app(empty_world: SimServer) -> AsyncIterator[AppFactory]:
+    services: list[Service] = []
+    yield _factory(empty_world, services)
+    for service in services:
+        await service.aclose()

@@ -1,0 +1,106 @@
+"""Pictures of each dashboard screen and dialog: fixed seed, fixed start time, manual clock, no spinner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Input
+from tui_helpers import SIZE, key_of, plain, table, until
+
+from boxdeck.tui.widgets.health_bar import HealthBar
+
+
+def settled(app: Any) -> Any:
+    """Rows loaded, every backend answered, and the detail pane has what it fetches lazily."""
+
+    def check() -> bool:
+        screen = app.screen
+        if not screen.query("BoxTable") or table(app).row_count == 0:
+            return False
+        if "connecting" in plain(screen.query_one(HealthBar).content):
+            return False
+        detail = plain(screen.query_one("#detail-body").content)
+        if "loading" in detail:
+            return False
+        cells = (
+            [table(app).get_cell(k, "progress").plain for k in table(app).keys]
+            if screen.MODE == "devboxes"
+            else []
+        )
+        return "-" not in cells
+
+    return check
+
+
+async def _select(pilot: Any, app: Any, name: str) -> None:
+    table(app).select_key(key_of(app, name))
+    await pilot.pause()
+
+
+def test_sandboxes_screen(make_app, snap_compare):
+    app = make_app(owns_service=True)
+
+    async def run_before(pilot: Any) -> None:
+        await until(pilot, settled(app))
+        await _select(pilot, app, "rose-london")  # a failed sandbox: its error is highlighted
+        await until(pilot, settled(app))
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_devboxes_screen(make_app, snap_compare):
+    app = make_app(owns_service=True)
+
+    async def run_before(pilot: Any) -> None:
+        await pilot.press("2")
+        await until(pilot, settled(app))
+        await _select(pilot, app, "feature-payments")  # provisioning, part-way through
+        await until(pilot, settled(app))
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_help_screen(make_app, snap_compare):
+    app = make_app(owns_service=True)
+
+    async def run_before(pilot: Any) -> None:
+        await until(pilot, settled(app))
+        await pilot.press("question_mark")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_delete_confirmation(make_app, snap_compare):
+    app = make_app(owns_service=True)
+
+    async def run_before(pilot: Any) -> None:
+        await until(pilot, settled(app))
+        await _select(pilot, app, "navy-riga")
+        await until(pilot, settled(app))
+        await pilot.press("d")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_new_sandbox_form(make_app, snap_compare):
+    app = make_app(owns_service=True)
+
+    async def run_before(pilot: Any) -> None:
+        await until(pilot, settled(app))
+        await pilot.press("n")
+        for field in app.screen.query(Input):
+            field.cursor_blink = False
+        await pilot.press(*"acme/platform", "ctrl+s")  # a name that exists: the server's 409 inline
+        await until(pilot, lambda: "already exists" in plain(app.screen.query_one("#form-error").content))
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_unconfigured_backend(make_app, snap_compare):
+    app = make_app(devbox=False, owns_service=True)
+
+    async def run_before(pilot: Any) -> None:
+        await until(pilot, lambda: table(app).row_count > 0)
+        await pilot.press("2")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

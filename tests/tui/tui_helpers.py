@@ -1,0 +1,79 @@
+"""Helpers shared by the TUI tests (imported by name: pytest puts this folder on sys.path)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from boxdeck.sim import SimServer
+from boxdeck.tui.widgets.box_table import BoxTable
+
+# Every TUI test world starts at the same instant, so ages and timestamps in snapshots never change.
+START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC).timestamp()
+SIZE = (140, 40)
+NO_SERVER = "http://127.0.0.1:9"  # discard port: nothing listens, connections are refused at once
+
+
+def sim_now(sim: SimServer) -> Callable[[], datetime]:
+    return lambda: datetime.fromtimestamp(sim.world.now(), UTC)
+
+
+async def until(pilot: Pilot[Any], predicate: Callable[[], object], *, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    """Let the app run until `predicate()` is true (it polls the simulator on its own timers)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {getattr(predicate, '__name__', predicate)}")
+        await pilot.pause(0.02)
+
+
+def table(app: Any) -> BoxTable:
+    return app.screen.query_one(BoxTable)
+
+
+def cell(app: Any, key: str, column: str) -> str:
+    return table(app).get_cell(key, column).plain
+
+
+def row_names(app: Any) -> list[str]:
+    t = table(app)
+    return [t.get_cell(key, "name").plain for key in t.ordered_keys()]
+
+
+def key_of(app: Any, name: str) -> str:
+    for box in app.screen.boxes.values():
+        if box.name == name:
+            return box.key
+    raise AssertionError(f"no box named {name!r}")
+
+
+def plain(renderable: Any, width: int = 200) -> str:
+    """What a Rich renderable reads as, without styles."""
+    console = Console(width=width, color_system=None, legacy_windows=False)
+    with console.capture() as captured:
+        console.print(renderable)
+    return captured.get()
+
+
+def static_text(app: Any, selector: str) -> str:
+    widget = app.screen.query_one(selector, Static)
+    return plain(widget.content)
+
+
+def notifications(app: Any) -> list[str]:
+    return [f"{n.title} {n.message}" for n in app._notifications]
+
+
+async def select(pilot: Pilot[Any], app: Any, name: str) -> str:
+    """Put the cursor on the box called `name` and let the screen react; returns its key."""
+    key = key_of(app, name)
+    table(app).select_key(key)
+    await pilot.pause()
+    await pilot.pause()
+    return key
