@@ -119,6 +119,16 @@ async def shoot(out: Path) -> list[Path]:
             await pilot.pause()
             save("delete.svg")
             await pilot.press("n")
+
+            # Screens 3 and 4 (issue 5): secrets and account/GitHub.
+            await pilot.press("3")
+            await until(pilot, lambda: getattr(app.screen, "loaded_at", None) is not None)
+            await pilot.pause()
+            save("secrets.svg")
+            await pilot.press("4")
+            await until(pilot, lambda: getattr(app.screen, "loaded_at", None) is not None)
+            await pilot.pause()
+            save("account.svg")
     return saved
 
 

@@ -293,7 +293,7 @@ async def test_help_lists_this_screens_keys(make_app, world):
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         keys = static_text(app, "#keys")
-        assert "New generic secret" in keys and "N/p" in keys and "Delete the selected provider" in keys
+        assert "New generic secret" in keys and "N/p" in keys and "Delete the selected credential" in keys
 
 
 async def test_read_only_dims_every_mutating_key(make_app, world):
