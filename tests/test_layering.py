@@ -1,4 +1,4 @@
-"""The service layer stays UI-free: api, service and sim must never pull in textual, nor import rich themselves.
+"""The service layer stays UI-free: api, service and sim never load textual nor import rich themselves.
 
 (httpx's optional CLI module imports rich whenever rich is installed, so the runtime check is on textual; the
 source check covers rich.)
@@ -38,8 +38,11 @@ def test_package_source_never_imports_ui_libraries(package: str) -> None:
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 names = [node.module]
-            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in ("textual", "rich", "boxdeck")
-                          and not _allowed(package, n)]
+            offenders += [
+                f"{path.name}: {n}"
+                for n in names
+                if n.split(".")[0] in ("textual", "rich", "boxdeck") and not _allowed(package, n)
+            ]
     assert offenders == []
 
 
@@ -47,5 +50,9 @@ def _allowed(package: str, module: str) -> bool:
     """Inside boxdeck, data flows one way: api <- service; sim stands alone."""
     if not module.startswith("boxdeck"):
         return False
-    allowed = {"api": ("boxdeck.api",), "service": ("boxdeck.api", "boxdeck.service"), "sim": ("boxdeck.sim",)}
+    allowed = {
+        "api": ("boxdeck.api",),
+        "service": ("boxdeck.api", "boxdeck.service"),
+        "sim": ("boxdeck.sim",),
+    }
     return module == "boxdeck" or module.startswith(allowed[package])

@@ -8,7 +8,12 @@ ROOT = Path(__file__).resolve().parents[1]
 def _readme_commands() -> list[str]:
     text = (ROOT / "README.md").read_text()
     blocks = text.split("```")
-    return [line.strip() for block in blocks[1::2] for line in block.splitlines() if line.strip().startswith("python3 -m venv")]
+    return [
+        line.strip()
+        for block in blocks[1::2]
+        for line in block.splitlines()
+        if line.strip().startswith("python3 -m venv")
+    ]
 
 
 def test_readme_has_demo_and_test_commands() -> None:

@@ -106,6 +106,23 @@ def test_transient_errors_are_retried(sim_env: SimServer, cli_timing, run_cli) -
     assert "devbox: reachable again" in result.err
 
 
+def test_an_auth_failure_stops_at_once(sim_env: SimServer, cli_timing, run_cli) -> None:
+    """A 401 will not heal by polling again: the watch ends with the server's error (read from the health's
+    `last_status`, not parsed out of the message) instead of retrying forever."""
+    revoked: list[float] = []
+
+    def revoke(elapsed: float) -> None:
+        if elapsed >= 2 and not revoked:
+            revoked.append(elapsed)
+            sim_env.reset(sprites_token="spr_sim_revoked_token_000")
+
+    cli_timing.hooks.append(revoke)
+    result = run_cli("watch", "feature-payments", "--timeout", "600")
+    assert revoked
+    assert result.code == 1, result.err
+    assert "devbox: HTTP 401" in result.err and "(retrying)" not in result.err
+
+
 def test_ctrl_c_exits_130_quietly(sim_env: SimServer, cli_timing, run_cli) -> None:
     def interrupt(elapsed: float) -> None:
         raise KeyboardInterrupt

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from boxdeck.api import AmikaClient, DevboxClient, GitHubRepo
 from boxdeck.service.account import Account, AccountError
+from boxdeck.service.actions import ActionError, Actions
 from boxdeck.service.agent_prompts import Conversations, PromptError
 from boxdeck.service.devbox_access import (
     DevboxFormError,
@@ -32,10 +33,11 @@ from boxdeck.service.devbox_access import (
     parse_env_text,
     parse_setup_commands,
 )
+from boxdeck.service.errors import ServiceError
+from boxdeck.service.monitor import Monitor
 from boxdeck.service.sandbox_sessions import (
     MetadataError,
     SandboxSessions,
-    ServiceError,
     SessionError,
     parse_metadata_text,
     validate_metadata,
@@ -48,6 +50,7 @@ from boxdeck.service.secret_store import (
     validate_secret_value,
 )
 from boxdeck.service.ssh_keys import PublicKeyError, validate_public_key
+from boxdeck.service.validation import SandboxNameError, validate_sandbox_name
 
 MB = 1_000_000
 #: A refusal may quote a little of the input, never a lot.
@@ -489,8 +492,8 @@ def test_bad_metadata_is_refused_before_sending(metadata: Any) -> None:
 
 @pytest.mark.parametrize(
     "agent",
-    ["", "  ", "claude\x1b[2J", "a\nb", HUGE, "x" * 101],
-    ids=["empty", "blank", "escape", "newline", "1MB", "101-chars"],
+    ["", "  ", "claude\x1b[2J", "a\nb", HUGE, "x" * 101, "claude\udcff"],
+    ids=["empty", "blank", "escape", "newline", "1MB", "101-chars", "surrogate"],
 )
 def test_bad_session_agent_names_are_refused_before_sending(agent: str) -> None:
     error, sent = _run(lambda c: SandboxSessions(_amika(c)).create("dev", agent))
@@ -550,3 +553,58 @@ def test_lone_surrogates_in_prompts_are_refused_before_sending(where: str) -> No
     assert isinstance(error, PromptError), repr(error)
     check_refusal(error, echo=bad)
     assert sent == 0
+
+
+# ------------------------------------------------------------------------------------------ sandbox names
+
+BAD_SANDBOX_NAMES = {
+    "1MB": HUGE,
+    "1MB-unicode": HUGE_UNICODE,
+    "1MB-control": HUGE_CONTROL,
+    "41": "n" * 41,
+    "escape": "dev\x1b[2J",
+    "osc52": "\x1b]52;c;QUFB\x07",
+    "nul": "a\x00b",
+    "c1": "a\x9bb",
+    "newline": "dev\nbox",
+    "bidi": "\u202edev",
+    "surrogate": "dev-\udcff-box",
+    "space": "my sandbox",
+    "markup": "[bold]dev[/]",
+    "leading-slash": "/acme/dev",
+    "trailing-slash": "acme/dev/",
+    "dot-dot": "acme/../dev",
+    "empty-segment": "acme//dev",
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_SANDBOX_NAMES.values()), ids=list(BAD_SANDBOX_NAMES))
+def test_bad_sandbox_names_are_refused_before_sending(name: str) -> None:
+    with pytest.raises(SandboxNameError) as info:
+        validate_sandbox_name(name)
+    check_refusal(info.value, echo=name)
+
+    async def create(c: Counter) -> None:
+        monitor = Monitor(amika=_amika(c), devbox=None)
+        try:
+            await Actions(monitor).create_sandbox(name=name, repo_url="https://github.com/acme/app")
+        finally:
+            await monitor.aclose()
+
+    error, sent = _run(create)
+    assert isinstance(error, ActionError), repr(error)
+    check_refusal(error, echo=name)
+    assert sent == 0
+
+
+@FUZZ
+@given(name=user_text)
+def test_any_sandbox_name_is_sendable_or_refused_cleanly(name: str) -> None:
+    try:
+        checked = validate_sandbox_name(name)
+    except SandboxNameError as exc:
+        check_refusal(exc, echo=name)
+    else:
+        assert checked == name.strip() and len(checked) <= 40
+        assert not has_terminal_control(checked)
+        checked.encode("utf-8")  # what would be sent can be sent

@@ -243,3 +243,73 @@ def test_an_accepted_plain_http_url_really_goes_to_loopback(a: str, joiner: str,
     asyncio.run(probe())
     for host in seen:
         assert host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback, (url, host)
+
+
+# One rule, every door: the clients and the service config use the same `is_loopback_host`.
+AGREED_LOOPBACK = [
+    "localhost",
+    "LocalHost",
+    "localhost.",
+    "LOCALHOST.",
+    "127.0.0.1",
+    "127.200.3.4",
+    "[::1]",
+    "[0:0:0:0:0:0:0:1]",
+    "[::ffff:127.0.0.1]",
+    "[::ffff:7f00:2]",
+]
+AGREED_REFUSED = [
+    "x.localhost",
+    "evil.localhost",
+    "localhost..",
+    "localhost.evil.com",
+    "127.0.0.1.",
+    "127.1",
+    "[::ffff:8.8.8.8]",
+    "[::ffff:10.0.0.1]",
+    "[::]",
+    "0.0.0.0",
+    "[2001:db8::1]",
+]
+
+
+@pytest.mark.parametrize("host", AGREED_LOOPBACK)
+def test_the_clients_and_the_config_agree_on_loopback(host: str) -> None:
+    from urllib.parse import urlsplit
+
+    from boxdeck.api import is_loopback_host
+
+    url = f"http://{host}:8080"
+    assert is_loopback_host(urlsplit(url).hostname)
+    settings_from(_flags(url), {})
+    for client in (_amika(url), _devbox(url)):
+        # An odd spelling is sent to the plain spelling of the same place.
+        connect = urlsplit(client.base_url).hostname or ""
+        assert connect == "localhost" or ipaddress.ip_address(connect).is_loopback, client.base_url
+        assert urlsplit(client.base_url).port == 8080
+
+
+@pytest.mark.parametrize("host", AGREED_REFUSED)
+def test_the_clients_and_the_config_agree_on_what_is_not_loopback(host: str) -> None:
+    from urllib.parse import urlsplit
+
+    from boxdeck.api import is_loopback_host
+
+    url = f"http://{host}:8080"
+    assert not is_loopback_host(urlsplit(url).hostname)
+    with pytest.raises(ValueError):
+        _amika(url)
+    with pytest.raises(ValueError):
+        _devbox(url)
+    with pytest.raises(ConfigError):
+        settings_from(_flags(url), {})
+
+
+@pytest.mark.parametrize(
+    "host", [None, "", "[", "[]", "::1", "127.0.0.1", "localhost", "ⓛocalhost", "127.0.0.1%2e"]
+)
+def test_is_loopback_host_on_bare_hosts(host: str | None) -> None:
+    from boxdeck.api import is_loopback_host
+
+    expected = host in ("::1", "127.0.0.1", "localhost")
+    assert is_loopback_host(host) is expected

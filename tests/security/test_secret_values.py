@@ -168,3 +168,70 @@ async def test_json_escaped_echo_of_a_value_is_masked_too(make: Callable[[str], 
             else:
                 await store.create("NAME", value)
         assert inner not in _rendered(info.value)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and every exception reachable through ``__cause__`` / ``__context__``."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or any(e is s for s in seen):
+            continue
+        seen.append(e)
+        todo += [e.__cause__, e.__context__]
+    return seen
+
+
+@pytest.mark.parametrize("status", [400, 404, 409, 500])
+async def test_the_raised_error_does_not_chain_to_the_client_error_holding_the_echo(status: int) -> None:
+    """``raise … from None`` only hides the chain from tracebacks: ``__context__`` would still point at the
+    client error whose body quotes the value. The store raises after its ``except`` block instead, so nothing
+    reachable from the error (cause, context, their attributes) holds the value."""
+    value = _value()
+    oauth = json.dumps({"claudeAiOauth": {"accessToken": value, "refreshToken": value[::-1]}})
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        body = request.content.decode()
+        return httpx.Response(status, json={"type": "error", "code": "bad", "message": f"rejected {body}"})
+
+    async with AmikaClient(
+        "https://amika.test", access_token="amk_store_token_123", transport=httpx.MockTransport(echo)
+    ) as amika:
+        store = SecretStore(amika)
+        calls = [
+            lambda: store.create("NAME", value),
+            lambda: store.update("sec_1", value),
+            lambda: store.create_provider("claude", "n", "api_key", value),
+            lambda: store.create_provider("claude", "n", "oauth", oauth),
+        ]
+        for call in calls:
+            with pytest.raises(SecretError) as info:
+                await call()
+            error = info.value
+            assert error.__cause__ is None and error.__context__ is None
+            for e in _chain(error):
+                for secret in (value, value[::-1]):
+                    assert secret not in _rendered(e)
+                    assert secret not in repr(e.args)
+                    assert holders(e, secret) == [], type(e).__name__
+
+
+async def test_a_multi_line_oauth_credential_echoed_raw_is_masked() -> None:
+    """A pretty-printed credential echoed as is: the error text is made one line (newlines become spaces)
+    before it is redacted, so the collapsed form, and each token inside, is masked too."""
+    value = _value()
+    oauth = json.dumps({"tokens": {"access_token": value, "account": "acct_12345678"}}, indent=2)
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        sent = json.loads(request.content)["value"]
+        return httpx.Response(422, json={"message": f"rejected {sent}"})
+
+    async with AmikaClient(
+        "https://amika.test", access_token="amk_store_token_123", transport=httpx.MockTransport(echo)
+    ) as amika:
+        with pytest.raises(SecretError) as info:
+            await SecretStore(amika).create_provider("codex", "n", "oauth", oauth)
+    rendered = _rendered(info.value)
+    assert value not in rendered and "acct_12345678" not in rendered
+    assert "Could not create codex credential" in str(info.value)

@@ -493,3 +493,128 @@ async def test_last_action_is_recorded_as_a_verb(apis):
     assert m.last_action("amika:sb_a") == ("start", apis.clock.t)
     assert m.activity[-1].action == "start" and m.activity[-1].text == "start requested"
     await m.aclose()
+
+
+# ------------------------------------------------------------------ detail ranking, failed boxes, last_status
+
+
+def _fetched(apis) -> list[str]:
+    """The devbox refs whose operations were fetched, in request order."""
+    return [line.split("/")[2] for line in apis.seen("devbox") if line.endswith("/operations")]
+
+
+async def test_a_watched_moving_devbox_gets_its_details_first(apis):
+    apis.devboxes = [devbox("a", "provisioning"), devbox("b", "provisioning"), devbox("w", "provisioning")]
+    m = apis.monitor(amika=False, max_detail_fetches=1)
+    m.watch(["devbox:w"])
+    await m.poll(D)
+    assert _fetched(apis) == ["w"]
+    await m.aclose()
+
+
+@pytest.mark.parametrize(("limit", "expected"), [(1, {"s"}), (2, {"s", "m"}), (3, {"s", "m", "w"})])
+async def test_detail_ranking_just_settled_then_moving_then_watched_steady(apis, limit, expected):
+    m = apis.monitor(amika=False, max_detail_fetches=limit)
+    m.watch(["devbox:w"])
+    apis.devboxes = [devbox("w", "ready"), devbox("m", "provisioning"), devbox("s", "provisioning")]
+    await m.poll(D)
+    apis.clock.advance(10)  # the watched steady one is due again
+    apis.devboxes = [devbox("w", "ready"), devbox("m", "provisioning"), devbox("s", "ready")]
+    apis.clear()
+    await m.poll(D)
+    assert set(_fetched(apis)) == expected
+    await m.aclose()
+
+
+async def test_a_watched_moving_devbox_goes_before_one_that_just_settled(apis):
+    m = apis.monitor(amika=False, max_detail_fetches=2)
+    m.watch(["devbox:w"])
+    apis.devboxes = [devbox("s", "provisioning"), devbox("w", "provisioning")]
+    await m.poll(D)  # both fetched at the same instant
+    m.max_detail_fetches = 1
+    apis.devboxes = [devbox("s", "ready"), devbox("w", "provisioning")]
+    apis.clear()
+    await m.poll(D)
+    assert _fetched(apis) == ["w"]
+    await m.aclose()
+
+
+async def test_a_watched_devbox_that_just_settled_goes_before_failed_ones_seen_for_the_first_time(apis):
+    """`boxdeck watch` follows one devbox with one detail fetch per cycle: its final steps must not lose to
+    devboxes that were already failed (and are fetched once)."""
+    m = apis.monitor(amika=False, max_detail_fetches=1)
+    m.watch(["devbox:w"])
+    apis.devboxes = [devbox("w", "provisioning")]
+    await m.poll(D)
+    apis.devboxes = [devbox("f1", "failed"), devbox("f2", "failed"), devbox("w", "ready")]
+    apis.clear()
+    await m.poll(D)
+    assert _fetched(apis) == ["w"]
+    apis.clear()
+    await m.poll(D)
+    assert _fetched(apis) == ["f1"]
+    await m.aclose()
+
+
+async def test_max_detail_fetches_is_a_tunable_attribute(apis):
+    apis.devboxes = [devbox(f"d{i}", "provisioning") for i in range(5)]
+    m = apis.monitor(amika=False, max_detail_fetches=0)
+    assert m.max_detail_fetches == 0
+    await m.poll(D)
+    assert apis.seen() == ["GET /devboxes"]
+    m.max_detail_fetches = 2
+    apis.clear()
+    await m.poll(D)
+    assert len(_fetched(apis)) == 2
+    await m.aclose()
+
+
+async def test_a_devbox_already_failed_when_first_seen_gets_its_details_once(apis):
+    apis.devboxes = [devbox("f", "failed"), devbox("r", "ready")]
+    apis.operations["f"] = [operation("provision", "success"),
+                            operation("clone_repositories", "failed", "repository not found")]
+    m = apis.monitor(amika=False)
+    await m.poll(D)
+    assert _fetched(apis) == ["f"]  # not the steady ready one
+    detail = m.detail("devbox:f")
+    assert detail is not None and detail.operations[-1].message == "repository not found"
+    for _ in range(3):  # once: not again on later polls
+        apis.clear()
+        apis.clock.advance(10)
+        await m.poll(D)
+        assert apis.seen() == ["GET /devboxes"]
+    await m.aclose()
+
+
+async def test_a_failed_devbox_whose_detail_fetch_failed_is_not_retried_every_cycle(apis):
+    apis.devboxes = [devbox("f", "failed")]
+    apis.failures["GET /devboxes/f/operations"] = Failure(500, '{"detail": "boom"}')
+    m = apis.monitor(amika=False)
+    await m.poll(D)
+    assert _fetched(apis) == ["f"]
+    apis.clear()
+    await m.poll(D)
+    assert apis.seen() == ["GET /devboxes"]
+    await m.aclose()
+
+
+async def test_health_keeps_the_last_failures_http_status(apis):
+    apis.sandboxes = [sandbox("a")]
+    m = apis.monitor(devbox=False)
+    await m.poll(A)
+    assert m.health(A).last_status is None
+    apis.failures["amika"] = Failure(401, '{"code": "unauthorized", "message": "bad key"}')
+    await m.poll(A)
+    assert m.health(A).last_status == 401
+    apis.failures["amika"] = Failure(None)  # unreachable: no status
+    await m.poll(A)
+    assert m.health(A).last_status is None and m.health(A).consecutive_failures == 2
+    apis.failures["amika"] = Failure(503, "down")
+    await m.poll(A)
+    assert m.health(A).last_status == 503
+    del apis.failures["amika"]
+    await m.poll(A)
+    h = m.health(A)
+    assert h.last_status is None and h.status == "ok"
+    assert h.last_error is not None and h.last_error.startswith("HTTP 503")  # the text stays on demand
+    await m.aclose()

@@ -12,11 +12,11 @@ import pytest
 
 from boxdeck.api import AmikaClient
 from boxdeck.api.amika_models import Session
+from boxdeck.service.errors import ServiceError
 from boxdeck.service.sandbox_sessions import (
     SESSION_STATUSES,
     MetadataError,
     SandboxSessions,
-    ServiceError,
     SessionError,
     SshGrantError,
     SshGrants,
@@ -396,3 +396,22 @@ async def test_sim_ssh_grant_revoke(sim: Any, amika_client: AmikaClient) -> None
     with pytest.raises(Exception) as again:
         await amika_client.revoke_ssh(name, info.token)
     assert getattr(again.value, "status_code", None) == 404
+
+
+def test_deeply_nested_metadata_is_a_metadata_error_not_a_recursion_error() -> None:
+    with pytest.raises(MetadataError, match="nested too deeply"):
+        parse_metadata_text('{"a":' * 100_000)
+    with pytest.raises(MetadataError, match="nested too deeply"):
+        parse_metadata_text("[" * 100_000)
+    deep: Any = "leaf"
+    for _ in range(100_000):
+        deep = {"k": deep}
+    with pytest.raises(MetadataError, match="nested too deeply"):
+        validate_metadata({"root": deep})
+
+
+def test_metadata_with_a_lone_surrogate_is_refused() -> None:
+    with pytest.raises(MetadataError, match="lone surrogate"):
+        validate_metadata({"note": "x\udcff"})
+    with pytest.raises(MetadataError, match="lone surrogate"):
+        parse_metadata_text('{"note": "\\ud800"}')

@@ -20,6 +20,7 @@ from boxdeck.service.secret_store import (
     SecretValidationError,
     validate_oauth_value,
     validate_secret_name,
+    validate_secret_value,
 )
 
 BASE = "http://127.0.0.1:9"
@@ -297,3 +298,30 @@ async def test_sim_provider_secrets(sim: Any, amika_client: AmikaClient) -> None
     with pytest.raises(SecretError) as gone:
         await store.delete_provider("claude", secret_id)
     assert gone.value.status == 404
+
+
+@pytest.mark.parametrize(
+    "value",
+    ['{"k": "\\ud800"}', '{"\\udfff": "v"}', '{"a": ["x", {"b": "\\udc00"}]}'],
+    ids=["value", "key", "nested"],
+)
+def test_an_escaped_lone_surrogate_in_oauth_json_is_refused(value: str) -> None:
+    with pytest.raises(SecretValidationError, match="lone surrogate") as info:
+        validate_oauth_value("claude", value)
+    assert info.value.field == "value"
+
+
+def test_a_raw_lone_surrogate_is_refused_in_names_and_values() -> None:
+    with pytest.raises(SecretValidationError, match="lone surrogate") as info:
+        validate_secret_name("NAME\udcff")
+    assert info.value.field == "name"
+    with pytest.raises(SecretValidationError, match="lone surrogate") as info:
+        validate_secret_value("sk-\ud800-value")
+    assert info.value.field == "value"
+
+
+@pytest.mark.parametrize("value", ["[" * 100_000, '{"a":' * 100_000], ids=["array", "object"])
+def test_deeply_nested_oauth_json_is_a_validation_error(value: str) -> None:
+    with pytest.raises(SecretValidationError, match="nested") as info:
+        validate_oauth_value("codex", value)
+    assert info.value.__context__ is None

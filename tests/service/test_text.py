@@ -72,3 +72,39 @@ def test_output_never_contains_controls_escapes_or_bidi(text):
 def test_sanitize_is_idempotent(text):
     once = sanitize(text)
     assert sanitize(once) == once
+
+
+def test_lone_surrogates_become_replacement_characters():
+    assert sanitize("ok\ud800") == "ok\ufffd"
+    assert sanitize("\udcff\udcfe name") == "\ufffd\ufffd name"
+    assert sanitize("a\ud83d\n\udca5b", keep_newlines=True) == "a\ufffd\n\ufffdb"
+    assert single_line("x\udfff\ny") == "x\ufffd y"
+    assert sanitize("emoji 💥 stays") == "emoji 💥 stays"
+
+
+def test_has_surrogate():
+    from boxdeck.service.text import has_surrogate
+
+    assert has_surrogate("a\ud800") and has_surrogate("\udfff")
+    assert not has_surrogate("") and not has_surrogate("💥 é \ufffd")
+
+
+_surrogate = st.integers(min_value=0xD800, max_value=0xDFFF).map(chr)
+with_surrogates = st.one_of(
+    st.lists(st.one_of(st.characters(), _surrogate), max_size=60).map("".join),
+    st.lists(st.one_of(_surrogate, st.sampled_from(["\x1b", "]", "\x07", "a", "\n", "\ud83d"])), max_size=40)
+    .map("".join),
+)
+
+
+@given(with_surrogates)
+def test_output_is_always_encodable_as_utf8(text):
+    for out in (sanitize(text), sanitize(text, keep_newlines=True), single_line(text)):
+        out.encode("utf-8")
+        assert not (set(out) & (FORBIDDEN - {"\n", "\t"} | BIDI)), repr(out)
+
+
+@given(with_surrogates)
+def test_sanitize_is_idempotent_with_surrogates(text):
+    once = sanitize(text)
+    assert sanitize(once) == once

@@ -45,6 +45,29 @@ def test_demo_world_shape() -> None:
     assert sb.created_at < w.now() - 1800
 
 
+def test_a_sized_world_without_the_demo_extras_builds(sim_server: SimServer) -> None:
+    """``reset(demo_world=False, sandboxes=N)`` used to raise the simulator's RawError: the demo sandboxes'
+    conversations were replayed although no agent credential exists without the demo extras. Such a world
+    now has its sandboxes (and no conversation history, since no agent could have answered)."""
+    try:
+        for n in (1, 3, 12, 25):
+            world = sim_server.reset(demo_world=False, sandboxes=n, devboxes=2)
+            sandboxes = list(world.amika.sandboxes.values())
+            assert len(sandboxes) == n and len(world.devbox.devboxes) == 2
+            assert not world.amika.provider_secrets
+            assert not any(world.amika.sessions[sid].turns for s in sandboxes for sid in s.session_ids)
+        with httpx.Client(base_url=sim_server.base_url + "/api/v0beta1",
+                          headers={"Authorization": f"Bearer {sim_server.amika_token}"}) as amika:
+            assert len(amika.get("/sandboxes").json()) == 25
+    finally:
+        sim_server.reset()
+    for seed in range(1, 6):
+        config = SimConfig(seed=seed, manual_clock=True, demo_world=False, sandboxes=30, devboxes=10,
+                           failure_rate=0.3)
+        world = build_world(config)
+        assert len(world.amika.sandboxes) == 30 and len(world.devbox.devboxes) == 10
+
+
 def test_speed_scales_every_duration() -> None:
     fast = build_world(SimConfig(seed=1, manual_clock=True, demo_world=False, speed=10, failure_rate=0))
     fast.amika.create({"name": "x"})

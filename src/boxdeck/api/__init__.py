@@ -5,6 +5,7 @@ Imports only httpx and pydantic, so it can be used (and published) without the d
 """
 
 from ._http import RequestRecord, parse_retry_after
+from ._net import is_loopback_host
 from ._time import parse_timestamp
 from .amika import AmikaClient
 from .amika_models import (
@@ -118,6 +119,7 @@ __all__ = [
     "UserProfile",
     "extract_agent_auth_error",
     "is_deleted_state",
+    "is_loopback_host",
     "parse_retry_after",
     "parse_timestamp",
 ]

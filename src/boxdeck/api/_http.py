@@ -8,7 +8,6 @@ counts as success, what a timeout is, what gets logged) once, and the clients on
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import math
@@ -23,6 +22,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from .. import __version__
+from ._net import canonical_loopback_host
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -106,23 +106,25 @@ def normalize_base_url(base_url: str, prefix: str, *, allow_insecure: bool) -> s
         raise ValueError("base URL must not contain credentials; pass the token separately")
     if parts.query or parts.fragment:
         raise ValueError("base URL must not contain a query or fragment")
-    if scheme == "http" and not allow_insecure and not is_loopback_host(parts.hostname):
-        raise ValueError(
-            f"refusing plain http:// to non-loopback host {parts.hostname!r}: the token would travel "
-            "unencrypted (use https://, or pass allow_insecure=True)"
+    if scheme == "http":
+        # The rule is checked on the host as urllib reads it *and* as httpx (which connects) reads it.
+        try:
+            target: httpx.URL | None = httpx.URL(text)
+        except Exception:  # httpx cannot parse it: no request will ever go out
+            target = None
+        canonical = canonical_loopback_host(target.host) if target is not None else None
+        loopback = canonical_loopback_host(parts.hostname) is not None and (
+            target is None or canonical is not None
         )
+        if not loopback and not allow_insecure:
+            raise ValueError(
+                f"refusing plain http:// to non-loopback host {parts.hostname!r}: the token would travel "
+                "unencrypted (use https://, or pass allow_insecure=True)"
+            )
+        if target is not None and canonical is not None and canonical != target.host:
+            # "LOCALHOST." or "[::ffff:127.0.0.1]": connect to the plain spelling of the same place.
+            text = str(target.copy_with(host=canonical)).rstrip("/")
     return text + prefix
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for ``localhost``, 127.0.0.0/8 and ::1."""
-    host = host.lower().rstrip(".")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def path_segment(value: str, *, what: str = "path segment") -> str:

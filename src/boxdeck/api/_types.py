@@ -11,7 +11,7 @@ import math
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 
 from ._time import parse_timestamp
 
@@ -152,3 +152,24 @@ class WireModel(BaseModel):
     because the service layer keeps them in snapshots and diffs old against new."""
 
     model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_unencodable_keys(cls, data: Any) -> Any:
+        """Drop the keys that cannot be encoded as UTF-8 (a lone surrogate, valid JSON as ``"x\\ud800"``).
+
+        Pydantic refuses such a key as an extra field, which would make the whole object (and so the row of
+        a list) unreadable; no field is declared under such a name, so nothing is lost but the odd extra.
+        Values are left alone: a lone surrogate inside text is kept verbatim for the service to sanitize.
+        """
+        if isinstance(data, dict) and not all(isinstance(k, str) and k.isascii() for k in data):
+            return {k: v for k, v in data.items() if not isinstance(k, str) or _encodable(k)}
+        return data
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

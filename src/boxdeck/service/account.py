@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 from boxdeck.api.errors import DevboxError
-from boxdeck.service.sandbox_sessions import ServiceError, status_of, why_failed
+from boxdeck.service.errors import ServiceError, status_of, why_failed
 from boxdeck.service.ssh_keys import PublicKeyError, validate_public_key
 
 if TYPE_CHECKING:

@@ -21,27 +21,17 @@ from boxdeck.service.boxes import (
     Box,
     StateKind,
 )
-from boxdeck.service.errors import describe_error, error_status
+from boxdeck.service.errors import ActionError, describe_error, error_status
 from boxdeck.service.monitor import Monitor
 from boxdeck.service.redact import Redactor, redact
 from boxdeck.service.sshcmd import SshCommand, SshCommandError, amika_ssh_command, devbox_ssh_command
 from boxdeck.service.text import single_line
+from boxdeck.service.validation import SandboxNameError, validate_sandbox_name
 
 __all__ = ["MUTATING_ACTIONS", "ActionError", "Actions"]
 
 #: Actions that change a box; `read_only` refuses exactly these. SSH access is not among them: it reads.
 MUTATING_ACTIONS = frozenset({"start", "stop", "delete", "create"})
-
-
-class ActionError(Exception):
-    """An action failed; `str(e)` is the user-facing message, already sanitized and redacted."""
-
-    def __init__(self, message: str, box_key: str | None = None, *, status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.box_key = box_key
-        self.status = status
-        """The HTTP status of the server's refusal, when there was one (409, 404, …)."""
 
 
 def _q(name: str) -> str:
@@ -109,10 +99,22 @@ class Actions:
         await self._pending_call(box, "delete", PENDING_DELETING, call, ok_statuses=(404,))
 
     async def create_sandbox(self, **fields: Any) -> Box:
-        """Create an Amika sandbox (wire field names); the returned box is already in the snapshot."""
-        name = str(fields.get("name") or "")
-        what = f"sandbox {_q(name)}" if name else "a sandbox"
+        """Create an Amika sandbox (wire field names); the returned box is already in the snapshot.
+
+        The name is checked first (:func:`~boxdeck.service.validation.validate_sandbox_name`; a refused one
+        is an ActionError and nothing is sent). An empty or missing name is left out of the request, so the
+        server picks one.
+        """
+        raw = fields.get("name")
+        what = f"sandbox {_q(str(raw))}" if raw else "a sandbox"
         self._check_writable("create", None, what)
+        if raw is not None:
+            try:
+                name = validate_sandbox_name(raw)
+            except SandboxNameError as exc:
+                raise ActionError(f"Couldn't create the sandbox: {exc}") from None
+            fields = {**fields, "name": name} if name else {k: v for k, v in fields.items() if k != "name"}
+            what = f"sandbox {_q(name)}" if name else "a sandbox"
         if self.monitor.amika is None:
             raise ActionError("Amika is not configured: set AMIKA_API_KEY or pass --amika-token")
         try:

@@ -27,9 +27,8 @@ from boxdeck.api.errors import (
     AmikaTimeoutError,
     AmikaTransportError,
 )
-from boxdeck.service.errors import describe_error
-from boxdeck.service.sandbox_sessions import ServiceError, quoted, status_of, why_failed
-from boxdeck.service.text import sanitize
+from boxdeck.service.errors import ServiceError, describe_error, quoted, status_of, why_failed
+from boxdeck.service.text import has_surrogate, sanitize
 
 if TYPE_CHECKING:
     from boxdeck.api import AmikaClient
@@ -133,9 +132,14 @@ def reply_markdown_source(turn: Turn) -> str:
     return ""
 
 
+_BROKEN = "contains a broken character (a lone surrogate, e.g. from a damaged clipboard) that cannot be sent"
+
+
 def _validate(message: str, agent: str, new_session: bool, session_id: str | None, sandbox: str) -> str:
     if not isinstance(message, str) or not message.strip():
         raise PromptError("Type a prompt first: it is empty.", subject=sandbox)
+    if has_surrogate(message):  # before .encode("utf-8"), which would raise a bare UnicodeEncodeError
+        raise PromptError(f"The prompt {_BROKEN}: retype or paste that part again.", subject=sandbox)
     size = len(message.encode("utf-8"))
     if size > MAX_PROMPT_BYTES:
         raise PromptError(
@@ -147,6 +151,8 @@ def _validate(message: str, agent: str, new_session: bool, session_id: str | Non
     if new_session and session_id:
         raise PromptError("Choose either a new session or a session id to continue, not both.",
                           subject=sandbox)
+    if session_id is not None and isinstance(session_id, str) and has_surrogate(session_id):
+        raise PromptError(f"The session id {_BROKEN}: pick the session again.", subject=sandbox)
     if session_id is not None and (not session_id.strip() or sanitize(session_id) != session_id):
         raise PromptError("The session id must be one line of plain text.", subject=sandbox)
     return message.strip()

@@ -7,7 +7,6 @@ readable in one place: flags > environment (> profile, with issue 6).
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from boxdeck.api import is_loopback_host
 from boxdeck.service.actions import Actions
 from boxdeck.service.monitor import Monitor
 from boxdeck.service.redact import Redactor
@@ -103,15 +103,6 @@ def values_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     return {name: value for name, var in ENV_VARS.items() if (value := environ.get(var, "").strip())}
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def check_url(url: str, *, what: str, allow_insecure: bool) -> str:
     """Validate a base URL; plain http is only for loopback unless the user explicitly allows it."""
     url = url.strip().rstrip("/")
@@ -120,7 +111,7 @@ def check_url(url: str, *, what: str, allow_insecure: bool) -> str:
         raise ConfigError(f"{what} URL {url!r} is not an http(s) URL with a host")
     if parts.username is not None or parts.password is not None:
         raise ConfigError(f"{what} URL must not contain credentials: pass the token separately")
-    if parts.scheme == "http" and not allow_insecure and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not allow_insecure and not is_loopback_host(parts.hostname):
         raise ConfigError(
             f"refusing plain http:// for {what} at {parts.hostname}: the token would travel unencrypted. "
             "Use https://, or pass --allow-insecure if you really mean it"

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from boxdeck.api.errors import DevboxError
-from boxdeck.service.sandbox_sessions import ServiceError, failure, quoted, status_of, why_failed
+from boxdeck.service.errors import ServiceError, failure, quoted, status_of, why_failed
 from boxdeck.service.sshcmd import SshCommand, SshCommandError, devbox_ssh_command
 from boxdeck.service.text import sanitize
 from boxdeck.service.timefmt import countdown, relative
@@ -269,7 +269,7 @@ def _setup_timeout(value: int | str | None) -> int:
         raise DevboxFormError("The setup timeout must be a whole number of seconds.", field="setup_timeout")
     try:
         seconds = int(value.strip()) if isinstance(value, str) else int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(float("inf"))
         raise DevboxFormError("The setup timeout must be a whole number of seconds.",
                               field="setup_timeout") from None
     if isinstance(value, float) and value != seconds:

@@ -1,12 +1,43 @@
-"""Turn any exception from the clients into one line a user can read, with no token and no escape bytes."""
+"""Turn any exception from the clients into one line a user can read, with no token and no escape bytes.
+
+Also home of the error types every service shares: `ActionError` (what any user action raises; re-exported
+by `boxdeck.service.actions`) and `ServiceError` with its helpers `failure` and `why_failed`, which turn a
+client failure into one sentence naming what failed and on which box, with the server's own words, sanitized
+for the terminal and scrubbed of tokens.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Final, TypeVar
 
-from boxdeck.service.text import single_line
+from boxdeck.api.errors import (
+    AmikaAgentAuthError,
+    AmikaDecodeError,
+    AmikaTimeoutError,
+    AmikaTransportError,
+    DevboxDecodeError,
+    DevboxRequestTimeoutError,
+    DevboxTransportError,
+)
+from boxdeck.service.redact import redact
+from boxdeck.service.text import sanitize, single_line
 
-__all__ = ["describe_error", "error_status", "retry_after_of"]
+__all__ = [
+    "MESSAGE_LIMIT",
+    "ActionError",
+    "ServiceError",
+    "describe_error",
+    "error_status",
+    "failure",
+    "quoted",
+    "retry_after_of",
+    "status_of",
+    "why_failed",
+]
+
+#: How long an error message may get (the agent-credentials failure carries the agent's own text).
+MESSAGE_LIMIT: Final = 600
 
 
 def error_status(exc: BaseException) -> int | None:
@@ -48,3 +79,75 @@ def describe_error(
     if redact is not None:
         text = redact(text)
     return single_line(text, limit=limit)
+
+
+# --------------------------------------------------------------------------------------------- shared errors
+
+
+class ActionError(Exception):
+    """An action failed; `str(e)` is the user-facing message, already sanitized and redacted."""
+
+    def __init__(self, message: str, box_key: str | None = None, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.box_key = box_key
+        self.status = status
+        """The HTTP status of the server's refusal, when there was one (409, 404, …)."""
+
+
+class ServiceError(ActionError):
+    """A user-facing failure of a service (agent prompts, sessions, secrets, access sessions, account).
+    ``str(e)`` is one sanitized sentence, tokens masked.
+
+    ``subject`` is the sandbox name / devbox id it concerns (or None), ``status`` the HTTP status when the
+    server answered (404 = gone, 409 = conflict, ...), so a screen can react without parsing the text.
+    """
+
+    def __init__(self, message: str, *, subject: str | None = None, status: int | None = None) -> None:
+        super().__init__(message, None, status=status)
+        self.subject = subject
+
+
+def status_of(exc: BaseException) -> int | None:
+    """The HTTP status a client error carries, if any (same as :func:`error_status`)."""
+    return error_status(exc)
+
+
+def why_failed(exc: BaseException, *, secrets: Iterable[str | None] = ()) -> str:
+    """Why a client call failed, in words a user can act on: one sanitized line, secrets masked.
+
+    Builds on :func:`describe_error` (``HTTP 409: code: message``) and says in plain words what a timeout or
+    an unreachable server means.
+    """
+    text = describe_error(exc, lambda t: redact(t, secrets), limit=MESSAGE_LIMIT)
+    if isinstance(exc, AmikaAgentAuthError):
+        text = text.removeprefix("remote agent-send: ")
+    elif isinstance(exc, AmikaTimeoutError | DevboxRequestTimeoutError | TimeoutError):
+        text = f"timed out ({text})"
+    elif isinstance(exc, AmikaTransportError):
+        text = f"could not reach the Amika API ({text})"
+    elif isinstance(exc, DevboxTransportError):
+        text = f"could not reach the Devbox API ({text})"
+    elif isinstance(exc, AmikaDecodeError | DevboxDecodeError):
+        text = f"the server sent an unreadable answer ({text})"
+    return text
+
+
+E = TypeVar("E", bound=ServiceError)
+
+
+def failure(what: str, exc: BaseException, *, error: type[E], subject: str | None = None,
+            secrets: Iterable[str | None] = ()) -> E:
+    """Build ``error("<what>: <why>")``; ``what`` already names the box (e.g. "Could not list sessions of
+    'dev'")."""
+    return error(f"{what}: {why_failed(exc, secrets=secrets)}", subject=subject, status=status_of(exc))
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def quoted(name: str) -> str:
+    """A server-sent or user-typed name, safe and short enough to put in a message."""
+    text = " ".join(sanitize(str(name)).split())
+    return f'"{_clip(text, 80)}"'

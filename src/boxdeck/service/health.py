@@ -31,6 +31,9 @@ class Health:
     slow_threshold: float = 2.0
     retry_after: float | None = None
     """The server's Retry-After on the last failure, if it sent one."""
+    last_status: int | None = None
+    """The HTTP status of the last attempt's failure (401, 503, …); None after a success, and when the last
+    failure had no status (the server could not be reached)."""
 
     @property
     def status(self) -> HealthStatus:
@@ -70,7 +73,13 @@ class HealthTracker:
         )
 
     def failure(
-        self, at: datetime, error: str, *, latency_s: float | None, retry_after: float | None
+        self,
+        at: datetime,
+        error: str,
+        *,
+        latency_s: float | None,
+        retry_after: float | None,
+        status: int | None = None,
     ) -> None:
         h = self._health
         self._health = Health(
@@ -84,4 +93,5 @@ class HealthTracker:
             last_error=error,
             slow_threshold=h.slow_threshold,
             retry_after=retry_after,
+            last_status=status,
         )

@@ -35,7 +35,7 @@ from boxdeck.service.boxes import (
     normalize_pending,
 )
 from boxdeck.service.cadence import backoff_delay
-from boxdeck.service.errors import describe_error, retry_after_of
+from boxdeck.service.errors import describe_error, error_status, retry_after_of
 from boxdeck.service.health import Health, HealthTracker
 from boxdeck.service.notices import ActivityEntry, Notice, notice_for_change, notice_for_removal
 from boxdeck.service.redact import Redactor
@@ -85,7 +85,22 @@ class _BackendState:
 
 
 class Monitor:
-    """Polls the configured backends; see the module docstring for the why."""
+    """Polls the configured backends; see the module docstring for the why.
+
+    Options (each kept as the attribute of the same name, so it may be tuned after construction):
+
+    - ``steady_interval`` / ``busy_interval``: seconds between polls when nothing moves / while something
+      is transitional, pending or was just acted on (for ``busy_window`` seconds after an action).
+    - ``slow_threshold``: a successful list slower than this makes the health "slow".
+    - ``max_backoff`` / ``backoff_base``: exponential backoff (with jitter from ``rng``) after failures.
+    - ``pending_timeout``: an optimistic pending mark is dropped after this long even if the server never
+      moved; ``notice_window``: how long an action makes its box's outcome worth a notice.
+    - ``max_detail_fetches``: at most this many devboxes get their operations and repositories fetched per
+      cycle (two requests each, ``detail_concurrency`` at a time), chosen in this order: watched ones that
+      need them (moving, just settled, or failed when first seen), then other just-settled ones and ones
+      already failed when first seen (fetched once, for the failed step's message), then other moving ones,
+      then watched steady ones (at most every ``steady_interval``). 0 turns detail fetching off.
+    """
 
     def __init__(
         self,
@@ -257,6 +272,7 @@ class Monitor:
                     describe_error(exc, self.redactor.redact),
                     latency_s=latency,
                     retry_after=retry_after_of(exc),
+                    status=error_status(exc),
                 )
                 current = st.snapshot or empty_snapshot(backend)
                 return compute_diff(current, current)
@@ -331,12 +347,20 @@ class Monitor:
             moving = box.state_kind is StateKind.TRANSITIONAL or box.key in st.pending
             prev = old_boxes.get(box.key)
             just_settled = prev is not None and prev.state_kind is StateKind.TRANSITIONAL and not moving
+            # Failed before we ever saw it: its failed step's message is only in its operations.
+            failed_unseen = box.state_kind is StateKind.FAILED and (
+                box.key not in details and box.key not in st.detail_fetched
+            )
             watched = box.key in self._watched
             last = st.detail_fetched.get(box.key, -math.inf)
-            if moving or just_settled:
-                rank = 0 if watched or just_settled else 1
-            elif watched and (box.key not in details or now - last >= self.steady_interval):
+            if watched and (moving or just_settled or failed_unseen):
+                rank = 0
+            elif just_settled or failed_unseen:
+                rank = 1
+            elif moving:
                 rank = 2
+            elif watched and (box.key not in details or now - last >= self.steady_interval):
+                rank = 3
             else:
                 continue
             wanted.append((rank, last, box))

@@ -1,9 +1,7 @@
-"""Amika per-sandbox sessions and SSH grants, plus the error type shared by the issue-5 services.
+"""Amika per-sandbox sessions and SSH grants.
 
-`ServiceError`, `failure` and `why_failed` live here because every issue-5 service (agent prompts, sessions,
-secrets, access sessions, account) turns client failures into the same kind of user-facing message: one
-sentence naming what failed and on which box, with the server's own words, sanitized for the terminal and
-scrubbed of tokens.
+The error helpers every service shares (`ServiceError`, `failure`, `why_failed`) live in
+:mod:`boxdeck.service.errors`.
 """
 
 from __future__ import annotations
@@ -11,26 +9,15 @@ from __future__ import annotations
 import builtins
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final
 
-from boxdeck.api.errors import (
-    AmikaAgentAuthError,
-    AmikaDecodeError,
-    AmikaError,
-    AmikaTimeoutError,
-    AmikaTransportError,
-    DevboxDecodeError,
-    DevboxRequestTimeoutError,
-    DevboxTransportError,
-)
-from boxdeck.service.actions import ActionError
-from boxdeck.service.errors import describe_error, error_status
-from boxdeck.service.redact import redact
+from boxdeck.api.errors import AmikaError
+from boxdeck.service.errors import ServiceError, failure, quoted, status_of, why_failed
 from boxdeck.service.sshcmd import SshCommand, SshCommandError, amika_ssh_command
-from boxdeck.service.text import sanitize
+from boxdeck.service.text import has_surrogate, sanitize, single_line
 from boxdeck.service.timefmt import countdown, relative
 
 if TYPE_CHECKING:
@@ -42,13 +29,11 @@ __all__ = [
     "SESSION_STATUSES",
     "MetadataError",
     "SandboxSessions",
-    "ServiceError",
     "SessionError",
     "SessionRow",
     "SshGrant",
     "SshGrantError",
     "SshGrants",
-    "why_failed",
     "format_metadata",
     "parse_metadata_text",
     "session_row",
@@ -59,68 +44,6 @@ __all__ = [
 SESSION_STATUSES: Final = ("active", "completed", "failed")
 #: Metadata larger than this is refused before it is sent: it is for labels, not payloads.
 MAX_METADATA_BYTES: Final = 64 * 1024
-#: How long an error message may get (the agent-credentials failure carries the agent's own text).
-MESSAGE_LIMIT: Final = 600
-
-
-# --------------------------------------------------------------------------------------------- shared errors
-
-
-class ServiceError(ActionError):
-    """A user-facing failure of an issue-5 service. ``str(e)`` is one sanitized sentence, tokens masked.
-
-    ``subject`` is the sandbox name / devbox id it concerns (or None), ``status`` the HTTP status when the
-    server answered (404 = gone, 409 = conflict, ...), so a screen can react without parsing the text.
-    """
-
-    def __init__(self, message: str, *, subject: str | None = None, status: int | None = None) -> None:
-        super().__init__(message, None, status=status)
-        self.subject = subject
-
-
-def status_of(exc: BaseException) -> int | None:
-    """The HTTP status a client error carries, if any."""
-    return error_status(exc)
-
-
-def why_failed(exc: BaseException, *, secrets: Iterable[str | None] = ()) -> str:
-    """Why a client call failed, in words a user can act on: one sanitized line, secrets masked.
-
-    Builds on :func:`boxdeck.service.errors.describe_error` (``HTTP 409: code: message``) and says in plain
-    words what a timeout or an unreachable server means.
-    """
-    text = describe_error(exc, lambda t: redact(t, secrets), limit=MESSAGE_LIMIT)
-    if isinstance(exc, AmikaAgentAuthError):
-        text = text.removeprefix("remote agent-send: ")
-    elif isinstance(exc, AmikaTimeoutError | DevboxRequestTimeoutError | TimeoutError):
-        text = f"timed out ({text})"
-    elif isinstance(exc, AmikaTransportError):
-        text = f"could not reach the Amika API ({text})"
-    elif isinstance(exc, DevboxTransportError):
-        text = f"could not reach the Devbox API ({text})"
-    elif isinstance(exc, AmikaDecodeError | DevboxDecodeError):
-        text = f"the server sent an unreadable answer ({text})"
-    return text
-
-
-E = TypeVar("E", bound=ServiceError)
-
-
-def failure(what: str, exc: BaseException, *, error: type[E], subject: str | None = None,
-            secrets: Iterable[str | None] = ()) -> E:
-    """Build ``error("<what>: <why>")``; ``what`` already names the box (e.g. "Could not list sessions of
-    'dev'")."""
-    return error(f"{what}: {why_failed(exc, secrets=secrets)}", subject=subject, status=status_of(exc))
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def quoted(name: str) -> str:
-    """A server-sent or user-typed name, safe and short enough to put in a message."""
-    text = " ".join(sanitize(str(name)).split())
-    return f'"{_clip(text, 80)}"'
 
 
 # --------------------------------------------------------------------------------------------- sessions
@@ -134,6 +57,10 @@ class MetadataError(ValueError):
     """User-entered metadata is not a JSON object with string keys; ``str(e)`` says what and where."""
 
 
+_TOO_DEEP = "Metadata is nested too deeply: keep it to a few levels of objects and lists."
+_SURROGATE = "Metadata contains a broken character (a lone surrogate) that cannot be sent: retype that text."
+
+
 def validate_metadata(metadata: object) -> dict[str, Any]:
     """Check that ``metadata`` is a JSON object (str keys, JSON values, finite numbers) of sane size."""
     if not isinstance(metadata, Mapping):
@@ -143,14 +70,26 @@ def validate_metadata(metadata: object) -> dict[str, Any]:
     for key in metadata:
         if not isinstance(key, str):
             raise MetadataError(f"Metadata keys must be strings; {key!r} is not.")
+    error: MetadataError | None = None
     try:
         encoded = json.dumps(dict(metadata), allow_nan=False, ensure_ascii=False)
+        size = len(encoded.encode("utf-8"))
+    except RecursionError:
+        error = MetadataError(_TOO_DEEP)
+    except UnicodeEncodeError:
+        error = MetadataError(_SURROGATE)
     except (TypeError, ValueError) as exc:
-        raise MetadataError(f"Metadata must hold only JSON values (text, numbers, true/false, null, lists, "
-                            f"objects): {exc}") from None
-    if len(encoded.encode("utf-8")) > MAX_METADATA_BYTES:
+        error = MetadataError(f"Metadata must hold only JSON values (text, numbers, true/false, null, lists, "
+                              f"objects): {single_line(str(exc), limit=200)}")
+    if error is not None:
+        raise error
+    if size > MAX_METADATA_BYTES:
         raise MetadataError(f"Metadata is too large (over {MAX_METADATA_BYTES // 1024} KB).")
-    return json.loads(encoded)
+    try:
+        return json.loads(encoded)
+    except RecursionError:
+        error = MetadataError(_TOO_DEEP)
+    raise error
 
 
 def _kind(value: object) -> str:
@@ -175,14 +114,19 @@ def parse_metadata_text(text: str) -> dict[str, Any]:
     """
     if not text or not text.strip():
         return {}
+    error: MetadataError | None = None
     try:
         value = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        error = MetadataError(_TOO_DEEP)
     except json.JSONDecodeError as exc:
-        raise MetadataError(
+        error = MetadataError(
             f"Metadata is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
-        ) from None
+        )
     except ValueError as exc:
-        raise MetadataError(f"Metadata is not valid JSON: {exc}.") from None
+        error = MetadataError(f"Metadata is not valid JSON: {exc}.")
+    if error is not None:
+        raise error
     return validate_metadata(value)
 
 
@@ -268,7 +212,8 @@ class SandboxSessions:
         if not agent:
             raise SessionError("Give the session an agent name (for example claude or codex).",
                                subject=sandbox)
-        if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in agent) or len(agent) > 100:
+        controls = any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in agent)
+        if controls or len(agent) > 100 or has_surrogate(agent):
             raise SessionError("The agent name must be one short line of text.", subject=sandbox)
         checked = validate_metadata(metadata) if metadata is not None else None
         try:

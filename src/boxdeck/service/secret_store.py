@@ -1,19 +1,23 @@
 """Amika secrets: generic secrets (list, create, update) and the claude/codex provider credentials.
 
 Secret values are write-only here. A value is validated, handed straight to the client for the one request
-that needs it and dropped: no attribute of these classes, no error message and no exception chain holds it
-(errors are raised ``from None`` because a server may echo the request body in its error text). The API never
-returns values, so listings carry names, scopes and types only.
+that needs it and dropped: no attribute of these classes, no error message and no exception chain holds it.
+A server may echo the request body in its error text, so every form the value can come back in (as sent,
+JSON-escaped, and for an OAuth credential each string inside it) is masked in the message, and the error is
+raised *after* the ``except`` block, so neither its ``__cause__`` nor its ``__context__`` is the client error
+that holds the echo. The API never returns values, so listings carry names, scopes and types only.
 """
 
 from __future__ import annotations
 
 import builtins
 import json
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from boxdeck.api.errors import AmikaError
-from boxdeck.service.sandbox_sessions import ServiceError, failure, quoted, status_of, why_failed
+from boxdeck.service.errors import ServiceError, failure, quoted, status_of, why_failed
+from boxdeck.service.redact import MIN_SECRET_LEN
+from boxdeck.service.text import has_surrogate
 
 if TYPE_CHECKING:
     from boxdeck.api import AmikaClient
@@ -65,7 +69,11 @@ class SecretValidationError(SecretError, ValueError):
 
 
 def _has_control(text: str) -> bool:
-    return any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in text)
+    """C0/C1 control characters, or a lone surrogate (which cannot be sent at all)."""
+    return any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or 0xD800 <= ord(c) <= 0xDFFF for c in text)
+
+
+_BROKEN = "contains a broken character (a lone surrogate, e.g. from a damaged clipboard) that cannot be sent"
 
 
 def validate_secret_name(name: str) -> str:
@@ -76,37 +84,98 @@ def validate_secret_name(name: str) -> str:
     if len(name) > MAX_SECRET_NAME:
         raise SecretValidationError(f"The name is too long (at most {MAX_SECRET_NAME} characters).",
                                     field="name")
+    if has_surrogate(name):
+        raise SecretValidationError(f"The name {_BROKEN}: type it again.", field="name")
     if _has_control(name):
         raise SecretValidationError("The name must be one line without control characters.", field="name")
     return name
 
 
 def validate_secret_value(value: str) -> str:
-    """A secret value must not be empty (it is sent exactly as given)."""
+    """A secret value must not be empty and must be sendable (it is sent exactly as given)."""
     if not isinstance(value, str) or not value.strip():
         raise SecretValidationError("The value is empty: paste the secret's value.", field="value")
+    if has_surrogate(value):
+        raise SecretValidationError(f"The value {_BROKEN}: paste it again.", field="value")
     return value
 
 
 def validate_oauth_value(provider: str, value: str) -> str:
     """An OAuth credential must parse as a JSON object; the message says where to find it. The value itself
     never appears in the message (only the position of a syntax error)."""
+    _parse_oauth(provider, value)
+    return value
+
+
+def _parse_oauth(provider: str, value: str) -> dict[str, Any]:
     validate_secret_value(value)
     hint = OAUTH_HINTS.get(provider, "the provider's credentials JSON")
+    error: SecretValidationError | None = None
     try:
         parsed = json.loads(value)
+    except RecursionError:
+        error = SecretValidationError(
+            f"An OAuth credential must be {hint}; this JSON is nested far too deeply to be one.",
+            field="value",
+        )
     except ValueError as exc:
         where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
-        raise SecretValidationError(
+        error = SecretValidationError(
             f"An OAuth credential must be {hint}; this is not valid JSON{where}. "
             "For an API key, choose the api_key type.",
             field="value",
-        ) from None
+        )
+    if error is not None:
+        raise error from None  # no __cause__ or __context__: outside the except block
     if not isinstance(parsed, dict):
         raise SecretValidationError(
             f"An OAuth credential must be {hint}: a JSON object, not a single value.", field="value"
         )
-    return value
+    if any(has_surrogate(text) for text in _strings_in(parsed, keys=True)):
+        raise SecretValidationError(f"The credential JSON {_BROKEN} (an escaped lone surrogate).",
+                                    field="value")
+    return parsed
+
+
+def _strings_in(parsed: object, *, keys: bool = False) -> list[str]:
+    """Every string inside parsed JSON (values; also object keys with ``keys``). Iterative: JSON that parsed
+    may still be nested deeper than a recursive walk could go."""
+    found: list[str] = []
+    stack = [parsed]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            if keys:
+                found.extend(k for k in item if isinstance(k, str))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def _echo_forms(value: str) -> tuple[str, ...]:
+    """The forms a server may echo ``value`` back in inside its error text: as sent, JSON-escaped (ASCII or
+    not, as the request body and an error body carry it), and with its whitespace collapsed (as the error
+    message is made one line before it is redacted)."""
+    return (
+        value,
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        " ".join(value.split()),
+    )
+
+
+def _secrets_of(value: str, parsed: dict[str, Any] | None = None) -> tuple[str, ...]:
+    """What to mask in an error about sending ``value``: its echo forms, plus those of every string leaf
+    (of at least MIN_SECRET_LEN characters) of a parsed OAuth credential, whose tokens may be echoed alone."""
+    forms = list(_echo_forms(value))
+    if parsed is not None:
+        for leaf in _strings_in(parsed):
+            if len(leaf) >= MIN_SECRET_LEN:
+                forms.extend(_echo_forms(leaf))
+    return tuple(forms)
 
 
 def _check_scope(scope: str) -> str:
@@ -155,34 +224,41 @@ class SecretStore:
         name = validate_secret_name(name)
         validate_secret_value(value)
         _check_scope(scope)
+        error: SecretError
         try:
             return await self._amika.create_secret(name, value, scope)
         except AmikaError as exc:
+            # Built here, raised below: raised inside this block it would keep `exc` (and the server's echo
+            # of the value in it) as its __context__.
             status = status_of(exc)
-            why = why_failed(exc, secrets=(value,))
+            why = why_failed(exc, secrets=_secrets_of(value))
             if status == 409:
-                raise SecretError(
+                error = SecretError(
                     f"A secret named {quoted(name)} already exists: update its value instead ({why})",
                     subject=name, status=409,
-                ) from None
-            raise SecretError(f"Could not create secret {quoted(name)}: {why}", subject=name,
-                              status=status) from None
+                )
+            else:
+                error = SecretError(f"Could not create secret {quoted(name)}: {why}", subject=name,
+                                    status=status)
+        raise error from None  # no __cause__ or __context__: outside the except block
 
     async def update(self, secret_id: str, value: str, *, name: str | None = None) -> Secret | None:
         """Replace a generic secret's value (``name`` only makes the messages clearer)."""
         _check_id(secret_id, "secret")
         validate_secret_value(value)
         label = quoted(name) if name else quoted(secret_id)
+        error: SecretError
         try:
             return await self._amika.update_secret(secret_id, value)
-        except AmikaError as exc:
+        except AmikaError as exc:  # the error is raised after this block: see create()
             status = status_of(exc)
-            why = why_failed(exc, secrets=(value,))
+            why = why_failed(exc, secrets=_secrets_of(value))
             if status == 404:
-                raise SecretError(f"Secret {label} no longer exists ({why})", subject=secret_id,
-                                  status=404) from None
-            raise SecretError(f"Could not update secret {label}: {why}", subject=secret_id,
-                              status=status) from None
+                error = SecretError(f"Secret {label} no longer exists ({why})", subject=secret_id, status=404)
+            else:
+                error = SecretError(f"Could not update secret {label}: {why}", subject=secret_id,
+                                    status=status)
+        raise error from None  # no __cause__ or __context__: outside the except block
 
     # ----------------------------------------------------------------------------------------- provider
 
@@ -203,25 +279,29 @@ class SecretStore:
         if type not in PROVIDER_SECRET_TYPES:
             raise SecretValidationError(f"The type must be oauth or api_key, not {quoted(type)}.",
                                         field="type")
+        parsed: dict[str, Any] | None = None
         if type == "oauth":
-            validate_oauth_value(provider, value)
+            parsed = _parse_oauth(provider, value)
         else:
             value = validate_secret_value(value).strip()
             if "\n" in value or "\r" in value:
                 raise SecretValidationError("An API key is a single line: paste just the key.", field="value")
+        error: SecretError
         try:
             return await self._amika.create_provider_secret(provider, name, value, type)
-        except AmikaError as exc:
+        except AmikaError as exc:  # the error is raised after this block: see create()
             status = status_of(exc)
-            why = why_failed(exc, secrets=(value,))
+            why = why_failed(exc, secrets=_secrets_of(value, parsed))
             if status == 409:
-                raise SecretError(
+                error = SecretError(
                     f"A {provider} credential named {quoted(name)} already exists (or the org already has "
                     f"one): delete it first ({why})",
                     subject=name, status=409,
-                ) from None
-            raise SecretError(f"Could not create {provider} credential {quoted(name)}: {why}", subject=name,
-                              status=status) from None
+                )
+            else:
+                error = SecretError(f"Could not create {provider} credential {quoted(name)}: {why}",
+                                    subject=name, status=status)
+        raise error from None  # no __cause__ or __context__: outside the except block
 
     async def delete_provider(self, provider: str, secret_id: str, *, name: str | None = None) -> None:
         """Delete a claude/codex credential (404: it is already gone, said plainly)."""

@@ -4,13 +4,16 @@ Anything a server returns (names, error messages, agent replies) may carry escap
 harmless, but an OSC 52 sequence writes the user's clipboard and a DCS/APC can reach the terminal emulator
 itself. Textual escapes markup, not control bytes, so everything that came over the wire goes through
 `sanitize` before it reaches a widget, a notification, a log line or an error message.
+
+Lone surrogates (U+D800–U+DFFF, valid in JSON as ``"\ud800"`` escapes) are replaced with U+FFFD: they cannot
+be encoded as UTF-8, so one of them would break a log file or the terminal driver's write.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["sanitize", "single_line"]
+__all__ = ["has_surrogate", "sanitize", "single_line"]
 
 # String sequences (OSC, DCS, SOS, PM, APC) in 7-bit and 8-bit form. The body runs until BEL, ST (ESC \ or
 # 0x9c) or the next ESC (which terminals treat as an abort); an unterminated one runs to the end of the text.
@@ -24,12 +27,20 @@ _SEQUENCES = re.compile(f"{_STRING_SEQ}|{_CSI_SEQ}|{_OTHER_ESC}")
 # C0 (minus tab/newline, handled separately), DEL, C1, bidi embeddings/overrides/isolates.
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAKS = re.compile("\r\n|[\r\n\u2028\u2029]")
+# Lone surrogates: not characters at all, and not encodable as UTF-8.
+_SURROGATES = re.compile("[\ud800-\udfff]")
 # Fast path: most text has none of these, so most calls cost one regex scan.
-_ANY_SUSPECT = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+_ANY_SUSPECT = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]")
+
+
+def has_surrogate(text: str) -> bool:
+    """True when `text` holds a lone surrogate, which cannot be encoded as UTF-8 (so cannot be sent)."""
+    return _SURROGATES.search(text) is not None
 
 
 def sanitize(text: str, *, keep_newlines: bool = False) -> str:
-    """Return `text` without escape sequences, control characters or bidi overrides.
+    """Return `text` without escape sequences, control characters or bidi overrides, and with every lone
+    surrogate replaced by U+FFFD.
 
     With `keep_newlines` line breaks become `\\n` and tabs stay (for multi-line panes); without it every line
     break and tab becomes a space, so a table cell or a notification title stays on one line.
@@ -38,7 +49,7 @@ def sanitize(text: str, *, keep_newlines: bool = False) -> str:
         return text
     text = _SEQUENCES.sub("", text)
     text = _LINE_BREAKS.sub("\n", text) if keep_newlines else _LINE_BREAKS.sub(" ", text).replace("\t", " ")
-    return _CONTROLS.sub("", text)
+    return _SURROGATES.sub("\ufffd", _CONTROLS.sub("", text))
 
 
 def single_line(text: str, *, limit: int = 300) -> str:

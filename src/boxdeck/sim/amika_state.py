@@ -443,7 +443,7 @@ class AmikaState:
         if req.get("session_id"):
             session = self._session(sb, req["session_id"])
         elif not req.get("new_session") and sb.current_session_id in self.sessions:
-            session = self.sessions[sb.current_session_id]  # type: ignore[index]
+            session = self.sessions[sb.current_session_id]
         is_new = session is None
         if session is None:
             session = self._new_session(sb, agent, {})
@@ -527,7 +527,7 @@ class AmikaState:
     def latest_session(self, ref: str) -> dict[str, Any]:
         sb = self._find(ref)
         if sb.current_session_id in self.sessions:
-            return self.session_wire(self.sessions[sb.current_session_id])  # type: ignore[index]
+            return self.session_wire(self.sessions[sb.current_session_id])
         if not sb.session_ids:
             raise NotFound(f'sandbox "{sb.name}" has no sessions')
         return self.session_wire(self.sessions[sb.session_ids[-1]])

@@ -8,6 +8,7 @@ mid-way.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -138,7 +139,7 @@ def _populate(w: World, n_sandboxes: int, n_devboxes: int, *, extras: bool) -> N
         if i < len(DEMO_SANDBOXES):
             spec = DEMO_SANDBOXES[i]
         else:
-            repo = w.rng.choice([None, *(GH + r["full_name"] for r in REPO.values())])
+            repo = w.rng.choice([None, *(GH + str(r["full_name"]) for r in REPO.values())])
             spec = (None, SANDBOX_MIX[i % len(SANDBOX_MIX)], repo, True, ME, [])
         _plan_sandbox(w, at, spec, w.rng.uniform(start + 1, settled), end)
     for i in range(n_devboxes):
@@ -207,15 +208,23 @@ def _plan_sandbox(
     for s, prompts in enumerate(chats):
         for k, prompt in enumerate(prompts):
             first = k == 0
-            at(t + w.dur(120 + 900 * s + 240 * k), lambda p=prompt, f=first: _chat(w, ref["name"], p, f))
+            at(t + w.dur(120 + 900 * s + 240 * k), functools.partial(_chat_later, w, ref, prompt, first))
         if s < len(chats) - 1:
             at(t + w.dur(120 + 900 * s + 600), lambda: _finish_session(w, ref["name"]))
     if state == "stopped":
         at(t + w.dur(60 + 900 * len(chats) + 300), lambda: w.amika.stop(ref["name"]))
 
 
+def _chat_later(w: World, ref: dict[str, str], prompt: str, new_session: bool) -> None:
+    _chat(w, ref["name"], prompt, new_session)  # the name is known only once the create has run
+
+
 def _chat(w: World, name: str, prompt: str, new_session: bool) -> None:
     req = {"message": prompt, "new_session": new_session, "agent": "claude"}
+    if req["agent"] not in w.amika.sandboxes[name].creds:
+        # No claude credential was registered (a world built without the demo extras, e.g.
+        # `demo_world=False, sandboxes=N`): the agent could not have answered, so there is no history.
+        return
     w.amika.agent_check(name, req)
     w.amika.agent_finish(name, req)
 

@@ -45,10 +45,11 @@ def _convert(tp: Any, value: Any) -> Any:
     args = get_args(tp)
     if isinstance(tp, type) and is_dataclass(tp):
         return load(tp, value)
-    if get_origin(tp) is list and args and is_dataclass(args[0]):
-        return [load(args[0], v) for v in value]
-    if get_origin(tp) is dict and len(args) == 2 and is_dataclass(args[1]):
-        return {k: load(args[1], v) for k, v in value.items()}
+    item: Any = args[-1] if args else None
+    if get_origin(tp) is list and isinstance(item, type) and is_dataclass(item):
+        return [load(item, v) for v in value]
+    if get_origin(tp) is dict and len(args) == 2 and isinstance(item, type) and is_dataclass(item):
+        return {k: load(item, v) for k, v in value.items()}
     return value
 
 

@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import difflib
 import os
-import re
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -35,6 +34,7 @@ __all__ = [
     "Timing",
     "add_connection_flags",
     "backend_error",
+    "backend_error_status",
     "build_service",
     "err",
     "find_box",
@@ -56,7 +56,6 @@ EXIT_BROKEN_PIPE = 141
 
 #: HTTP statuses after which polling again cannot help (the token or the account is wrong).
 FATAL_STATUSES = frozenset({401, 403})
-_HTTP_STATUS = re.compile(r"^HTTP (\d{3})\b")
 
 
 class CliError(Exception):
@@ -187,9 +186,11 @@ def backend_error(service: Service, backend: Backend) -> str | None:
     return health.last_error or "unknown error" if health.consecutive_failures else None
 
 
-def error_status(message: str | None) -> int | None:
-    m = _HTTP_STATUS.match(message or "")
-    return int(m.group(1)) if m else None
+def backend_error_status(service: Service, backend: Backend) -> int | None:
+    """The HTTP status of the last poll's failure for `backend` (401, 503, …), or None (it worked, or the
+    server was not reached)."""
+    health = service.monitor.health(backend)
+    return health.last_status if health.consecutive_failures else None
 
 
 async def poll_backends(service: Service, backends: Iterable[Backend]) -> dict[Backend, str]:

@@ -33,7 +33,7 @@ from boxdeck.subcommands._common import (
     CliError,
     Timing,
     backend_error,
-    error_status,
+    backend_error_status,
 )
 from boxdeck.subcommands.progress import Progress
 
@@ -243,7 +243,7 @@ class Follower:
                 self.progress.event(f"{self.backend}: reachable again")
             self._failing = None
             return
-        if error_status(error) in FATAL_STATUSES:
+        if backend_error_status(self.service, self.backend) in FATAL_STATUSES:
             raise CliError(f"{self.backend}: {error}")
         if self._failing is None:
             self.progress.event(f"{self.backend}: {error} (retrying)")
