@@ -39,12 +39,19 @@ class Clipboard:
             raise pyperclip.PyperclipException("no clipboard mechanism (test)")
         self.copied.append(text)
 
+    def paste(self) -> str:
+        """What the clipboard holds now (the clipboard guard reads it before clearing a copied token)."""
+        if self.fail:
+            raise pyperclip.PyperclipException("no clipboard mechanism (test)")
+        return self.copied[-1] if self.copied else ""
+
 
 @pytest.fixture(autouse=True)
 def clipboard(monkeypatch: pytest.MonkeyPatch) -> Clipboard:
     """Never touch the developer's real clipboard; record what was copied."""
     board = Clipboard()
     monkeypatch.setattr(pyperclip, "copy", board.copy)
+    monkeypatch.setattr(pyperclip, "paste", board.paste)
     return board
 
 

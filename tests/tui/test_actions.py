@@ -70,11 +70,16 @@ async def test_delete_asks_first_and_names_the_box(make_app, world):
         await pilot.press("d")
         assert isinstance(app.screen, ConfirmModal)
         assert "navy-riga" in plain(app.screen.query_one("#title", Static).content)
-        await pilot.press("n")
+        await pilot.press("escape")  # (n too, unless the typed-name box has the focus: then it is typed)
         assert isinstance(app.screen, SandboxesScreen)
         assert "navy-riga" in world.world.amika.sandboxes
         await pilot.press("d")
-        await pilot.press("y")
+        # navy-riga has an active session (issue 6): y is not enough, the typed name is required.
+        await until(pilot, lambda: app.screen.query("#typed") and app.screen.query_one("#typed").has_focus)
+        app.screen.action_confirm()
+        await pilot.pause()
+        assert "navy-riga" in world.world.amika.sandboxes
+        await pilot.press(*"navy-riga", "enter")
         await until(pilot, lambda: key not in table(app).keys)
         assert "navy-riga" not in world.world.amika.sandboxes
         assert "navy-riga" not in row_names(app)
@@ -89,7 +94,9 @@ async def test_delete_a_devbox(make_app, world):
         assert app.screen.check_action("start", ()) is None and app.screen.check_action("stop", ()) is None
         await pilot.press("d")
         assert "old-experiment" in plain(app.screen.query_one("#title", Static).content)
-        await pilot.press("y")
+        # It has an active exec session (issue 6): the name is typed to delete it.
+        await until(pilot, lambda: app.screen.query("#typed") and app.screen.query_one("#typed").has_focus)
+        await pilot.press(*"old-experiment", "enter")
         await until(
             pilot, lambda: key not in table(app).keys or cell(app, key, "state").endswith("destroyed")
         )

@@ -9,7 +9,7 @@ so polls never overlap and a slow server stretches the cadence instead of piling
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -23,21 +23,27 @@ from textual.worker import Worker, WorkerState
 
 from boxdeck.service.boxes import Backend
 from boxdeck.tui.commands import BY_ACTION, BoxdeckCommands, bindings_for
+from boxdeck.tui.configured import ConfiguredApp
+from boxdeck.tui.connect import ConnectApp  # issue 6: enter connects, connect when ready
+from boxdeck.tui.expiry_watch import ExpiryApp  # issue 6: warn before SSH access expires
 from boxdeck.tui.messages import ActivityLogged, BoxesChanged, HealthChanged, PollFinished
 from boxdeck.tui.modals.errors import ErrorsModal
 from boxdeck.tui.paths import css_paths
 from boxdeck.tui.screens.account import AccountScreen
 from boxdeck.tui.screens.activity import ActivityScreen
+from boxdeck.tui.screens.all_boxes import AllBoxesScreen
 from boxdeck.tui.screens.base import BoxesScreen
 from boxdeck.tui.screens.devboxes import DevboxesScreen
 from boxdeck.tui.screens.help import HelpScreen
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
 from boxdeck.tui.screens.secrets import SecretsScreen
+from boxdeck.tui.watching import ProfileCommands, WatchingApp
 from boxdeck.tui.widgets.health_bar import Tab
 from boxdeck.tui.workers import report_worker_error
 
 if TYPE_CHECKING:
     from boxdeck.service.config import Service
+    from boxdeck.service.eta import EtaHistory
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +58,8 @@ class Dashboard:
 
 
 DASHBOARDS: tuple[Dashboard, ...] = (
+    # Issue 6: every box of both backends (and of every watched profile) in one table.
+    Dashboard("0", "all", "All", None, AllBoxesScreen),
     Dashboard("1", "sandboxes", "Sandboxes", Backend.AMIKA, SandboxesScreen),
     Dashboard("2", "devboxes", "Devboxes", Backend.DEVBOX, DevboxesScreen),
     # backend=None: the tab shows no health of its own (screens 1 and 2 already show both backends').
@@ -64,10 +72,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class BoxdeckApp(App[None]):
+class BoxdeckApp(WatchingApp, ConfiguredApp, ConnectApp, ExpiryApp, App[None]):
     TITLE = "boxdeck"
     CSS_PATH = css_paths()
-    COMMANDS = App.COMMANDS | {BoxdeckCommands}
+    COMMANDS = App.COMMANDS | {BoxdeckCommands, ProfileCommands}
     BINDINGS = bindings_for("app")
     DEFAULT_MODE = "sandboxes"
     # Screen classes for the terminal width: the detail pane hides below 110 columns (enter shows it).
@@ -82,6 +90,13 @@ class BoxdeckApp(App[None]):
         spinner_interval: float | None = 0.3,
         owns_service: bool = False,
         initial_mode: str | None = None,
+        profile: str | None = None,  # issue 6: the main service's profile name
+        extra_services: Mapping[str, Service] | None = None,  # issue 6: more profiles, shown in All boxes
+        eta_history: EtaHistory | None = None,  # issue 6: default: the state dir's eta_history.json
+        app_config: Any = None,  # boxdeck.service.profiles.AppConfig (theme, keymap, write grant…)
+        request_log: Any = None,  # boxdeck.service.activity_log.RequestLogger
+        prefs: Any = None,  # boxdeck.service.prefs.Prefs (last screen, filter, sort per profile)
+        grant_clock: Callable[[], float] | None = None,  # the write grant's clock (tests)
     ) -> None:
         super().__init__()
         self.service = service
@@ -96,12 +111,16 @@ class BoxdeckApp(App[None]):
         self._again: set[Backend] = set()
         self._unsubscribe: Callable[[], None] | None = None
         self._initial_mode = initial_mode
+        self.setup_watching(profile=profile, extra_services=extra_services, eta_history=eta_history)
         for dashboard in DASHBOARDS:
             self.add_mode(dashboard.mode, self._factory(dashboard))
+        self.setup_config(app_config, request_log=request_log, prefs=prefs, grant_clock=grant_clock)
 
     def _factory(self, dashboard: Dashboard) -> Callable[[], Screen[Any]]:
         def make() -> Screen[Any]:
             screen = dashboard.screen(self.service)
+            if getattr(screen, "store", None) is not None:  # the secrets screen's SecretStore: issue 6's log
+                screen.store = self.audited(screen.store)  # type: ignore[attr-defined]
             self.dashboards.append(screen)
             return screen
 
@@ -201,6 +220,9 @@ class BoxdeckApp(App[None]):
 
     # ----------------------------------------------------------------- app-wide actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "grant_write":  # `w`: shown only where it means something (see ConfiguredApp)
+            in_dialog = isinstance(self.screen, ModalScreen) and not isinstance(self.screen, CommandPalette)
+            return False if in_dialog else self.check_grant_write()
         name = f"{action}({parameters[0]!r})" if parameters else action
         command = BY_ACTION.get(name)
         # App-wide keys stay out of dialogs (a "1" in the delete confirmation must not switch screens).

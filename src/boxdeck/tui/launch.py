@@ -1,21 +1,37 @@
-"""`boxdeck` / `boxdeck --demo`: parse the dashboard's flags, build the service, run the app.
+"""`boxdeck` / `boxdeck --demo`: parse the flags, resolve the configuration, build the service, run the app.
+
+Configuration, per field: flags > environment (``AMIKA_API_URL`` …) > the profile in the config file
+(``--config`` > ``BOXDECK_CONFIG`` > ``<user config dir>/config.toml``; the profile is ``--profile`` >
+``BOXDECK_PROFILE`` > ``default_profile`` > the only one). See ``docs/config.md`` and
+:mod:`boxdeck.service.profiles`. A configuration problem (bad TOML, a file others can read holding a token, an
+unknown profile, a bad URL) is one line on stderr, ``boxdeck: …``, and exit status 2; warnings (unknown keys,
+a rejected key binding, an unknown theme) become one notification once the dashboard is up, never text printed
+over the full-screen app.
 
 With `--demo` the simulator runs on an ephemeral loopback port in a background thread (real clock, churn on,
-so the world is lively) and stops when the app quits.
+so the world is lively) and stops when the app quits. The demo never reads the user's environment or config
+file (no real token can reach it) but honours ``--read-only`` and ``--theme``.
+
+Every request and user action goes to the rotating log in the user's state dir (``--no-log`` turns it off).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
+import inspect
 import os
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from boxdeck.service.config import ConfigError, Service, Settings, settings_from
+from boxdeck.service.config import ENV_VARS, ConfigError, Service, Settings, settings_from
+from boxdeck.service.profiles import PROFILE_ENV, AppConfig, load_profiles, resolve_all, resolve_app_config
 
 DEMO_SEED = 42
+#: Flags that name one account; they do not follow a switch to another profile.
+ACCOUNT_FLAGS = tuple(ENV_VARS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,14 +40,32 @@ def build_parser() -> argparse.ArgumentParser:
         description="A live dashboard for Amika sandboxes and Latitude devboxes.",
         epilog=(
             "Environment: AMIKA_API_URL, AMIKA_API_KEY, DEVBOX_API_URL, DEVBOX_SPRITES_TOKEN, "
-            "DEVBOX_USER_TOKEN "
-            "(flags win). Subcommands: boxdeck sim --help."
+            "DEVBOX_USER_TOKEN, BOXDECK_PROFILE, BOXDECK_CONFIG "
+            "(flags win over the environment, the environment over the profile). "
+            "Subcommands: boxdeck sim --help."
         ),
     )
     parser.add_argument("--demo", action="store_true", help="run against the built-in simulator")
     parser.add_argument(
-        "--read-only", action="store_true", default=None, help="turn every mutating action off"
+        "--read-only",
+        action="store_true",
+        default=None,
+        help="turn every mutating action off (no key can grant write access)",
     )
+    parser.add_argument(
+        "--profile", metavar="NAME", help="the profile to use from the config file (env BOXDECK_PROFILE)"
+    )
+    parser.add_argument(
+        "--config", metavar="PATH", help="the config file (env BOXDECK_CONFIG; default: user config dir)"
+    )
+    parser.add_argument(
+        "--watch",
+        metavar="PROFILE[,PROFILE…]",
+        action="append",
+        default=[],
+        help="also watch these profiles' boxes in the All boxes screen (0)",
+    )
+    parser.add_argument("--theme", metavar="NAME", help="Textual theme, e.g. textual-dark, textual-light")
     parser.add_argument("--amika-url", metavar="URL", help="Amika API base URL (env AMIKA_API_URL)")
     parser.add_argument("--amika-token", metavar="TOKEN", help="Amika API key (env AMIKA_API_KEY)")
     parser.add_argument("--devbox-url", metavar="URL", help="Devbox API base URL (env DEVBOX_API_URL)")
@@ -52,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="poll interval when nothing is changing (default 5)",
     )
+    parser.add_argument(
+        "--no-log", action="store_true", help="do not write the request/action log (user state dir)"
+    )
     parser.add_argument("--seed", type=int, default=DEMO_SEED, help=argparse.SUPPRESS)
     return parser
 
@@ -70,34 +107,220 @@ def demo_args(args: argparse.Namespace, sim: Any) -> argparse.Namespace:
     )
 
 
+def _check_flags(args: argparse.Namespace) -> None:
+    if args.steady_interval is not None and args.steady_interval <= 0:
+        raise ConfigError("--steady-interval must be a positive number of seconds")
+
+
 def make_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
+    """Flags > environment only (no config file): what the demo uses."""
+    _check_flags(args)
     settings = settings_from(args, environ)
     if args.steady_interval is not None:
-        if args.steady_interval <= 0:
-            raise ConfigError("--steady-interval must be a positive number of seconds")
         settings = dataclasses.replace(settings, steady_interval=args.steady_interval)
     return settings
 
 
-def run_app(settings: Settings, demo: Any = None) -> None:
+def resolve_config(args: argparse.Namespace, environ: Mapping[str, str]) -> AppConfig:
+    """Flags > environment > profile > ``[settings]`` > defaults (raises ``ConfigError``)."""
+    _check_flags(args)
+    return resolve_app_config(args, environ)
+
+
+def watch_names(args: argparse.Namespace) -> list[str]:
+    names: list[str] = []
+    for value in args.watch or ():
+        for name in value.split(","):
+            name = name.strip()
+            if name and name not in names:
+                names.append(name)
+    return names
+
+
+def resolve_watched(
+    args: argparse.Namespace, environ: Mapping[str, str], config: AppConfig
+) -> tuple[dict[str, Settings], list[str]]:
+    """Settings of the ``--watch`` profiles, each standing alone (account flags and variables don't apply).
+
+    An unknown name is an error (exit 2); a profile whose token source fails is skipped with a warning, so one
+    broken account does not hide the others.
+    """
+    names = [n for n in watch_names(args) if n != config.profile]
+    if not names:
+        return {}, []
+    pf = load_profiles(config.config_path, required=True)
+    unknown = [n for n in names if n not in pf.profiles]
+    if unknown:
+        known = ", ".join(pf.names()) or "none defined"
+        raise ConfigError(f"--watch: unknown profile {', '.join(map(repr, unknown))} (profiles: {known})")
+    warnings: list[str] = []
+    resolved = resolve_all(
+        pf, names, environ=environ, on_error=lambda name, error: warnings.append(f"--watch {name}: {error}")
+    )
+    out: dict[str, Settings] = {}
+    for name, settings in resolved:
+        if settings.amika is None and settings.devbox is None:
+            warnings.append(f"--watch {name}: the profile configures no backend (no token)")
+            continue
+        if args.steady_interval is not None:
+            settings = dataclasses.replace(settings, steady_interval=args.steady_interval)
+        out[name] = settings
+    return out, warnings
+
+
+class ProfileSwitcher:
+    """``app.profile_switcher``: ``await switcher("staging")`` resolves that profile, returns a new Service.
+
+    The same rules as at start-up — ``--config``, ``--read-only``, ``--steady-interval`` and the file's
+    settings still apply — minus what names one account: the URL and token flags and the
+    ``AMIKA_API_KEY``-style variables (they would make every profile the same account). Raises
+    ``ConfigError`` (its text is for the user). Token commands run in a thread so a slow password manager
+    does not freeze the UI. The services it builds log their requests to the same log; ``built`` lists them
+    (the app closes them on quit).
+    """
+
+    def __init__(
+        self, args: argparse.Namespace, environ: Mapping[str, str], *, request_log: Any = None
+    ) -> None:
+        self.args = args
+        self.environ = environ
+        self.request_log = request_log
+        self.built: list[Service] = []
+        self.configs: dict[str, AppConfig] = {}
+
+    def names(self) -> list[str]:
+        """The profiles in the config file (empty when there is none or it can't be read)."""
+        try:
+            return load_profiles(getattr(self.args, "config", None) or None, environ=self.environ).names()
+        except ConfigError:
+            return []
+
+    def resolve(self, name: str) -> AppConfig:
+        args = argparse.Namespace(**vars(self.args))
+        for flag in ACCOUNT_FLAGS:
+            setattr(args, flag, None)
+        args.profile = name
+        environ = {k: v for k, v in self.environ.items() if k not in ENV_VARS.values() and k != PROFILE_ENV}
+        return resolve_config(args, environ)
+
+    async def __call__(self, name: str) -> Service:
+        config = await asyncio.to_thread(self.resolve, name)
+        on_request = self.request_log.on_request if self.request_log is not None else None
+        service = Service.from_settings(config.settings, on_request=on_request)
+        if self.request_log is not None:
+            self.request_log.add_secrets(*config.settings.secrets)
+            self.request_log.log_event(f"switched to profile {name}")
+        self.configs[name] = config
+        self.built.append(service)
+        return service
+
+
+def open_log(enabled: bool) -> tuple[Any, str | None]:
+    """(the RequestLogger or None, a warning when it could not be opened)."""
+    if not enabled:
+        return None, None
+    from boxdeck.service.activity_log import RequestLogger
+
+    try:
+        return RequestLogger(), None
+    except OSError as error:
+        return None, f"request log disabled: {error}"
+
+
+def _accepts(cls: type, name: str) -> bool:
+    try:
+        params = inspect.signature(cls.__init__).parameters  # type: ignore[misc]
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def run_app(
+    settings: Settings,
+    demo: Any = None,
+    *,
+    config: AppConfig | None = None,
+    watch: Mapping[str, Settings] | None = None,
+    log: bool = True,
+    switcher: ProfileSwitcher | None = None,
+    prefs_path: Any = None,
+) -> None:
+    from boxdeck.service.prefs import Prefs
     from boxdeck.tui.app import BoxdeckApp
 
-    service = Service.from_settings(settings)
-    BoxdeckApp(service, demo=demo, owns_service=True).run()
+    config = config if config is not None else AppConfig(settings=settings)
+    request_log, log_warning = open_log(log)
+    if log_warning:
+        config = dataclasses.replace(config, warnings=(*config.warnings, log_warning))
+    on_request = request_log.on_request if request_log is not None else None
+    try:
+        service = Service.from_settings(settings, on_request=on_request)
+        if request_log is not None:
+            request_log.use_redactor(service.redactor)
+        extra: dict[str, Service] = {}
+        for name, extra_settings in (watch or {}).items():
+            extra[name] = Service.from_settings(extra_settings, on_request=on_request)
+        if switcher is not None:
+            switcher.request_log = request_log
+        options: dict[str, Any] = {
+            "demo": demo,
+            "owns_service": True,
+            "app_config": config,
+            "request_log": request_log,
+            "prefs": Prefs(prefs_path),
+        }
+        if _accepts(BoxdeckApp, "profile"):
+            options["profile"] = config.profile
+        if _accepts(BoxdeckApp, "extra_services"):
+            options["extra_services"] = extra or None
+        app = BoxdeckApp(service, **options)
+        if "extra_services" not in options:
+            app.extra_services = extra  # type: ignore[attr-defined]
+        app.profile_switcher = switcher  # type: ignore[attr-defined]
+        app.run()
+    finally:  # the services are closed by the app on quit (`owns_service`)
+        if request_log is not None:
+            request_log.close()
+
+
+def run_demo(args: argparse.Namespace) -> None:
+    from boxdeck.service.paths import state_dir
+    from boxdeck.sim import SimConfig, SimServer
+
+    _check_flags(args)
+    with SimServer(SimConfig(seed=args.seed, churn=True)) as sim:
+        # The demo never reads real credentials from the environment or the config file.
+        settings = make_settings(demo_args(args, sim), {})
+        config = AppConfig(
+            settings=settings, theme=args.theme, read_only_locked=bool(args.read_only)
+        )
+        run_app(
+            settings,
+            demo=sim,
+            config=config,
+            log=not args.no_log,
+            prefs_path=state_dir() / "prefs-demo.json",
+        )
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     environ = os.environ if environ is None else environ
     try:
-        if not args.demo:
-            run_app(make_settings(args, environ))
+        if args.demo:
+            run_demo(args)
             return 0
-        from boxdeck.sim import SimConfig, SimServer
-
-        with SimServer(SimConfig(seed=args.seed, churn=True)) as sim:
-            # The demo never reads real credentials from the environment.
-            run_app(make_settings(demo_args(args, sim), {}), demo=sim)
+        config = resolve_config(args, environ)
+        watch, warnings = resolve_watched(args, environ, config)
+        if warnings:
+            config = dataclasses.replace(config, warnings=(*config.warnings, *warnings))
+        run_app(
+            config.settings,
+            config=config,
+            watch=watch,
+            log=not args.no_log,
+            switcher=ProfileSwitcher(args, environ),
+        )
         return 0
     except ConfigError as error:
         print(f"boxdeck: {error}", file=sys.stderr)

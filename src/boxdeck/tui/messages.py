@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from boxdeck.service.boxes import Backend
+from boxdeck.service.boxes import Backend, Box
 from boxdeck.service.health import Health
 from boxdeck.service.snapshot import Diff
 from boxdeck.service.sshcmd import SshCommand
@@ -51,3 +51,4 @@ class SshCommandFetched(Message, bubble=False):
     """A ready-to-use SSH command arrived; the handler copies it and says where it went."""
 
     command: SshCommand
+    box: Box | None = None  # issue 6: the box it is for (its expiry is watched)

@@ -7,7 +7,7 @@ from pathlib import Path
 import boxdeck
 
 STYLESHEETS = ("app.tcss", "dashboard.tcss", "modals.tcss", "secrets.tcss", "account.tcss", "agent.tcss",
-               "sessions.tcss")
+               "sessions.tcss", "all_boxes.tcss")
 
 
 def styles_dir() -> Path:

@@ -58,5 +58,9 @@ def app_state(app: App[Any]) -> SessionState:
         account=Account(devbox, has_user_token=bool(devbox_settings and devbox_settings.user_token)),
         service=service,
     )
+    audited = getattr(app, "audited", None)  # issue 6: every action these objects run goes to the log
+    if audited is not None:
+        for name in ("conversations", "sessions", "grants", "access", "account"):
+            setattr(state, name, audited(getattr(state, name)))
     setattr(app, ATTRIBUTE, state)
     return state

@@ -23,18 +23,21 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from boxdeck.service.actions import ActionError
 from boxdeck.service.boxes import Backend, Box, StateKind
+from boxdeck.service.freshness import Freshness, freshness
 from boxdeck.service.snapshot import Snapshot
-from boxdeck.tui.clipboard import copy_text
+from boxdeck.tui.clipboard import copy_secret
 from boxdeck.tui.commands import BY_ACTION, bindings_for
 from boxdeck.tui.format import Cell, Palette, age_cell, state_cell
 from boxdeck.tui.messages import ActionFailed, BoxesChanged, HealthChanged, SshCommandFetched
-from boxdeck.tui.modals.confirm import ConfirmModal
+from boxdeck.tui.modals.delete_confirm import DeleteConfirmModal
 from boxdeck.tui.widgets.box_table import BoxTable, ColumnSpec
 from boxdeck.tui.widgets.health_bar import HealthBar
 from boxdeck.tui.widgets.not_configured import NotConfigured
+from boxdeck.tui.widgets.watch_strip import WatchStrip
 from boxdeck.tui.workers import ReportWorkerErrors
 
 if TYPE_CHECKING:
+    from boxdeck.service.actions import Actions
     from boxdeck.service.config import Service
     from boxdeck.tui.app import BoxdeckApp
 
@@ -51,13 +54,13 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
     COLUMNS: ClassVar[tuple[ColumnSpec, ...]]
     BINDINGS = bindings_for("boxes")
     AGE_TICK = 5.0
+    FRESHNESS_TICK = 1.0
 
     def __init__(self, service: Service) -> None:
         super().__init__(id=f"{self.MODE}-screen", classes="boxes-screen")
         self.service = service
         self.monitor = service.monitor
         self.actions = service.actions
-        self.read_only = bool(service.settings.read_only)
         self.configured = self.BACKEND in self.monitor.backends
         self.snapshot: Snapshot | None = None
         self.palette = Palette()
@@ -65,6 +68,7 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
         self.frame = 0
         self._select_when_present: str | None = None
         self._spinner: Timer | None = None
+        self._freshness_shown = ""
 
     # ----------------------------------------------------------------- subclass hooks
     def row_cells(self, box: Box) -> dict[str, Cell]:
@@ -89,6 +93,29 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
     def selection_settled(self, box: Box | None) -> None:
         """Called when the highlighted row changed."""
 
+    # Issue 6 hooks: a screen showing boxes of several backends or profiles (All boxes) overrides these.
+    def initial_snapshot(self) -> Snapshot | None:
+        return self.monitor.snapshot(self.BACKEND)
+
+    def actions_for(self, box: Box) -> Actions:
+        """The service actions that act on `box` (the box's own profile on the All boxes screen)."""
+        return self.actions
+
+    def poll_after_action(self, box: Box) -> None:
+        self.boxdeck.poll_soon(box.backend)
+
+    def freshness(self) -> Freshness:
+        return freshness(self.monitor.health(self.BACKEND), self.now())
+
+    def eta_for(self, box: Box) -> tuple[str, bool]:
+        """("ready in ~40 s" or "slower than usual" or "", slow?) for a transitional box."""
+        return self.boxdeck.eta_of(box)
+
+    @property
+    def read_only(self) -> bool:
+        """Read-only now: follows the app's write grant through `actions.read_only` (issue 6)."""
+        return bool(self.actions.read_only)
+
     # ----------------------------------------------------------------- composition
     @property
     def boxdeck(self) -> BoxdeckApp:
@@ -108,6 +135,7 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
         else:
             with Vertical(id="body"):
                 yield NotConfigured(self.BACKEND.value)
+        yield WatchStrip(id="watch-strip")  # issue 6: connect-when-ready waits, credentials expiring
         yield Footer()
 
     @property
@@ -128,12 +156,14 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         if not self.configured:
             return
-        self.snapshot = self.monitor.snapshot(self.BACKEND)
+        self._restore_prefs()
+        self.snapshot = self.initial_snapshot()
         self._refresh_rows()
         self._refresh_title()
         if self.boxdeck.spinner_interval:
             self._spinner = self.set_interval(self.boxdeck.spinner_interval, self._spin)
         self.set_interval(self.AGE_TICK, self._tick_ages)
+        self.set_interval(self.FRESHNESS_TICK, self._tick_freshness)  # issue 6: "updated 2 s ago"
         self.table.focus()
 
     def _theme_changed(self, _theme: object) -> None:
@@ -194,6 +224,7 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
                 table.clear()
                 table._cells.clear()
             rows = {key: self.row_cells(box) for key, box in self.visible_boxes().items()}
+            rows = self.decorate_rows(rows)  # issue 6: selection and pin marks (screens/box_keys.py)
             table.sync(rows)
             if self._select_when_present and self._select_when_present in rows:
                 table.select_key(self._select_when_present)
@@ -225,7 +256,8 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
         title.append(f"{count} ")
         arrow = "▼" if table.sort_reverse else "▲"
         label = next(s.label for s in self.COLUMNS if s.key == table.sort_column)
-        sub = Text(f" sort: {label} {arrow} ")
+        sub = self.freshness_label()  # issue 6: how fresh the rows are, red when the last poll failed
+        sub.append(f" sort: {label} {arrow} ")
         if self.filter_text:
             sub.append(f"· filter: {self.filter_text} ")
         table.border_title = title
@@ -274,7 +306,17 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
 
     @on(DataTable.RowSelected)
     def _row_selected(self, _event: DataTable.RowSelected) -> None:
-        self.action_detail()
+        # Issue 6: enter connects (screens/box_keys.py); `i` shows the detail pane.
+        connect = getattr(self, "action_connect", None)
+        if connect is None:
+            self.action_detail()
+        elif self.check_action("connect", ()):
+            connect()
+        else:
+            box = self.selected_box
+            if box is not None:
+                self.notify(f"Nothing to connect to: {box.name} is {box.display_state}.", markup=False,
+                            severity="warning", timeout=5)
 
     @on(DataTable.HeaderSelected)
     def _header_selected(self, event: DataTable.HeaderSelected) -> None:
@@ -304,7 +346,7 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
             return None if self.actions.refusal("create") else True
         if action in SERVICE_ACTION:
             box = self.selected_box
-            if box is None or box.pending or self.actions.refusal(SERVICE_ACTION[action], box):
+            if box is None or box.pending or self.actions_for(box).refusal(SERVICE_ACTION[action], box):
                 return None
             return self.can(action, box)
         return True
@@ -324,14 +366,8 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
             if yes:
                 self._act("delete", box)
 
-        self.app.push_screen(
-            ConfirmModal(
-                f"Delete {self.NOUN} {box.name}?",
-                f"The {self.NOUN} “{box.name}” and everything on it will be deleted. This cannot be undone.",
-                confirm_label="Delete",
-            ),
-            confirmed,
-        )
+        # Issue 6: says what is lost (sessions, prompts, repo); typed name when work would be lost.
+        self.app.push_screen(DeleteConfirmModal([box], noun=self.NOUN), confirmed)
 
     def _act(self, verb: str, box: Box | None = None) -> None:
         box = box or self.selected_box
@@ -342,10 +378,10 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
     @work(exclusive=False, exit_on_error=False, group="actions")
     async def _run_action(self, verb: str, box: Box) -> None:
         try:
-            await getattr(self.actions, verb)(box)
+            await getattr(self.actions_for(box), verb)(box)
         except ActionError as error:
             self.post_message(ActionFailed(str(error)))
-        self.boxdeck.poll_soon(self.BACKEND)
+        self.poll_after_action(box)
 
     def action_copy_ssh(self) -> None:
         box = self.selected_box
@@ -355,15 +391,20 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
     @work(exclusive=True, exit_on_error=False, group="ssh-command")
     async def _fetch_ssh_command(self, box: Box) -> None:
         try:
-            command = await self.actions.ssh_command(box)
+            command = await self.actions_for(box).ssh_command(box)
         except ActionError as error:
             self.post_message(ActionFailed(str(error)))
             return
-        self.post_message(SshCommandFetched(command))
+        self.post_message(SshCommandFetched(command, box))
 
     def on_ssh_command_fetched(self, message: SshCommandFetched) -> None:
-        where = copy_text(self.app, message.command.text)
-        self.notify(f"{where}:\n{message.command.masked()}", title="SSH command", markup=False, timeout=8)
+        command = message.command
+        where = copy_secret(self.app, command.text, bool(command.secrets))  # a token: cleared in 60 s
+        box = message.box
+        remember = getattr(self.app, "remember_copied", None)  # issue 6: warned before it expires
+        if box is not None and remember is not None:
+            remember(box.key, box.name, command)
+        self.notify(f"{where}:\n{command.masked()}", title="SSH command", markup=False, timeout=8)
 
     def action_new_box(self) -> None:
         def created(box: Box | None) -> None:
@@ -387,6 +428,7 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.filter_text = event.value.strip()
+        self._remember(filter=self.filter_text)
         self._refresh_rows()
 
     @on(Input.Submitted, "#filter")
@@ -423,6 +465,28 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
         with self.app.batch_update():
             self.table.set_sort(column, reverse)
             self._refresh_title()
+        self._remember(sort=(column, reverse))
+
+    # ----------------------------------------------------------------- issue 6: remembered filter and sort
+    def _restore_prefs(self) -> None:
+        """The filter and sort this screen had last time (per profile), if the app remembers them."""
+        prefs_for = getattr(self.app, "prefs_for", None)
+        prefs = prefs_for(self.MODE) if prefs_for is not None else None
+        if prefs is None:
+            return
+        if prefs.sort_column in {s.key for s in self.COLUMNS}:
+            self.table.set_sort(prefs.sort_column, prefs.sort_reverse)
+        if prefs.filter:
+            self.filter_text = prefs.filter.strip()
+            filter_input = self.query_one("#filter", Input)
+            with filter_input.prevent(Input.Changed):
+                filter_input.value = prefs.filter
+            filter_input.add_class("-active")
+
+    def _remember(self, **changes: object) -> None:
+        remember = getattr(self.app, "remember", None)
+        if remember is not None:
+            remember(self.MODE, **changes)
 
     def action_detail(self) -> None:
         if self.has_class("-detail"):
@@ -431,6 +495,39 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
         else:
             self.add_class("-detail")
             self.query_one("#detail").focus()
+
+    # ----------------------------------------------------------------- issue 6: freshness and ETA
+    def freshness_label(self) -> Text:
+        fresh = self.freshness()
+        if fresh.status in ("unconfigured", ""):
+            return Text()
+        style = f"bold {self.palette.error}" if fresh.failing else ""
+        return Text.assemble((f" {fresh.text} ", style), "·")
+
+    def _tick_freshness(self) -> None:
+        """Every second: only the freshness words change (the table border's subtitle)."""
+        if not self.configured or not self.is_current:
+            return
+        label = self.freshness_label()
+        if label.plain != self._freshness_shown:
+            self._freshness_shown = label.plain
+            self._refresh_title()
+        box = self.selected_box
+        if box is not None and box.kind is StateKind.TRANSITIONAL:
+            self._refresh_detail()  # its ETA counts down
+
+    def eta_line(self, box: Box | None) -> Text | None:
+        """The detail pane's ETA for a transitional box; "slower than usual" in the warning colour."""
+        if box is None or box.kind is not StateKind.TRANSITIONAL:
+            return None
+        text, slow = self.eta_for(box)
+        if not text:
+            return None
+        return Text(text, style=f"bold {self.palette.warning}" if slow else "")
+
+    def decorate_rows(self, rows: dict[str, dict[str, Cell]]) -> dict[str, dict[str, Cell]]:
+        """Issue 6 hook: marks in the name cell (selected ●, pinned ⏵); see screens/box_keys.py."""
+        return rows
 
     # ----------------------------------------------------------------- helpers for subclasses
     def common_cells(self, box: Box) -> dict[str, Cell]:

@@ -28,7 +28,7 @@ from boxdeck.service.actions import ActionError
 from boxdeck.service.devbox_access import KnownAccess, exec_session_row
 from boxdeck.service.sshcmd import SshCommand
 from boxdeck.service.text import sanitize
-from boxdeck.tui.clipboard import copy_text
+from boxdeck.tui.clipboard import copy_secret
 from boxdeck.tui.commands import BY_ACTION, bindings_for
 from boxdeck.tui.format import local_time
 from boxdeck.tui.modals.confirm import ConfirmModal
@@ -228,7 +228,7 @@ class DevboxSessionsScreen(ReportWorkerErrors, Screen[None]):
 
     @on(AccessOpened)
     def _access_opened(self, message: AccessOpened) -> None:
-        where = copy_text(self.app, message.command.text)
+        where = copy_secret(self.app, message.command.text, bool(message.command.secrets))
         known = self._known_by_id().get(message.session_id)
         lines = [f"{where}:", message.command.masked()]
         if known is not None:
@@ -338,6 +338,10 @@ class DevboxSessionsScreen(ReportWorkerErrors, Screen[None]):
     def action_new_access(self) -> None:
         if self.state.access is not None:
             self._open_access()
+
+    def action_renew_access(self) -> None:
+        """`R` (issue 6): a new access session with a fresh expiry, copied (the old one runs out)."""
+        self.action_new_access()
 
     def action_revoke_access(self) -> None:
         session_id = self.selected_access

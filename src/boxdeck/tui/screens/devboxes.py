@@ -17,6 +17,7 @@ from boxdeck.tui.format import SPINNER, Cell, Palette, clean, duration, field_li
 from boxdeck.tui.modals.new_devbox import NewDevboxModal
 from boxdeck.tui.modals.new_devbox_full import NewDevboxFullModal
 from boxdeck.tui.screens.base import BoxesScreen
+from boxdeck.tui.screens.box_keys import BoxKeys
 from boxdeck.tui.screens.box_views import DevboxViews
 from boxdeck.tui.state import app_state
 from boxdeck.tui.widgets.box_table import ColumnSpec
@@ -122,7 +123,7 @@ def repositories(detail: DevboxDetail | None, palette: Palette) -> Table:
     return grid
 
 
-class DevboxesScreen(DevboxViews, BoxesScreen):
+class DevboxesScreen(DevboxViews, BoxKeys, BoxesScreen):  # BoxKeys: issue 6 connect/renew/bulk keys
     BINDINGS = bindings_for("devboxes")  # v sessions (issue 5; see screens/box_views.py)
     BACKEND = Backend.DEVBOX
     MODE = "devboxes"
@@ -214,6 +215,9 @@ class DevboxesScreen(DevboxViews, BoxesScreen):
             pairs.append((name, shown))
         if box.pending:
             pairs.insert(0, ("pending", Text(f"{box.pending}…", style=self.palette.warning)))
+        eta = self.eta_line(box)  # issue 6: "ready in ~40 s" / "slower than usual"
+        if eta is not None:
+            pairs.insert(0, ("eta", eta))
         parts.append(field_lines(pairs))
         parts.append(Text("\nprovisioning", style="bold underline"))
         if detail is None:

@@ -28,7 +28,7 @@ from boxdeck.service.actions import ActionError
 from boxdeck.service.boxes import Backend
 from boxdeck.service.sandbox_sessions import format_metadata, session_row
 from boxdeck.service.text import sanitize
-from boxdeck.tui.clipboard import copy_text
+from boxdeck.tui.clipboard import copy_secret
 from boxdeck.tui.commands import BY_ACTION, bindings_for
 from boxdeck.tui.format import field_lines, timestamp
 from boxdeck.tui.modals.confirm import ConfirmModal
@@ -219,7 +219,7 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
         grant = grants.remembered(self.sandbox) if grants is not None else None
         if message.minted and grant is not None:
             if grant.command is not None:
-                where = copy_text(self.app, grant.command.text)
+                where = copy_secret(self.app, grant.command.text, bool(grant.command.secrets))
                 body = f"{where}:\n{grant.command.masked()}\n{grant.countdown(self.now())}"
             else:
                 body = f"Got SSH access to {sanitize(self.sandbox)}, but no usable ssh command came with it."
@@ -432,6 +432,10 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
     def action_ssh_grant(self) -> None:
         if self.state.grants is not None:
             self._mint_grant()
+
+    def action_renew_grant(self) -> None:
+        """`R` (issue 6): a new grant replaces the remembered one; its countdown starts again."""
+        self.action_ssh_grant()
 
     def action_revoke_grant(self) -> None:
         grants = self.state.grants

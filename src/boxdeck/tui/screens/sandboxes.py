@@ -17,6 +17,7 @@ from boxdeck.tui.commands import bindings_for
 from boxdeck.tui.format import Cell, clean, field_lines, text_cell, timestamp
 from boxdeck.tui.modals.new_sandbox import NewSandboxModal
 from boxdeck.tui.screens.base import BoxesScreen
+from boxdeck.tui.screens.box_keys import BoxKeys
 from boxdeck.tui.screens.box_views import SandboxViews
 from boxdeck.tui.widgets.box_table import ColumnSpec
 
@@ -65,7 +66,7 @@ class LatestSessionFetched(Message, bubble=False):
     lines: list[tuple[str, str]]
 
 
-class SandboxesScreen(SandboxViews, BoxesScreen):
+class SandboxesScreen(SandboxViews, BoxKeys, BoxesScreen):  # BoxKeys: issue 6 connect/renew/bulk keys
     BINDINGS = bindings_for("sandboxes")  # a agent prompt, v sessions (issue 5; see screens/box_views.py)
     BACKEND = Backend.AMIKA
     MODE = "sandboxes"
@@ -152,6 +153,9 @@ class SandboxesScreen(SandboxViews, BoxesScreen):
                 pairs.append((name, value))
         if box.pending:
             pairs.insert(0, ("pending", Text(f"{box.pending}…", style=self.palette.warning)))
+        eta = self.eta_line(box)  # issue 6: "ready in ~40 s" / "slower than usual"
+        if eta is not None:
+            pairs.insert(0, ("eta", eta))
         parts.append(field_lines(pairs))
         if empty:
             parts.append(Text("not set: " + ", ".join(empty), style=self.palette.muted))

@@ -112,10 +112,17 @@ class BoxTable(DataTable[Cell]):
         if not self._cells:
             return
         column = self.sort_column
+        # Issue 6: a name cell with `sort_first` (a box pinned for "connect when ready") sorts first, in
+        # either direction.
+        first = 1 if self.sort_reverse else 0
         self.sort(
             column,
             "name",
-            key=lambda cells: (cells[0].sort_key, cells[1].sort_key),
+            key=lambda cells: (
+                first if getattr(cells[1], "sort_first", False) else 1 - first,
+                cells[0].sort_key,
+                cells[1].sort_key,
+            ),
             reverse=self.sort_reverse,
         )
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from rich.text import Text
 from textual.widgets import Static
 
 from boxdeck.service.boxes import Backend
+from boxdeck.service.freshness import freshness
 from boxdeck.service.health import Health
 from boxdeck.tui.format import Palette, local_time
 
@@ -45,6 +47,8 @@ class HealthBar(Static):
         self._demo = demo
         self._health: dict[Backend, Health] = {}
         self._palette = Palette()
+        self._at: datetime | None = None  # issue 6: "now" for the freshness words, set by tick()
+        self._shown: object = None
 
     def set_palette(self, palette: Palette) -> None:
         self._palette = palette
@@ -55,6 +59,29 @@ class HealthBar(Static):
         self._redraw()
 
     def on_mount(self) -> None:
+        self._redraw()
+        # Issue 6: each backend's "2 s ago" is kept current; only this one line is redrawn, and only
+        # when its words changed and its screen is the one showing.
+        if callable(getattr(self.app, "now", None)):
+            self.tick()
+            self.set_interval(1.0, self.tick)
+
+    def tick(self) -> None:
+        if self.is_mounted and not self.screen.is_current:
+            return
+        self._at = self.app.now()  # type: ignore[attr-defined]
+        self._redraw()
+
+    def _badge(self) -> str | None:
+        """`[RO]`/`[RW 9m]` from the app's write grant when it has one (None: a read-write profile), else
+        `[RO]` in read-only mode."""
+        app = self.app if self.is_attached else None
+        if app is not None and hasattr(app, "write_grant"):
+            return app.write_badge  # type: ignore[attr-defined, no-any-return]
+        return "[RO]" if self._read_only else None
+
+    def refresh_badge(self) -> None:
+        """The write grant started or lapsed (called by the app)."""
         self._redraw()
 
     def _redraw(self) -> None:
@@ -72,12 +99,19 @@ class HealthBar(Static):
             status = health.status if health else "unconfigured"
             colour = {"ok": p.success, "slow": p.warning, "failing": p.error}.get(status, p.muted)
             out.append(f" {icon} {words}", style=colour)
-        if self._read_only:
+            fresh = freshness(health, self._at) if self._at is not None and health is not None else None
+            if fresh is not None and fresh.short and fresh.status != "connecting":
+                out.append(f" · {fresh.short}", style=colour if fresh.failing else p.muted)
+        badge = self._badge()
+        if badge:
             out.append("   ")
-            out.append("[RO]", style=f"bold {p.warning}")
+            out.append(badge, style=f"bold {p.warning if badge == '[RO]' else p.accent}")
         if self._demo:
             out.append("   ")
             out.append("demo", style=f"italic {p.accent}")
         if any(h.status == "failing" for h in self._health.values()):
             out.append("   e: errors", style=p.muted)
-        self.update(out)
+        shown = (out.plain, tuple((s.start, s.end, str(s.style)) for s in out.spans))
+        if shown != self._shown:  # the 1 s tick redraws nothing when the words did not change
+            self._shown = shown
+            self.update(out)

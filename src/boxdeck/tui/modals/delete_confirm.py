@@ -1,0 +1,156 @@
+"""The delete confirmation that says what is lost: active sessions, agent prompts in flight, the repo state.
+
+It opens at once with "checking what would be lost…" while a worker asks the servers; then it lists, per
+box, what goes with it. When any box has active sessions or prompts in flight, Delete stays off until the
+user types the box's name (or "delete N boxes" for several). A check that fails is shown and does not block.
+`y` pressed while checking confirms as soon as the check shows no typing is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, Input, Static
+
+from boxdeck.service.boxes import Box
+from boxdeck.service.text import sanitize, single_line
+from boxdeck.tui.format import Palette
+from boxdeck.tui.losses import Losses, gather_all
+from boxdeck.tui.modals.confirm import ConfirmModal
+from boxdeck.tui.workers import ReportWorkerErrors
+
+
+@dataclass
+class LossesChecked(Message, bubble=False):
+    losses: list[Losses]
+
+
+def _name(box: Box) -> str:
+    return single_line(sanitize(box.name), limit=80)
+
+
+class DeleteConfirmModal(ReportWorkerErrors, ConfirmModal):
+    """Dismisses with True to delete. `boxes`: one box, or every box of a bulk delete."""
+
+    def __init__(self, boxes: Sequence[Box], *, noun: str = "box", skipped: str = "") -> None:
+        self.boxes = list(boxes)
+        count = len(self.boxes)
+        if count == 1:
+            box = self.boxes[0]
+            title = f"Delete {noun} {_name(box)}?"
+            body = f"The {noun} “{_name(box)}” and everything on it will be deleted. This cannot be undone."
+            self.phrase = _name(box)
+        else:
+            plural = f"{noun}es" if noun.endswith("x") else f"{noun}s"
+            title = f"Delete {count} {plural}?"
+            body = f"These {count} {plural} and everything on them will be deleted. This cannot be undone."
+            self.phrase = f"delete {count} boxes"
+        if skipped:
+            body += f"\n{skipped}"
+        super().__init__(title, body, confirm_label="Delete")
+        self.add_class("delete-confirm")
+        self.losses: list[Losses] | None = None
+        self.typing_required = False
+        self._confirm_when_checked = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(self._title, markup=False, id="title")
+            yield Static(self._body, markup=False, id="body")
+            with VerticalScroll(id="losses-scroll"):
+                yield Static(Text("checking what would be lost…", style="italic"), markup=False, id="losses")
+            yield Static("", markup=False, id="typed-hint")
+            yield Input(placeholder=self.phrase, id="typed")
+            with Horizontal(id="buttons"):
+                yield Button("Delete (y)", variant="error", id="confirm", disabled=True)
+                yield Button("Cancel (n)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#typed", Input).display = False
+        self.query_one("#typed-hint", Static).display = False
+        self.query_one("#cancel", Button).focus()
+        self._check()
+
+    @work(exclusive=True, exit_on_error=False, group="delete-losses")
+    async def _check(self) -> None:
+        self.post_message(LossesChecked(await gather_all(self.app, self.boxes)))
+
+    @on(LossesChecked)
+    def _checked(self, message: LossesChecked) -> None:
+        self.losses = message.losses
+        self.typing_required = any(loss.blocking for loss in message.losses)
+        self.query_one("#losses", Static).update(self.render_losses(message.losses))
+        if self.typing_required:
+            hint = self.query_one("#typed-hint", Static)
+            hint.update(Text.assemble("Work in progress would be lost. Type ", (self.phrase, "bold"),
+                                      " to enable Delete:"))
+            hint.display = True
+            typed = self.query_one("#typed", Input)
+            typed.display = True
+            typed.focus()
+            self.query_one("#cancel", Button).label = "Cancel (Esc)"  # n and y are typed now
+            self._confirm_when_checked = False
+        else:
+            self.query_one("#confirm", Button).disabled = False
+            if self._confirm_when_checked:
+                self.dismiss(True)
+
+    def render_losses(self, all_losses: list[Losses]) -> Text:
+        error = f"bold {Palette.from_variables(self.app.theme_variables).error}"
+        out = Text()
+        several = len(all_losses) > 1
+        for losses in all_losses:
+            if several:
+                out.append(f"{_name(losses.box)}\n", style="bold")
+            indent = "  " if several else ""
+            if losses.empty:
+                out.append(f"{indent}nothing in progress found\n", style="italic")
+            for line in losses.sessions:
+                out.append(f"{indent}● {line}\n", style=error)
+            for line in losses.prompts:
+                out.append(f"{indent}● {line}\n", style=error)
+            for line in losses.access:
+                out.append(f"{indent}· {line}\n")
+            for line in losses.repo:
+                out.append(f"{indent}· {line}\n")
+            for line in losses.errors:
+                out.append(f"{indent}? couldn't check {line}\n", style="italic")
+        out.rstrip()
+        if not several and not all_losses[0].empty:
+            out = Text.assemble(("What is lost:\n", "bold"), out)
+        return out
+
+    def _typed_ok(self) -> bool:
+        return self.query_one("#typed", Input).value.strip() == self.phrase
+
+    @on(Input.Changed, "#typed")
+    def _typed_changed(self, _event: Input.Changed) -> None:
+        self.query_one("#confirm", Button).disabled = not self._typed_ok()
+
+    @on(Input.Submitted, "#typed")
+    def _typed_submitted(self, _event: Input.Submitted) -> None:
+        if self._typed_ok():
+            self.dismiss(True)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "confirm":
+            self.action_confirm()
+        else:
+            self.dismiss(False)
+
+    def action_confirm(self) -> None:
+        if self.losses is None:
+            self._confirm_when_checked = True  # decided once the check is back (typing may be needed)
+            self.query_one("#losses", Static).update(
+                Text("checking what would be lost… (deletes once checked, unless work would be lost)",
+                     style="italic")
+            )
+            return
+        if not self.typing_required or self._typed_ok():
+            self.dismiss(True)

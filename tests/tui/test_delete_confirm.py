@@ -1,0 +1,129 @@
+"""The delete confirmation says what is lost and wants the typed name when work would be lost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Button, Input
+from tui_helpers import SIZE, key_of, plain, select, table, until
+
+from boxdeck.service.agent_prompts import Turn
+from boxdeck.tui.commands import COMMANDS
+from boxdeck.tui.modals.delete_confirm import DeleteConfirmModal
+from boxdeck.tui.screens.sandboxes import SandboxesScreen
+from boxdeck.tui.state import app_state
+
+
+def loaded(app: Any) -> Any:
+    return lambda: table(app).row_count > 0
+
+
+def prompt_in_flight(app: Any, sandbox: str, text: str = "Refactor the billing module") -> None:
+    """An agent prompt still waiting for its reply (the send itself would finish at once in the sim)."""
+    conversations = app_state(app).conversations
+    conversations._store(Turn(id=9001, sandbox=sandbox, prompt=text, agent="claude", started_at=app.now()),
+                         new=True)
+
+
+def checked(app: Any) -> Any:
+    return lambda: isinstance(app.screen, DeleteConfirmModal) and app.screen.losses is not None
+
+
+def losses_text(app: Any) -> str:
+    return plain(app.screen.query_one("#losses").content)
+
+
+async def test_lists_sessions_prompts_and_repo_and_wants_the_typed_name(make_app, world):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, loaded(app))
+        await select(pilot, app, "acme/platform")
+        prompt_in_flight(app, "acme/platform")
+        await pilot.press("d")
+        assert isinstance(app.screen, DeleteConfirmModal)
+        await until(pilot, checked(app))
+        text = losses_text(app)
+        assert "active claude session" in text
+        assert "agent prompt “Refactor the billing module”" in text
+        assert "repo https://github.com/acme-labs/platform.git @ main (commit " in text
+        modal = app.screen
+        assert modal.typing_required
+        delete = modal.query_one("#confirm", Button)
+        typed = modal.query_one("#typed", Input)
+        assert delete.disabled and typed.display and typed.has_focus
+        await pilot.press(*"acme/plat", "enter")  # not the whole name: nothing happens
+        assert app.screen is modal and delete.disabled
+        modal.action_confirm()  # `y` from elsewhere in the dialog is refused too
+        await pilot.pause()
+        assert app.screen is modal
+        await pilot.press(*"form")
+        assert not delete.disabled
+        await pilot.press("enter")
+        assert isinstance(app.screen, SandboxesScreen)
+        await until(pilot, lambda: "acme/platform" not in world.world.amika.sandboxes)
+
+
+async def test_nothing_in_progress_deletes_on_y_even_while_checking(make_app, world):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, loaded(app))
+        await select(pilot, app, "magenta-porto")  # stopped, no session
+        await pilot.press("d", "y")  # y before the check is back: decided once it is
+        await until(pilot, lambda: "magenta-porto" not in world.world.amika.sandboxes)
+
+
+async def test_escape_cancels_and_a_failed_check_does_not_block(make_app, world, monkeypatch):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, loaded(app))
+        await select(pilot, app, "acme/platform")
+
+        async def broken(_sandbox: str) -> list[Any]:
+            raise RuntimeError("sessions unavailable (503)")
+
+        monkeypatch.setattr(app_state(app).sessions, "list", broken)
+        await pilot.press("d")
+        await until(pilot, checked(app))
+        assert "couldn't check sessions: sessions unavailable (503)" in losses_text(app)
+        assert not app.screen.typing_required
+        assert not app.screen.query_one("#confirm", Button).disabled
+        await pilot.press("escape")
+        assert isinstance(app.screen, SandboxesScreen)
+        assert "acme/platform" in world.world.amika.sandboxes
+
+
+async def test_a_devbox_lists_its_repositories(make_app, world):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await until(pilot, loaded(app))
+        await select(pilot, app, "api-dev")
+        await until(pilot, lambda: app.screen.detail_of(key_of(app, "api-dev")) is not None)
+        await pilot.press("d")
+        await until(pilot, checked(app))
+        assert "repo acme-labs/platform @ main in /workspace/platform" in losses_text(app)
+
+
+def test_no_destructive_action_sits_on_a_bare_ctrl_chord():
+    destructive = ("delete", "revoke", "stop", "disconnect")
+    for command in COMMANDS:
+        if any(word in command.action for word in destructive):
+            keys = command.key.split(",")
+            assert not any(k.startswith("ctrl+") for k in keys), command
+
+
+def test_snapshot_delete_confirmation_with_losses(make_app, snap_compare):
+    app = make_app(owns_service=True)
+
+    async def run_before(pilot: Any) -> None:
+        await until(pilot, loaded(app))
+        await until(pilot, lambda: "connecting" not in plain(app.screen.query_one("HealthBar").content))
+        table(app).select_key(key_of(app, "acme/platform"))
+        await pilot.pause()
+        prompt_in_flight(app, "acme/platform")
+        await pilot.press("d")
+        await until(pilot, checked(app))
+        app.screen.query_one("#typed", Input).cursor_blink = False
+        await pilot.press(*"acme")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
