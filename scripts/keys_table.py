@@ -17,7 +17,7 @@ from boxdeck.tui.keymap import destructive_ids, known_ids
 
 WHERE = {
     "app": "everywhere",
-    "boxes": "box screens (1, 2)",
+    "boxes": "box screens (0, 1, 2)",
     "sandboxes": "sandboxes (1)",
     "devboxes": "devboxes (2)",
     "secrets": "secrets (3)",

@@ -1,0 +1,85 @@
+"""The short soak: the headless app against the simulator with a 0.3 fault rate and churn, for ~15 s.
+
+The same `Soak` driver as `bench/soak.py` (several minutes, real clock) runs here on the session simulator's
+manual clock, advanced ten times faster than the wall clock as the app runs, with the app's short test
+intervals. Only behaviour is asserted — nothing here is timed against a budget.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from boxdeck.service.config import AmikaSettings, DevboxSettings, Service, Settings
+from boxdeck.sim import SimServer
+from boxdeck.tui.app import BoxdeckApp
+
+BENCH_SOAK = Path(__file__).resolve().parents[2] / "bench" / "soak.py"
+
+
+def load_soak() -> Any:
+    spec = importlib.util.spec_from_file_location("boxdeck_bench_soak", BENCH_SOAK)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def churning_world(sim_server: SimServer) -> Any:
+    sim_server.reset(churn=True, sandboxes=60, devboxes=12, failure_rate=0.1)
+    yield sim_server
+    sim_server.set_faults(0.0)
+    sim_server.reset()
+
+
+@pytest.mark.slow
+async def test_short_soak_under_faults_and_churn(churning_world: SimServer) -> None:
+    sim = churning_world
+    soak = load_soak().Soak(sim, seed=3, advance=sim.advance)
+    settings = Settings(
+        amika=AmikaSettings(sim.base_url, sim.amika_token),
+        devbox=DevboxSettings(sim.base_url, sim.sprites_token, sim.user_token),
+        steady_interval=0.2,
+        busy_interval=0.05,
+    )
+    service = Service.from_settings(settings, on_request=soak.on_request, rng=lambda: 0.0, max_backoff=0.2)
+    app = BoxdeckApp(service, owns_service=True, spinner_interval=None)
+    async with app.run_test(size=(140, 40), message_hook=soak.message_hook) as pilot:
+        soak.attach(app)
+        await soak.run(
+            pilot,
+            fault_rate=0.3,
+            warmup=1.0,
+            faults_for=11.0,
+            act_every=0.8,
+            key_every=0.2,
+            recover_within=10.0,
+            settle=2.0,
+        )
+        v = soak.verdict()
+
+    details = f"verdict: { {k: val for k, val in v.items() if k != 'key_latencies'} }"
+    assert sum(v["faults_injected"].values()) > 0, details
+    assert v["failed_requests"] > 0, details
+    # never crashes
+    assert not v["crashed"], details
+    assert v["worker_errors"] == [], details
+    # stays responsive: every cursor key was answered
+    assert v["keys_answered"] >= 10, details
+    assert v["keys_unanswered"] == 0, details
+    # shows the degraded backend in the header
+    assert "header" in v["degraded_seen"], details
+    # recovers once the faults stop: each backend failing then is healthy by its first or second poll
+    assert v["failing_at_stop"], details
+    assert v["recovered_s"] is not None, details
+    assert all(1 <= v["polls_to_recover"][b] <= 2 for b in v["failing_at_stop"]), details
+    # actions issued during the faults: none applied or sent twice, none lost silently
+    assert v["actions_during_faults"] >= 4, details
+    assert v["max_attempts_per_action"] <= 1, details
+    assert not v["violations"], details
