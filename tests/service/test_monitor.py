@@ -73,9 +73,29 @@ async def test_details_only_for_transitional_and_watched_devboxes(apis):
     await m.aclose()
 
 
-async def test_watched_steady_devbox_details_are_refetched_at_most_every_steady_interval(apis):
+async def test_watched_steady_devbox_details_are_refetched_at_most_every_detail_refresh_interval(apis):
+    # Issue 7 (idle CPU): a settled devbox on screen no longer has its details refetched every steady poll.
     apis.devboxes = [devbox("r")]
     m = apis.monitor(amika=False, steady_interval=5.0)
+    assert m.detail_refresh_interval == 60.0
+    m.watch(["devbox:r"])
+    await m.poll(D)
+    apis.clear()
+    apis.clock.advance(1)
+    await m.poll(D)
+    assert apis.seen() == ["GET /devboxes"]
+    apis.clock.advance(5)  # a steady interval later: still fresh enough
+    await m.poll(D)
+    assert apis.seen() == ["GET /devboxes"] * 2
+    apis.clock.advance(55)  # 61 s after the fetch
+    await m.poll(D)
+    assert "GET /devboxes/r/operations" in apis.seen()
+    await m.aclose()
+
+
+async def test_detail_refresh_interval_never_goes_below_the_steady_interval(apis):
+    apis.devboxes = [devbox("r")]
+    m = apis.monitor(amika=False, steady_interval=5.0, detail_refresh_interval=0.0)
     m.watch(["devbox:r"])
     await m.poll(D)
     apis.clear()
@@ -518,7 +538,7 @@ async def test_detail_ranking_just_settled_then_moving_then_watched_steady(apis,
     m.watch(["devbox:w"])
     apis.devboxes = [devbox("w", "ready"), devbox("m", "provisioning"), devbox("s", "provisioning")]
     await m.poll(D)
-    apis.clock.advance(10)  # the watched steady one is due again
+    apis.clock.advance(61)  # the watched steady one is due again (detail_refresh_interval)
     apis.devboxes = [devbox("w", "ready"), devbox("m", "provisioning"), devbox("s", "ready")]
     apis.clear()
     await m.poll(D)

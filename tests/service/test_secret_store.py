@@ -18,6 +18,7 @@ from boxdeck.service.secret_store import (
     SecretError,
     SecretStore,
     SecretValidationError,
+    validate_api_key_value,
     validate_oauth_value,
     validate_secret_name,
     validate_secret_value,
@@ -117,6 +118,18 @@ def test_oauth_values_must_be_json_objects(value: str, match: str) -> None:
         assert value not in str(info.value)
 
 
+def test_api_key_is_one_word_with_surrounding_whitespace_dropped() -> None:
+    assert validate_api_key_value("  sk-proj-abc123  \n") == "sk-proj-abc123"
+    # Two lines, or two lines a masked input turned into "one two": two keys, never sent as one.
+    for value in ("sk-ant-api03-first\nsk-ant-api03-second", "sk-first sk-second", "sk-a\tb", "sk-a\u2028b"):
+        with pytest.raises(SecretValidationError, match="single word") as info:
+            validate_api_key_value(value)
+        assert info.value.field == "value"
+        assert value not in str(info.value) and "sk-" not in str(info.value)
+    with pytest.raises(SecretValidationError, match="empty"):
+        validate_api_key_value(" \n ")
+
+
 def test_codex_oauth_hint_and_valid_value() -> None:
     with pytest.raises(SecretValidationError, match=r"~/.codex/auth.json"):
         validate_oauth_value("codex", "nope")
@@ -170,6 +183,7 @@ async def test_create_and_update_pin_the_requests_and_keep_no_value() -> None:
         (lambda s: s.create_provider("claude", "n", "token", VALUE), "type"),
         (lambda s: s.create_provider("claude", "n", "oauth", "not json"), "value"),
         (lambda s: s.create_provider("claude", "n", "api_key", "a\nb"), "value"),
+        (lambda s: s.create_provider("claude", "n", "api_key", "key-one key-two"), "value"),
         (lambda s: s.delete_provider("codex", ""), "id"),
     ],
 )

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from textual.widgets import Static
-from tui_helpers import SIZE, plain, sim_now, table, until
+from tui_helpers import SIZE, plain, sim_now, static_text, table, until
 
 from boxdeck.service.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.sim import SimServer
@@ -209,7 +209,7 @@ async def test_two_profiles_at_once(make_app, second_service, world):
         assert second_service.monitor.last_action(box.key) is not None
         assert app.service.monitor.last_action(box.key) is None
         # Freshness names each profile's backends when one fails; here all are fine.
-        assert "updated" in plain(t.border_subtitle)
+        assert "updated" in static_text(app, "#freshness")
 
 
 async def test_nothing_configured(make_app):
@@ -232,7 +232,7 @@ def test_all_boxes_screen_snapshot(make_app, snap_compare):
         await until(
             pilot, lambda: "/4" in table(app).get_cell(row_of(app, "feature-payments"), "progress").plain
         )
-        await until(pilot, lambda: "updated" in plain(table(app).border_subtitle))
+        await until(pilot, lambda: "updated" in static_text(app, "#freshness"))
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 #: Per-request time limit (both SDKs use 30 s).
 DEFAULT_TIMEOUT: Final = 30.0
 
+#: Bodies at least this big are decoded in a worker thread, off the event loop.
+OFFLOAD_BYTES: Final = 256 * 1024
+
 USER_AGENT: Final = f"boxdeck/{__version__}"
 
 
@@ -286,7 +289,10 @@ class HttpCore:
             if not parse:
                 return None
             try:
-                return decode_json(response.content)
+                content = response.content
+                if len(content) >= OFFLOAD_BYTES:  # a big list: decoding it on the loop would stall the UI
+                    return await asyncio.to_thread(decode_json, content)
+                return decode_json(content)
             except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
                 error = "invalid JSON"
                 raise self._errors.decode(

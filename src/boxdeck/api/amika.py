@@ -27,7 +27,7 @@ from ._http import (
     path_segment,
     response_text,
 )
-from ._parse import parse_many, parse_one, parse_optional
+from ._parse import parse_many, parse_many_async, parse_one, parse_optional
 from .amika_models import (
     FAILED_STATES,
     READY_STATES,
@@ -163,7 +163,7 @@ class AmikaClient:
 
     async def list_sandboxes(self) -> list[Sandbox]:
         data = await self._call("GET", "/sandboxes")
-        return parse_many(Sandbox, data, what="sandbox list", error=_decode_error)
+        return await parse_many_async(Sandbox, data, what="sandbox list", error=_decode_error)
 
     async def create_sandbox(
         self,

@@ -28,7 +28,7 @@ from ._http import (
     path_segment,
     response_text,
 )
-from ._parse import parse_many, parse_one, parse_optional
+from ._parse import parse_many, parse_many_async, parse_one, parse_optional
 from .devbox_models import (
     READY_STATE,
     TERMINAL_STATES,
@@ -248,7 +248,7 @@ class DevboxesResource:
         """All of the user's devboxes (a bare array on the wire; a ``{"data": …}`` envelope is accepted
         too)."""
         data = await self._client._call("GET", "/devboxes")
-        return parse_many(Devbox, data, what="devbox list", error=_decode_error, key="data")
+        return await parse_many_async(Devbox, data, what="devbox list", error=_decode_error, key="data")
 
     async def get(self, id: str) -> Devbox:
         return await self._get(id, None)

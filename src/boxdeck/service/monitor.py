@@ -56,6 +56,9 @@ __all__ = ["Monitor"]
 
 log = logging.getLogger(__name__)
 
+#: Polls that list more boxes than this build and diff their snapshot in a worker thread.
+OFFLOAD_BOXES = 500
+
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
@@ -99,7 +102,9 @@ class Monitor:
       cycle (two requests each, ``detail_concurrency`` at a time), chosen in this order: watched ones that
       need them (moving, just settled, or failed when first seen), then other just-settled ones and ones
       already failed when first seen (fetched once, for the failed step's message), then other moving ones,
-      then watched steady ones (at most every ``steady_interval``). 0 turns detail fetching off.
+      then watched steady ones (at most every ``detail_refresh_interval``, 60 s, and never more often than
+      ``steady_interval``: a settled devbox's steps and repositories rarely change, and refetching the ones
+      on screen every steady poll was most of an idle dashboard's requests). 0 turns detail fetching off.
     """
 
     def __init__(
@@ -121,6 +126,7 @@ class Monitor:
         notice_window: float = 1800.0,
         detail_concurrency: int = 4,
         max_detail_fetches: int = 8,
+        detail_refresh_interval: float = 60.0,
         activity_size: int = 500,
     ) -> None:
         self.amika = amika
@@ -135,6 +141,7 @@ class Monitor:
         self.notice_window = notice_window
         self.detail_concurrency = max(1, detail_concurrency)
         self.max_detail_fetches = max(0, max_detail_fetches)
+        self.detail_refresh_interval = detail_refresh_interval
         self.redactor = redactor if redactor is not None else Redactor()
         self._clock = clock
         self._rng = rng
@@ -277,12 +284,25 @@ class Monitor:
                 current = st.snapshot or empty_snapshot(backend)
                 return compute_diff(current, current)
             latency = self._clock() - started
-            boxes = self._boxes_from(backend, items)
+            big = len(items) > OFFLOAD_BOXES
+            previous = st.snapshot.boxes if st.snapshot is not None else {}
+            if big:  # thousands of boxes: build and diff them off the event loop, so keys stay responsive
+                boxes = await asyncio.to_thread(self._boxes_reused, backend, items, previous)
+            else:
+                boxes = self._boxes_reused(backend, items, previous)
             details: Mapping[str, DevboxDetail] = {}
             if backend is Backend.DEVBOX:
                 details = await self._fetch_details(st, boxes)
             new = make_snapshot(backend, self._reconcile(st, boxes), details, self._now())
             st.tracker.success(self._now(), latency)
+            if big:
+                old = st.snapshot
+                diff = await asyncio.to_thread(compute_diff, old, new)
+                if st.snapshot is old:  # no local update slipped in while the thread ran
+                    return self._replace(st, new, local=False, diff=diff)
+                # A local update (`mark_pending`) landed meanwhile: lay its pending mark over this poll's
+                # boxes too, then diff on the loop against the snapshot it made.
+                new = make_snapshot(backend, self._reconcile(st, boxes), details, self._now())
             return self._replace(st, new, local=False)
 
     async def _list(self, backend: Backend) -> list[Any]:
@@ -291,6 +311,17 @@ class Monitor:
             return list(await self.amika.list_sandboxes())
         assert self.devbox is not None
         return list(await self.devbox.devboxes.list())
+
+    @classmethod
+    def _boxes_reused(cls, backend: Backend, items: list[Any], previous: Mapping[str, Box]) -> list[Box]:
+        """The boxes of this poll, where an unchanged box is the previous poll's very object: one copy of
+        each model stays alive (the screens hold the last snapshot they were sent), and the diff of an
+        unchanged box is an identity check."""
+        out = []
+        for box in cls._boxes_from(backend, items):
+            prev = previous.get(box.key)
+            out.append(prev if prev is not None and prev.pending is None and prev == box else box)
+        return out
 
     @staticmethod
     def _boxes_from(backend: Backend, items: list[Any]) -> list[Box]:
@@ -342,6 +373,7 @@ class Monitor:
                 del st.detail_fetched[k]
 
         now = self._clock()
+        refresh_after = max(self.steady_interval, self.detail_refresh_interval)  # watched, settled devboxes
         wanted: list[tuple[int, float, Box]] = []
         for box in boxes:
             moving = box.state_kind is StateKind.TRANSITIONAL or box.key in st.pending
@@ -359,7 +391,7 @@ class Monitor:
                 rank = 1
             elif moving:
                 rank = 2
-            elif watched and (box.key not in details or now - last >= self.steady_interval):
+            elif watched and (box.key not in details or now - last >= refresh_after):
                 rank = 3
             else:
                 continue
@@ -392,9 +424,10 @@ class Monitor:
                 details[key] = prev_detail if detail.same_content(prev_detail) and prev_detail else detail
         return details
 
-    def _replace(self, st: _BackendState, new: Snapshot, *, local: bool) -> Diff:
+    def _replace(self, st: _BackendState, new: Snapshot, *, local: bool, diff: Diff | None = None) -> Diff:
         old = st.snapshot
-        diff = compute_diff(old, new, local=local)
+        if diff is None:
+            diff = compute_diff(old, new, local=local)
         st.snapshot = new
         if not local and old is not None:
             self._log_transitions(diff)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -134,8 +135,14 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not allowed in JSON")
 
 
+# Characters json.dumps(ensure_ascii=False) writes raw but a terminal or a text box acts on: DEL and C1
+# controls, bidi embeddings/overrides/isolates (they reorder what is drawn) and the Unicode line/paragraph
+# separators. They can only sit inside JSON strings, where `\uXXXX` is valid and reads back the same.
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
 def _escape_c1(text: str) -> str:
-    return "".join(f"\\u{ord(c):04x}" if 0x7F <= ord(c) <= 0x9F else c for c in text)
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def format_metadata(metadata: Mapping[str, Any] | None) -> str:

@@ -33,6 +33,7 @@ __all__ = [
     "SecretError",
     "SecretStore",
     "SecretValidationError",
+    "validate_api_key_value",
     "validate_oauth_value",
     "validate_secret_name",
     "validate_secret_value",
@@ -97,6 +98,18 @@ def validate_secret_value(value: str) -> str:
         raise SecretValidationError("The value is empty: paste the secret's value.", field="value")
     if has_surrogate(value):
         raise SecretValidationError(f"The value {_BROKEN}: paste it again.", field="value")
+    return value
+
+
+def validate_api_key_value(value: str) -> str:
+    """An API key is one word: surrounding whitespace (of a paste) is dropped, whitespace inside refused (two
+    lines pasted, or a masked input that turned a line break into a space, are two keys, not one). Returns the
+    key as it is sent. The message never contains the value."""
+    value = validate_secret_value(value).strip()
+    if any(c.isspace() for c in value):
+        raise SecretValidationError(
+            "An API key is a single word without spaces or line breaks: paste just the key.", field="value"
+        )
     return value
 
 
@@ -283,9 +296,7 @@ class SecretStore:
         if type == "oauth":
             parsed = _parse_oauth(provider, value)
         else:
-            value = validate_secret_value(value).strip()
-            if "\n" in value or "\r" in value:
-                raise SecretValidationError("An API key is a single line: paste just the key.", field="value")
+            value = validate_api_key_value(value)
         error: SecretError
         try:
             return await self._amika.create_provider_secret(provider, name, value, type)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from textual import on
+from textual import events, on
 from textual.app import App
 from textual.command import CommandPalette
 from textual.screen import ModalScreen, Screen
@@ -22,6 +22,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from boxdeck.service.boxes import Backend
+from boxdeck.service.text import sanitize
 from boxdeck.tui.commands import BY_ACTION, BoxdeckCommands, bindings_for
 from boxdeck.tui.configured import ConfiguredApp
 from boxdeck.tui.connect import ConnectApp  # issue 6: enter connects, connect when ready
@@ -132,6 +133,14 @@ class BoxdeckApp(WatchingApp, ConfiguredApp, ConnectApp, ExpiryApp, App[None]):
             self.poll(backend)
         if self._initial_mode and self._initial_mode != self.current_mode:
             self.switch_mode(self._initial_mode)
+
+    async def on_event(self, event: events.Event) -> None:
+        # A paste arrives here first (App.on_event forwards it to the focused widget). Input and TextArea draw
+        # their contents raw, so escape sequences and control characters in the clipboard would reach the
+        # terminal: they are dropped before any widget sees the paste (line breaks and tabs stay).
+        if isinstance(event, events.Paste) and not event.is_forwarded:
+            event.text = sanitize(event.text, keep_newlines=True)
+        await super().on_event(event)
 
     async def on_unmount(self) -> None:
         if self._unsubscribe is not None:

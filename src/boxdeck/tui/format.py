@@ -21,6 +21,9 @@ from boxdeck.service.timefmt import relative
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 NOT_SET = "-"
+# The longest server value shown as it is: Rich lays out every character on every repaint, so a 100 KB value
+# would cost seconds per cursor move. Longer values are cut, with "…" marking the cut.
+MAX_VALUE_CHARS = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +90,16 @@ class Cell(Text):
         )
 
 
-def clean(value: object) -> str:
-    """Any server value as one literal line."""
+def clip(text: str, limit: int = MAX_VALUE_CHARS) -> str:
+    """`text` cut to at most `limit` characters, the last one an ellipsis when anything was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def clean(value: object, *, limit: int = MAX_VALUE_CHARS) -> str:
+    """Any server value as one literal line, at most `limit` characters long."""
     if value is None:
         return ""
-    return sanitize(str(value))
+    return clip(sanitize(str(value)), limit)
 
 
 def text_cell(value: object) -> Cell:
@@ -168,10 +176,14 @@ def duration(seconds: float) -> str:
 
 
 def field_lines(pairs: Iterable[tuple[str, str | Text]], *, indent: int = 0) -> Table:
-    """Label/value rows with hanging indents: a long value wraps under itself, not under the label."""
+    """Label/value rows with hanging indents: a long value wraps under itself, not under the label.
+
+    Labels may be field names from the server (extra wire fields), so they are cleaned here, once.
+    """
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="bold", no_wrap=True, max_width=16, overflow="ellipsis")
     grid.add_column(overflow="fold")
     for label, value in pairs:
-        grid.add_row(Text(" " * indent + label), value if isinstance(value, Text) else Text(value))
+        shown = value if isinstance(value, Text) else Text(sanitize(value, keep_newlines=True))
+        grid.add_row(Text(" " * indent + clean(label, limit=200)), shown)
     return grid

@@ -17,9 +17,8 @@ class NewDevboxModal(NewBoxModal):
     TITLE_TEXT = "New Latitude devbox"
 
     def compose_fields(self) -> ComposeResult:
-        yield from self.field(
-            "Name", Input(placeholder="my-devbox", id="name", max_length=NAME_MAX), "required"
-        )
+        # No `max_length`: Textual's Input drops a longer paste whole, without a word; validation explains.
+        yield from self.field("Name", Input(placeholder="my-devbox", id="name"), "required")
         yield from self.field("Plan", Input(value="small", id="plan"))
         yield from self.field("Repository", Input(placeholder="owner/repo (optional)", id="repository"))
         yield from self.field("Branch", Input(value="main", id="branch"))
@@ -34,8 +33,11 @@ class NewDevboxModal(NewBoxModal):
         return out
 
     def validate_form(self) -> str | None:
-        if not self.query_one("#name", Input).value.strip():
+        name = self.query_one("#name", Input).value.strip()
+        if not name:
             return "Name: required."
+        if len(name) > NAME_MAX:
+            return f"Name: at most {NAME_MAX} characters."
         return None
 
     async def create(self, values: dict[str, Any]) -> Box:

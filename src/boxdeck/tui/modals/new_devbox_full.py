@@ -83,7 +83,8 @@ class NewDevboxFullModal(NewBoxModal):
 
     # ----------------------------------------------------------------- fields
     def compose_fields(self) -> ComposeResult:
-        name = Input(placeholder="my-devbox", id="name", max_length=NAME_MAX)
+        # No `max_length`: Textual's Input drops a longer paste whole, without a word; validation explains.
+        name = Input(placeholder="my-devbox", id="name")
         yield from self.field("Name", name, "required")
         yield from self.field("Plan", Input(value="small", id="plan"))
         with Vertical(classes="field", id="repos-field"):
@@ -201,6 +202,8 @@ class NewDevboxFullModal(NewBoxModal):
 
     # ----------------------------------------------------------------- the request
     def build_request(self) -> dict[str, Any]:
+        if len(self.query_one("#name", Input).value.strip()) > NAME_MAX:
+            raise DevboxFormError(f"Name: at most {NAME_MAX} characters.", field="name")
         return build_devbox_request(
             self.query_one("#name", Input).value,
             repos=self.selected_repos(),

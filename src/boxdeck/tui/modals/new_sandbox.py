@@ -19,9 +19,8 @@ class NewSandboxModal(NewBoxModal):
     TITLE_TEXT = "New Amika sandbox"
 
     def compose_fields(self) -> ComposeResult:
-        yield from self.field(
-            "Name", Input(placeholder="my-sandbox", id="name", max_length=NAME_MAX), "1–40 characters"
-        )
+        # No `max_length`: Textual's Input drops a longer paste whole, without a word; validation explains.
+        yield from self.field("Name", Input(placeholder="my-sandbox", id="name"), "1–40 characters")
         yield from self.field(
             "Repository URL", Input(placeholder="https://github.com/owner/repo (optional)", id="repo_url")
         )

@@ -15,9 +15,9 @@ from boxdeck.service.secret_store import (
     PROVIDER_SECRET_TYPES,
     PROVIDERS,
     SecretStore,
+    validate_api_key_value,
     validate_oauth_value,
     validate_secret_name,
-    validate_secret_value,
 )
 from boxdeck.tui.modals.secret_form import Request, SecretInput, WriteOnlyForm
 
@@ -76,7 +76,7 @@ class NewProviderSecretModal(WriteOnlyForm):
         if kind == "oauth":
             validate_oauth_value(provider, value)
         else:
-            validate_secret_value(value)  # the service strips it and refuses a second line
+            validate_api_key_value(value)  # one word: a second line or a space inside is refused
         store = self.store
 
         async def request() -> str:

@@ -161,7 +161,7 @@ class AllBoxesScreen(BoxKeys, BoxesScreen):  # BoxKeys: issue 6 connect/renew/bu
                 any(c.key == box_key for c in diff.changed) or box_key in diff.details_changed
             ):
                 self._refresh_detail()
-        self.refresh_bindings()
+        self._refresh_bindings_if_changed()
 
     @on(BoxesChanged)
     def _main_boxes_changed(self, message: BoxesChanged) -> None:

@@ -24,10 +24,11 @@ from textual.widgets import DataTable, Footer, Input, Static
 from boxdeck.service.actions import ActionError
 from boxdeck.service.boxes import Backend, Box, StateKind
 from boxdeck.service.freshness import Freshness, freshness
-from boxdeck.service.snapshot import Snapshot
+from boxdeck.service.snapshot import Diff, Snapshot
+from boxdeck.service.text import sanitize
 from boxdeck.tui.clipboard import copy_secret
 from boxdeck.tui.commands import BY_ACTION, bindings_for
-from boxdeck.tui.format import Cell, Palette, age_cell, state_cell
+from boxdeck.tui.format import Cell, Palette, age_cell, clean, state_cell
 from boxdeck.tui.messages import ActionFailed, BoxesChanged, HealthChanged, SshCommandFetched
 from boxdeck.tui.modals.delete_confirm import DeleteConfirmModal
 from boxdeck.tui.widgets.box_table import BoxTable, ColumnSpec
@@ -68,7 +69,8 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
         self.frame = 0
         self._select_when_present: str | None = None
         self._spinner: Timer | None = None
-        self._freshness_shown = ""
+        self._ages_timer: Timer | None = None
+        self._freshness_shown: tuple[str, tuple[str, ...]] | None = None
 
     # ----------------------------------------------------------------- subclass hooks
     def row_cells(self, box: Box) -> dict[str, Cell]:
@@ -126,6 +128,9 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
         yield HealthBar(self.boxdeck.tabs, self.key, read_only=self.read_only, demo=demo)
         if self.configured:
             with Horizontal(id="body"):
+                # Issue 7: "updated 3 s ago" on its own line (docked above list and detail), not in the
+                # table's border, whose every change repainted the whole table.
+                yield Static("", id="freshness", markup=False)
                 with Vertical(id="list"):
                     yield Input(placeholder="filter: name, state, repo   (Esc clears)", id="filter")
                     yield BoxTable(self.COLUMNS, id="boxes")
@@ -148,11 +153,8 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
 
     def on_mount(self) -> None:
         self.palette = Palette.from_variables(self.app.theme_variables)
-        bar = self.query_one(HealthBar)
-        bar.set_palette(self.palette)
-        for tab in self.boxdeck.tabs:
-            if tab.backend is not None:
-                bar.set_health(tab.backend, self.monitor.health(tab.backend))
+        self.query_one(HealthBar).set_palette(self.palette)
+        self._sync_health_bar()
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         if not self.configured:
             return
@@ -163,6 +165,7 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
         if self.boxdeck.spinner_interval:
             self._spinner = self.set_interval(self.boxdeck.spinner_interval, self._spin)
         self.set_interval(self.AGE_TICK, self._tick_ages)
+        self.table.view_moved = self._ages_soon
         self.set_interval(self.FRESHNESS_TICK, self._tick_freshness)  # issue 6: "updated 2 s ago"
         self.table.focus()
 
@@ -182,14 +185,17 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
     def _boxes_changed(self, message: BoxesChanged) -> None:
         if message.diff.backend is not self.BACKEND or not self.configured:
             return
-        self.snapshot = message.diff.snapshot
-        self._refresh_rows()
+        previous, self.snapshot = self.snapshot, message.diff.snapshot
+        if self._continues(previous, message.diff):
+            self._patch_rows(message.diff)  # only the rows the diff names
+        else:
+            self._refresh_rows()  # first load, or a diff not made against what this screen shows
         selected = self.selected_key
         if selected is not None and (
             any(c.key == selected for c in message.diff.changed) or selected in message.diff.details_changed
         ):
             self._refresh_detail()
-        self.refresh_bindings()
+        self._refresh_bindings_if_changed()
 
     @on(HealthChanged)
     def _health_changed(self, message: HealthChanged) -> None:
@@ -217,6 +223,58 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
                 out[key] = box
         return out
 
+    @staticmethod
+    def _continues(previous: Snapshot | None, diff: Diff) -> bool:
+        """Was `diff` computed against `previous` (what the rows show now)? Then patching the rows it names
+        is enough. Checked on the boxes the diff names, so the cost follows the diff."""
+        if previous is None:
+            return False
+        old = previous.boxes
+        return (
+            all(old.get(c.key) is c.old for c in diff.changed)
+            and all(old.get(b.key) is b for b in diff.removed)
+            and all(b.key not in old for b in diff.added)
+        )
+
+    def _bindings_state(self) -> tuple[bool | None, ...]:
+        return tuple(
+            self.check_action(binding.action.partition("(")[0], ())
+            for bindings in self._bindings.key_to_bindings.values()
+            for binding in bindings
+        )
+
+    def refresh_bindings(self) -> None:
+        self._bindings_shown = None  # asked from elsewhere (marks, pins, grants): compare afresh next time
+        super().refresh_bindings()
+
+    def _refresh_bindings_if_changed(self) -> None:
+        """`refresh_bindings()` makes the Footer recompose (new FooterKey widgets, CSS applied: tens of ms),
+        so call it only when what the keys allow has changed since the footer last asked."""
+        state = self._bindings_state()
+        if state != getattr(self, "_bindings_shown", None):
+            super().refresh_bindings()
+            self._bindings_shown = state
+
+    def _patch_rows(self, diff: Diff) -> None:
+        """Apply a poll's diff to the rows it names only (the cost follows the diff, not the table)."""
+        table = self.table
+        words = self.filter_text.casefold().split()
+        rows: dict[str, dict[str, Cell]] = {}
+        removed = [box.key for box in diff.removed]
+        touched = [c.new for c in diff.changed] + list(diff.added)
+        touched += [b for k in diff.details_changed if (b := self.boxes.get(k)) is not None]
+        for box in touched:
+            if not words or all(w in self.search_text(box).casefold() for w in words):
+                rows[box.key] = self.row_cells(box)
+            else:
+                removed.append(box.key)
+        with self.app.batch_update():
+            table.patch(self.decorate_rows(rows), removed)
+            if self._select_when_present and self._select_when_present in table._cells:
+                table.select_key(self._select_when_present)
+                self._select_when_present = None
+        self._rows_updated(bool(table._cells))
+
     def _refresh_rows(self, *, force: bool = False) -> None:
         table = self.table
         with self.app.batch_update():
@@ -229,8 +287,11 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
             if self._select_when_present and self._select_when_present in rows:
                 table.select_key(self._select_when_present)
                 self._select_when_present = None
+        self._rows_updated(bool(rows))
+
+    def _rows_updated(self, any_rows: bool) -> None:
         empty = self.query_one("#empty", Static)
-        if rows:
+        if any_rows:
             empty.display = False
         else:
             empty.display = True
@@ -256,8 +317,8 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
         title.append(f"{count} ")
         arrow = "▼" if table.sort_reverse else "▲"
         label = next(s.label for s in self.COLUMNS if s.key == table.sort_column)
-        sub = self.freshness_label()  # issue 6: how fresh the rows are, red when the last poll failed
-        sub.append(f" sort: {label} {arrow} ")
+        sub = Text(f" sort: {label} {arrow} ")
+        self._show_freshness()
         if self.filter_text:
             sub.append(f"· filter: {self.filter_text} ")
         table.border_title = title
@@ -274,13 +335,29 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
                 if box is not None and box.kind is StateKind.TRANSITIONAL:
                     table.update_cells(key, {"state": state_cell(box, self.palette, self.frame)})
 
+    def _ages_soon(self) -> None:
+        """Other rows came into view: age them shortly after, once, not on every cursor key that scrolls."""
+        if self._ages_timer is None and self.is_mounted:
+            self._ages_timer = self.set_timer(0.25, self._ages_due)
+
+    def _ages_due(self) -> None:
+        self._ages_timer = None
+        self._tick_ages()
+
     def _tick_ages(self) -> None:
-        if not self.configured:
+        """The age column of the rows in view (and the selected one); other rows' ages are brought up to date
+        when they come into view (`BoxTable.view_moved`: scrolled or re-sorted), so a 5,000-row table costs
+        the same as a 40-row one. Only cells whose words changed are written."""
+        if not self.configured or not self.is_mounted:
             return
         now = self.now()
         table = self.table
+        keys = table.visible_keys()
+        selected = table.cursor_key
+        if selected is not None and selected not in keys:
+            keys.append(selected)
         with self.app.batch_update():
-            for key in table.keys:
+            for key in keys:
                 box = self.boxes.get(key)
                 if box is not None:
                     table.update_cells(key, {"age": age_cell(box.created_at, now)})
@@ -300,7 +377,7 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self._refresh_detail()
-        self.refresh_bindings()
+        self._refresh_bindings_if_changed()
         self.after_rows_changed()
         self.selection_settled(self.selected_box)
 
@@ -331,7 +408,7 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
         box = self.selected_box
         self.query_one("#detail-body", Static).update(self.render_detail(box))
         detail = self.query_one("#detail")
-        detail.border_title = Text(f" {box.name} " if box else " detail ")
+        detail.border_title = Text(f" {clean(box.name, limit=200)} " if box else " detail ")
 
     # ----------------------------------------------------------------- actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -427,7 +504,7 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value.strip()
+        self.filter_text = sanitize(event.value).strip()  # echoed in the subtitle and "No … matches"
         self._remember(filter=self.filter_text)
         self._refresh_rows()
 
@@ -477,7 +554,7 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
         if prefs.sort_column in {s.key for s in self.COLUMNS}:
             self.table.set_sort(prefs.sort_column, prefs.sort_reverse)
         if prefs.filter:
-            self.filter_text = prefs.filter.strip()
+            self.filter_text = sanitize(prefs.filter).strip()
             filter_input = self.query_one("#filter", Input)
             with filter_input.prevent(Input.Changed):
                 filter_input.value = prefs.filter
@@ -498,20 +575,36 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
 
     # ----------------------------------------------------------------- issue 6: freshness and ETA
     def freshness_label(self) -> Text:
+        """The words of the `#freshness` line above the table; `$error` bold when the last poll failed."""
         fresh = self.freshness()
         if fresh.status in ("unconfigured", ""):
             return Text()
         style = f"bold {self.palette.error}" if fresh.failing else ""
-        return Text.assemble((f" {fresh.text} ", style), "·")
+        return Text.assemble((fresh.text, style))
+
+    def _show_freshness(self) -> None:
+        """Write the freshness words into their own line (not the table's border: changing that repaints
+        the whole table), and only when they changed."""
+        self._sync_health_bar()
+        label = self.freshness_label()
+        shown = (label.plain, tuple(str(span.style) for span in label.spans))
+        if shown != self._freshness_shown:
+            self._freshness_shown = shown
+            self.query_one("#freshness", Static).update(label)
+
+    def _sync_health_bar(self) -> None:
+        """Give the header the monitor's health as it is now, so it never lags the freshness line below it
+        (which reads the monitor directly) while a HealthChanged message is still queued."""
+        bar = self.query_one(HealthBar)
+        for tab in self.boxdeck.tabs:
+            if tab.backend is not None:
+                bar.set_health(tab.backend, self.monitor.health(tab.backend))
 
     def _tick_freshness(self) -> None:
-        """Every second: only the freshness words change (the table border's subtitle)."""
+        """Every second: only the freshness words change."""
         if not self.configured or not self.is_current:
             return
-        label = self.freshness_label()
-        if label.plain != self._freshness_shown:
-            self._freshness_shown = label.plain
-            self._refresh_title()
+        self._show_freshness()
         box = self.selected_box
         if box is not None and box.kind is StateKind.TRANSITIONAL:
             self._refresh_detail()  # its ETA counts down

@@ -14,7 +14,7 @@ from textual.timer import Timer
 
 from boxdeck.service.boxes import Backend, Box, StateKind
 from boxdeck.tui.commands import bindings_for
-from boxdeck.tui.format import Cell, clean, field_lines, text_cell, timestamp
+from boxdeck.tui.format import Cell, clean, clip, field_lines, text_cell, timestamp
 from boxdeck.tui.modals.new_sandbox import NewSandboxModal
 from boxdeck.tui.screens.base import BoxesScreen
 from boxdeck.tui.screens.box_keys import BoxKeys
@@ -51,9 +51,9 @@ def describe(value: Any, now: datetime) -> str:
     if hasattr(value, "model_dump"):
         value = value.model_dump(exclude_none=True)
     if isinstance(value, dict):
-        return ", ".join(f"{k}={describe(v, now)}" for k, v in value.items())
+        return clip(", ".join(f"{clean(k, limit=200)}={describe(v, now)}" for k, v in value.items()))
     if isinstance(value, list | tuple):
-        return "; ".join(describe(v, now) for v in value)
+        return clip("; ".join(describe(v, now) for v in value))
     return clean(value)
 
 
@@ -158,7 +158,8 @@ class SandboxesScreen(SandboxViews, BoxKeys, BoxesScreen):  # BoxKeys: issue 6 c
             pairs.insert(0, ("eta", eta))
         parts.append(field_lines(pairs))
         if empty:
-            parts.append(Text("not set: " + ", ".join(empty), style=self.palette.muted))
+            unset = ", ".join(clean(name, limit=200) for name in empty)  # extra wire fields' names too
+            parts.append(Text(f"not set: {unset}", style=self.palette.muted))
         parts.append(Text("\nlatest session", style="bold underline"))
         fetched = self._sessions.get(box.key)
         if fetched is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from textual.widgets import DataTable
@@ -22,7 +22,8 @@ class BoxTable(DataTable[Cell]):
     """Rows keyed by `Box.key`, columns keyed by field name.
 
     `sync()` removes gone rows, updates only cells whose text or style changed, adds new rows, sorts once and
-    keeps the cursor on the same row key; filter and scroll position survive every update.
+    keeps the cursor on the same row key; filter and scroll position survive every update. `patch()` does the
+    same for just the rows a poll's diff names (a removal list instead of "everything not given").
     """
 
     def __init__(self, columns: tuple[ColumnSpec, ...], *, id: str | None = None) -> None:
@@ -31,6 +32,18 @@ class BoxTable(DataTable[Cell]):
         self._cells: dict[str, dict[str, Cell]] = {}
         self.sort_column: str = columns[0].key
         self.sort_reverse: bool = False
+        #: Called when other rows may have come into view (scrolled, re-sorted): the screen brings the
+        #: cells it keeps current only for the rows in view (ages) up to date.
+        self.view_moved: Callable[[], None] | None = None
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if int(old_value) != int(new_value):
+            self._view_moved()
+
+    def _view_moved(self) -> None:
+        if self.view_moved is not None and self.is_mounted:
+            self.view_moved()
 
     def on_mount(self) -> None:
         for spec in self.specs:
@@ -62,13 +75,18 @@ class BoxTable(DataTable[Cell]):
 
     def sync(self, rows: Mapping[str, Mapping[str, Cell]]) -> bool:
         """Make the table show exactly `rows` (in the current sort). Returns True if anything changed."""
+        return self.patch(rows, [k for k in self._cells if k not in rows])
+
+    def patch(self, rows: Mapping[str, Mapping[str, Cell]], removed: Iterable[str] = ()) -> bool:
+        """Update or add just `rows` and remove `removed`; every other row is left alone."""
         cursor_key = self.cursor_key
         changed = False
         resort = False
-        for key in [k for k in self._cells if k not in rows]:
-            self.remove_row(key)
-            del self._cells[key]
-            changed = True
+        for key in removed:
+            if key in self._cells:
+                self.remove_row(key)
+                del self._cells[key]
+                changed = True
         for key, cells in rows.items():
             old = self._cells.get(key)
             if old is None:
@@ -81,7 +99,7 @@ class BoxTable(DataTable[Cell]):
                     self.update_cell(key, column, cell)
                     old[column] = cell
                     changed = True
-                    if column == self.sort_column:
+                    if column in (self.sort_column, "name"):  # name: every sort's tie-break
                         resort = True
         if resort:
             self._sort()
@@ -125,6 +143,7 @@ class BoxTable(DataTable[Cell]):
             ),
             reverse=self.sort_reverse,
         )
+        self._view_moved()
 
     def _restore_cursor(self, key: str | None) -> None:
         if key is None or key not in self._cells:

@@ -1,5 +1,5 @@
-"""How fresh the data is, per screen (the table's subtitle) and per backend (the header); red when failing.
-And switching profile from the command palette."""
+"""How fresh the data is, per screen (the `#freshness` line above the table) and per backend (the header); red
+when failing. And switching profile from the command palette."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 from textual.command import CommandList, CommandPalette
-from tui_helpers import NO_SERVER, SIZE, notifications, plain, sim_now, table, until
+from textual.widgets import Static
+from tui_helpers import NO_SERVER, SIZE, notifications, plain, sim_now, static_text, table, until
 
 from boxdeck.service.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.service.paths import config_file
@@ -19,6 +20,11 @@ from boxdeck.tui.widgets.health_bar import HealthBar
 
 def bar(app: Any) -> str:
     return plain(app.screen.query_one(HealthBar).content)
+
+
+def fresh_line(app: Any) -> str:
+    """The screen's freshness words (issue 7 moved them out of the table's border subtitle)."""
+    return static_text(app, "#freshness")
 
 
 def subtitle(app: Any) -> str:
@@ -42,14 +48,15 @@ async def test_updated_seconds_ago_is_kept_current(make_app, world):
     offset = shifted(app, world)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app))
-        await until(pilot, lambda: "updated just now" in subtitle(app))
+        await until(pilot, lambda: "updated just now" in fresh_line(app))
         assert "● ok · just now" in bar(app)
         offset[0] = 3
-        await until(pilot, lambda: "updated 3 s ago" in subtitle(app))  # the 1 s tick, no poll needed
+        await until(pilot, lambda: "updated 3 s ago" in fresh_line(app))  # the 1 s tick, no poll needed
         await until(pilot, lambda: "● ok · 3 s ago" in bar(app))
         offset[0] = 75
-        await until(pilot, lambda: "updated 1 m ago" in subtitle(app))
-        assert "sort: name" in subtitle(app)  # the rest of the subtitle is untouched
+        await until(pilot, lambda: "updated 1 m ago" in fresh_line(app))
+        assert "sort: name" in subtitle(app)  # the table's subtitle still shows the sort
+        assert "updated" not in subtitle(app)  # ...and no longer the freshness words
 
 
 async def test_a_failing_backend_is_red_with_its_last_success(make_app, world):
@@ -57,34 +64,38 @@ async def test_a_failing_backend_is_red_with_its_last_success(make_app, world):
     offset = shifted(app, world)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app))
-        await until(pilot, lambda: "updated" in subtitle(app))
+        await until(pilot, lambda: "updated" in fresh_line(app))
         world.set_faults(1.0)
         try:
             offset[0] = 4
-            await until(pilot, lambda: "failed 4 s ago — last ok 4 s ago" in subtitle(app))
+            await until(pilot, lambda: "failed 4 s ago — last ok 4 s ago" in fresh_line(app))
             assert "failed 4 s ago" in bar(app)
             label = app.screen.freshness_label()
             error = Palette.from_variables(app.theme_variables).error
             assert any(error in str(span.style) for span in label.spans)
+            shown = app.screen.query_one("#freshness", Static).content  # what the line shows, in red
+            assert any(error in str(span.style) for span in shown.spans)
             await pilot.press("0")  # All boxes names each failing backend
-            await until(pilot, lambda: "Amika failed" in subtitle(app) and "Devbox failed" in subtitle(app))
+            await until(
+                pilot, lambda: "Amika failed" in fresh_line(app) and "Devbox failed" in fresh_line(app)
+            )
         finally:
             world.set_faults(0.0)
-        await until(pilot, lambda: "updated 4 s ago" in subtitle(app) and "failed" not in subtitle(app))
+        await until(pilot, lambda: "updated 4 s ago" in fresh_line(app) and "failed" not in fresh_line(app))
 
 
 async def test_one_dead_backend_the_other_stays_fresh(make_app):
     app = make_app(amika_url=NO_SERVER)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: "failed" in bar(app))
-        await until(pilot, lambda: "failed just now — no data yet" in subtitle(app))
+        await until(pilot, lambda: "failed just now — no data yet" in fresh_line(app))
         await pilot.press("2")
         await until(pilot, loaded(app))
-        await until(pilot, lambda: "updated just now" in subtitle(app))
+        await until(pilot, lambda: "updated just now" in fresh_line(app))
         await pilot.press("0")
         await until(pilot, loaded(app))
         await until(
-            pilot, lambda: "Amika failed just now — no data yet · others updated just now" in subtitle(app)
+            pilot, lambda: "Amika failed just now — no data yet · others updated just now" in fresh_line(app)
         )
 
 
