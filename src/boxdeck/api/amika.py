@@ -163,7 +163,8 @@ class AmikaClient:
 
     async def list_sandboxes(self) -> list[Sandbox]:
         data = await self._call("GET", "/sandboxes")
-        return await parse_many_async(Sandbox, data, what="sandbox list", error=_decode_error)
+        # `consume`: the decoded body is this call's own, so its rows are freed as the models are built.
+        return await parse_many_async(Sandbox, data, what="sandbox list", error=_decode_error, consume=True)
 
     async def create_sandbox(
         self,

@@ -18,10 +18,12 @@ from ._types import (
     OptFloat,
     OptInt,
     OptStr,
+    OptWord,
     Str,
     StrList,
     Timestamp,
     WireModel,
+    Word,
     dict_or_none,
     dicts_only,
 )
@@ -85,8 +87,8 @@ class SessionStatus(StrEnum):
 class CreatedBy(WireModel):
     """Who created a sandbox; both fields are null for API-key principals and deleted users."""
 
-    name: OptStr = None
-    email: OptStr = None
+    name: OptWord = None
+    email: OptWord = None
 
 
 class SandboxService(WireModel):
@@ -98,7 +100,7 @@ class SandboxService(WireModel):
     container_port: OptInt = Field(
         default=None, validation_alias=AliasChoices("containerPort", "container_port")
     )
-    protocol: OptStr = None
+    protocol: OptWord = None
 
 
 class ResolvedAgentCredential(WireModel):
@@ -106,7 +108,7 @@ class ResolvedAgentCredential(WireModel):
 
     kind: Str = ""
     outcome: Str = ""
-    name: OptStr = None
+    name: OptWord = None
     type: OptStr = None
     source: OptStr = None
     reason: OptStr = None
@@ -117,28 +119,28 @@ class Sandbox(WireModel):
 
     id: Str = ""
     name: Str = ""
-    state: Str = ""
-    user_id: OptStr = None
-    org_id: Str = ""
-    provider: OptStr = None
+    state: Word = ""
+    user_id: OptWord = None
+    org_id: Word = ""
+    provider: OptWord = None
     provider_sandbox_id: OptStr = None
     provider_url: OptStr = None
     amika_opencode_web: OptStr = None
-    repo_name: OptStr = None
-    repo_provider: OptStr = None
-    repo_id: OptStr = None
-    repo_url: OptStr = None
-    branch: OptStr = None
+    repo_name: OptWord = None
+    repo_provider: OptWord = None
+    repo_id: OptWord = None
+    repo_url: OptWord = None
+    branch: OptWord = None
     commit_hash: OptStr = None
-    snapshot: OptStr = None
-    snapshot_name: OptStr = None
-    sandbox_preset: OptStr = None
-    sandbox_size: OptStr = None
+    snapshot: OptWord = None
+    snapshot_name: OptWord = None
+    sandbox_preset: OptWord = None
+    sandbox_size: OptWord = None
     current_session_id: OptStr = None
-    error_message: OptStr = None
-    status: OptStr = None
-    setup_status: OptStr = None
-    origin: OptStr = None
+    error_message: OptWord = None
+    status: OptWord = None
+    setup_status: OptWord = None
+    origin: OptWord = None
     created_at: Timestamp = None
     updated_at: Timestamp = None
     urls_expire_at: Timestamp = None

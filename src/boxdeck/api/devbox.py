@@ -248,7 +248,10 @@ class DevboxesResource:
         """All of the user's devboxes (a bare array on the wire; a ``{"data": …}`` envelope is accepted
         too)."""
         data = await self._client._call("GET", "/devboxes")
-        return await parse_many_async(Devbox, data, what="devbox list", error=_decode_error, key="data")
+        # `consume`: the decoded body is this call's own, so its rows are freed as the models are built.
+        return await parse_many_async(
+            Devbox, data, what="devbox list", error=_decode_error, key="data", consume=True
+        )
 
     async def get(self, id: str) -> Devbox:
         return await self._get(id, None)

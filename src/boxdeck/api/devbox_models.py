@@ -12,7 +12,7 @@ from typing import Annotated, Final
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from ._types import Bool, Float, Int, OptInt, OptStr, Str, Timestamp, WireModel
+from ._types import Bool, Float, Int, OptInt, OptStr, Str, Timestamp, WireModel, Word
 
 __all__ = [
     "OPERATION_STEPS",
@@ -70,7 +70,7 @@ OPERATION_STEPS: Final = ("provision", "inject_credentials", "clone_repositories
 class Devbox(WireModel):
     id: Str = ""
     name: Str = ""
-    state: Str = ""
+    state: Word = ""
     created_at: Timestamp = None
     access_url: OptStr = None
 
@@ -79,8 +79,8 @@ class Operation(WireModel):
     """One provisioning step record; ``message`` explains a failure."""
 
     id: Str = ""
-    step: Str = ""
-    status: Str = ""
+    step: Word = ""
+    status: Word = ""
     message: Str = ""
     created_at: Timestamp = None
 
@@ -93,7 +93,7 @@ class DevboxRepository(WireModel):
     full_name: Str = ""
     ref: Str = ""
     target_path: Str = ""
-    clone_status: Str = ""
+    clone_status: Word = ""
     clone_error: OptStr = None
 
 

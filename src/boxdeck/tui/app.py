@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual import events, on
@@ -171,8 +172,10 @@ class BoxdeckApp(WatchingApp, ConfiguredApp, ConnectApp, ExpiryApp, App[None]):
             return
         # The equivalent of @work(exclusive=True, exit_on_error=False, group=f"poll-{backend}"): the group
         # depends on the backend, so the worker is started with run_worker.
+        # A partial, not a coroutine object: a worker cancelled before it starts (quit, exclusive) then leaves
+        # no un-awaited coroutine behind.
         self.run_worker(
-            self._poll_once(backend),
+            partial(self._poll_once, backend),
             name=f"poll {backend.value}",
             group=f"poll-{backend.value}",
             exclusive=True,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
@@ -109,7 +110,7 @@ class ExtraPolling:
             self._again.add((name, backend))
             return
         self.app.run_worker(
-            self._poll_once(name, backend),
+            partial(self._poll_once, name, backend),  # a partial: cancelled before it starts, nothing dangles
             name=f"poll {name} {backend.value}",
             group=self.group(name, backend),
             exclusive=True,

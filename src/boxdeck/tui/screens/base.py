@@ -590,7 +590,8 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
         shown = (label.plain, tuple(str(span.style) for span in label.spans))
         if shown != self._freshness_shown:
             self._freshness_shown = shown
-            self.query_one("#freshness", Static).update(label)
+            # A line of fixed size (`#freshness`: height 1): repaint it without re-laying-out the screen.
+            self.query_one("#freshness", Static).update(label, layout=False)
 
     def _sync_health_bar(self) -> None:
         """Give the header the monitor's health as it is now, so it never lags the freshness line below it

@@ -114,4 +114,6 @@ class HealthBar(Static):
         shown = (out.plain, tuple((s.start, s.end, str(s.style)) for s in out.spans))
         if shown != self._shown:  # the 1 s tick redraws nothing when the words did not change
             self._shown = shown
-            self.update(out)
+            # One line of fixed size (`#health-bar`: height 1, width 100%): repaint this line only. The
+            # default `update()` also re-lays-out the whole screen, which re-rendered the table every second.
+            self.update(out, layout=False)

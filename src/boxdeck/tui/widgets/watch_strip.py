@@ -1,7 +1,7 @@
 """One or two lines above the footer: boxes waited on ("connect when ready") and credentials about to expire.
 
-Hidden when there is nothing to say. It redraws itself once a second from the app's state (the waits and
-the credentials are app-wide, so every box screen shows the same strip).
+Hidden when there is nothing to say. It checks once a second from the app's state (the waits and the
+credentials are app-wide, so every box screen shows the same strip) and redraws only when its words changed.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ class WatchStrip(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", markup=False, id=id, classes="watch-strip")
         self.display = False
+        self._shown: object = None  # what was last drawn (plain text and styles)
+        self._fitted: int | None = None  # its number of lines when none was wider than the strip
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.update_strip)
@@ -46,8 +48,20 @@ class WatchStrip(Static):
         return out
 
     def update_strip(self) -> None:
+        """Redraw only when the words changed (nothing to say, the usual case, costs nothing each second),
+        and re-lay-out the screen only when the strip's height may change: shown or hidden, or lines added,
+        removed or too long to fit unwrapped."""
         if not self.is_mounted:
             return
         text = self.render_strip()
+        shown = (text.plain, tuple((s.start, s.end, str(s.style)) for s in text.spans))
+        if shown == self._shown:
+            return
+        lines = tuple(line.cell_len for line in text.split("\n", allow_blank=True)) if text.plain else ()
+        width = self.content_size.width
+        fits = bool(lines) and width > 0 and max(lines) <= width
+        same_height = fits and self._fitted == len(lines) and self.display
+        self._shown = shown
+        self._fitted = len(lines) if fits else None
         self.display = bool(text.plain)
-        self.update(text)
+        self.update(text, layout=not same_height)
