@@ -78,3 +78,32 @@ async def test_the_watch_strip_paints_its_countdown_and_takes_its_room(make_app,
         await until(pilot, lambda: not app.is_pinned(key))
         await until(pilot, lambda: not strip.display and table(app).region == full)
         assert not painted(app, "connect when ready")
+
+
+async def test_the_spinner_animates_only_rows_in_view(make_app, world):
+    """A frame written to a row out of view would re-render the whole visible table for nothing; the row
+    animates once it scrolls into view."""
+    app = make_app()
+    async with app.run_test(size=(120, 14)) as pilot:  # a few rows in view
+        await until(pilot, loaded(app))
+        screen = app.screen
+        boxes = table(app)
+        moving = [k for k in boxes.ordered_keys() if screen.boxes[k].state == "initializing"]
+        assert moving, "the demo world has a sandbox initializing"
+        key = moving[0]
+        boxes.move_cursor(row=0)
+        await pilot.pause()
+        if key in boxes.visible_keys():
+            boxes.move_cursor(row=boxes.row_count - 1)  # sort it out of view: look from the other end
+            boxes.set_sort("name", not boxes.sort_reverse)
+            boxes.move_cursor(row=0)
+            await pilot.pause()
+        assert key not in boxes.visible_keys()
+        before = boxes._cells[key]["state"].plain
+        for _ in range(3):
+            screen._spin()
+        assert boxes._cells[key]["state"].plain == before  # out of view: not written
+        await select(pilot, app, screen.boxes[key].name)  # scrolls it into view
+        assert key in boxes.visible_keys()
+        screen._spin()
+        assert boxes._cells[key]["state"].plain != before  # in view: the next frame

@@ -22,6 +22,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from .. import __version__
+from ._memo import Fresh, ListMemo, body_digest
 from ._net import canonical_loopback_host
 
 __all__ = [
@@ -245,8 +246,12 @@ class HttpCore:
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 - a per-request limit handed to httpx, not a deadline
         parse: bool = True,
+        memo: ListMemo[Any] | None = None,
     ) -> Any:
         """Send one request and return its parsed JSON (None for an empty body, or when ``parse`` is False).
+
+        With ``memo`` (list endpoints): ``Recalled`` models when the body is byte-identical to the one the
+        memo last kept, else ``Fresh`` JSON with the body's digest (see ``_memo``).
 
         Raises the client's error types only: an HTTP error for any status outside 200-299, a transport or
         timeout error when no answer arrived in time, a decode error for a 2xx body that is not JSON.
@@ -290,9 +295,17 @@ class HttpCore:
                 return None
             try:
                 content = response.content
+                digest = None
+                if memo is not None:
+                    digest = body_digest(content)
+                    recalled = memo.recall(digest)
+                    if recalled is not None:
+                        return recalled
                 if len(content) >= OFFLOAD_BYTES:  # a big list: decoding it on the loop would stall the UI
-                    return await asyncio.to_thread(decode_json, content)
-                return decode_json(content)
+                    data = await asyncio.to_thread(decode_json, content)
+                else:
+                    data = decode_json(content)
+                return data if digest is None else Fresh(data, digest)
             except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
                 error = "invalid JSON"
                 raise self._errors.decode(

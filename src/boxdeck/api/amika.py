@@ -27,6 +27,7 @@ from ._http import (
     path_segment,
     response_text,
 )
+from ._memo import ListMemo, Recalled
 from ._parse import parse_many, parse_many_async, parse_one, parse_optional
 from .amika_models import (
     FAILED_STATES,
@@ -130,6 +131,7 @@ class AmikaClient:
             timeout=timeout,
             on_request=on_request,
         )
+        self._sandbox_list: ListMemo[Sandbox] = ListMemo(lambda sandbox: (sandbox.id, sandbox.name))
 
     def __repr__(self) -> str:
         return f"AmikaClient(base_url={self.base_url!r})"
@@ -162,9 +164,14 @@ class AmikaClient:
     # ------------------------------------------------------------------------------------------- sandboxes
 
     async def list_sandboxes(self) -> list[Sandbox]:
-        data = await self._call("GET", "/sandboxes")
+        got = await self._call("GET", "/sandboxes", memo=self._sandbox_list)
+        if isinstance(got, Recalled):  # the same bytes as last time: the same models
+            return got.items
         # `consume`: the decoded body is this call's own, so its rows are freed as the models are built.
-        return await parse_many_async(Sandbox, data, what="sandbox list", error=_decode_error, consume=True)
+        items = await parse_many_async(
+            Sandbox, got.data, what="sandbox list", error=_decode_error, consume=True
+        )
+        return await self._sandbox_list.keep_async(got.digest, items)
 
     async def create_sandbox(
         self,

@@ -28,6 +28,7 @@ from ._http import (
     path_segment,
     response_text,
 )
+from ._memo import ListMemo, Recalled
 from ._parse import parse_many, parse_many_async, parse_one, parse_optional
 from .devbox_models import (
     READY_STATE,
@@ -200,6 +201,7 @@ class DevboxesResource:
 
     def __init__(self, client: DevboxClient) -> None:
         self._client = client
+        self._list: ListMemo[Devbox] = ListMemo(lambda devbox: devbox.id)
 
     async def create(
         self,
@@ -247,11 +249,14 @@ class DevboxesResource:
     async def list(self) -> builtins.list[Devbox]:
         """All of the user's devboxes (a bare array on the wire; a ``{"data": …}`` envelope is accepted
         too)."""
-        data = await self._client._call("GET", "/devboxes")
+        got = await self._client._call("GET", "/devboxes", memo=self._list)
+        if isinstance(got, Recalled):  # the same bytes as last time: the same models
+            return got.items
         # `consume`: the decoded body is this call's own, so its rows are freed as the models are built.
-        return await parse_many_async(
-            Devbox, data, what="devbox list", error=_decode_error, key="data", consume=True
+        items = await parse_many_async(
+            Devbox, got.data, what="devbox list", error=_decode_error, key="data", consume=True
         )
+        return await self._list.keep_async(got.digest, items)
 
     async def get(self, id: str) -> Devbox:
         return await self._get(id, None)

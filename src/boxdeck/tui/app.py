@@ -28,6 +28,7 @@ from boxdeck.tui.commands import BY_ACTION, BoxdeckCommands, bindings_for
 from boxdeck.tui.configured import ConfiguredApp
 from boxdeck.tui.connect import ConnectApp  # issue 6: enter connects, connect when ready
 from boxdeck.tui.expiry_watch import ExpiryApp  # issue 6: warn before SSH access expires
+from boxdeck.tui.heap import HeapFreezer
 from boxdeck.tui.messages import ActivityLogged, BoxesChanged, HealthChanged, PollFinished
 from boxdeck.tui.modals.errors import ErrorsModal
 from boxdeck.tui.paths import css_paths
@@ -113,6 +114,7 @@ class BoxdeckApp(WatchingApp, ConfiguredApp, ConnectApp, ExpiryApp, App[None]):
         self._again: set[Backend] = set()
         self._unsubscribe: Callable[[], None] | None = None
         self._initial_mode = initial_mode
+        self.heap = HeapFreezer()  # issue 7: no full GC passes over thousands of boxes while keys wait
         self.setup_watching(profile=profile, extra_services=extra_services, eta_history=eta_history)
         for dashboard in DASHBOARDS:
             self.add_mode(dashboard.mode, self._factory(dashboard))
@@ -148,6 +150,7 @@ class BoxdeckApp(WatchingApp, ConfiguredApp, ConnectApp, ExpiryApp, App[None]):
             self._unsubscribe()
         for timer in self._poll_timers.values():
             timer.stop()
+        self.heap.close()
         if self.owns_service:
             await self.service.aclose()
 
@@ -217,6 +220,7 @@ class BoxdeckApp(WatchingApp, ConfiguredApp, ConnectApp, ExpiryApp, App[None]):
     def _poll_finished(self, message: PollFinished) -> None:
         for screen in self.dashboards:
             screen.post_message(HealthChanged(message.backend, message.health))
+        self.heap.settled()
 
     @on(BoxesChanged)
     def _boxes_changed(self, message: BoxesChanged) -> None:

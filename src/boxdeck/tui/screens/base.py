@@ -329,8 +329,11 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
             return
         self.frame += 1
         table = self.table
+        # Only the rows in view: a spinner frame written to a row out of view would still make the table
+        # re-render every visible line (DataTable invalidates all its line caches on any cell update). A row
+        # scrolled into view gets its frame on the next tick.
         with self.app.batch_update():
-            for key in table.keys:
+            for key in table.visible_keys():
                 box = self.boxes.get(key)
                 if box is not None and box.kind is StateKind.TRANSITIONAL:
                     table.update_cells(key, {"state": state_cell(box, self.palette, self.frame)})

@@ -68,10 +68,9 @@ class BoxTable(DataTable[Cell]):
 
     def visible_keys(self) -> list[str]:
         """Keys of the rows currently in view (plus a small margin)."""
-        ordered = self.ordered_keys()
         top = int(self.scroll_y)
         height = max(1, self.size.height)
-        return ordered[max(0, top - 2) : top + height + 2]
+        return [str(row.key.value) for row in self.ordered_rows[max(0, top - 2) : top + height + 2]]
 
     def sync(self, rows: Mapping[str, Mapping[str, Cell]]) -> bool:
         """Make the table show exactly `rows` (in the current sort). Returns True if anything changed."""
