@@ -57,9 +57,9 @@ def report(quick: bool) -> str:
         "",
         f"- machine: {m['nproc']} CPUs, {m['platform']}; Python {m['python']}; Textual {m['textual']}",
         f"- report written {m['date']}; load average now {m['load']}",
-        "- the machine was shared: other engineers' test runs were using the same 2 cores while these "
-        "ran, so wall-clock figures carry their noise (CPU-time figures much less). Each result below "
-        "records the load average when it was measured.",
+        "- wall-clock figures on a 2-core machine carry the noise of whatever else runs on it (CPU-time "
+        "figures much less): repeated runs of one benchmark vary by up to ±40 %. Each result below records "
+        "the load average when it was measured.",
     ]
     if quick:
         out.append("- **--quick run**: shortened windows; not the figures of record")

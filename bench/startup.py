@@ -5,11 +5,11 @@ Each program runs as a fresh process on a pseudo-terminal (140×40, TERM=xterm-2
 starts
 it. The clock starts just before the fork and stops when the first row's text ("acme/platform", the demo
 world's first sandbox) has been written to the terminal — no hook inside the app, so everything is counted:
-interpreter start, imports, the simulator thread and its demo world, the first poll over HTTP, the first
+interpreter start, imports, the simulator child and its demo world, the first poll over HTTP, the first
 frame.
 
 Side by side, measured the same way, alternating, `--runs` times each:
-- `boxdeck --demo` (the simulator in a thread, as shipped);
+- `boxdeck --demo` (the simulator in a child process started first, as shipped);
 - `boxdeck --amika-url … --devbox-url …` against a simulator already running in another process (the dashboard
   alone: no simulator to import or build);
 - a bare Textual app: one `DataTable` with the same rows (read from a file: no HTTP, no service layer).
@@ -145,7 +145,7 @@ def run(runs: int) -> Result:
     demo, dashboard, bare = (median(results[k]) for k in ("demo", "dashboard", "bare"))
     rows = [
         [
-            "boxdeck --demo (simulator in a thread)",
+            "boxdeck --demo (simulator in a child process)",
             *(fmt(x, 3) for x in (demo, min(results["demo"]), max(results["demo"]))),
             f"{demo / bare:.2f}×",
         ],

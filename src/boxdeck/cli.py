@@ -29,6 +29,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args and args[0] in SUBCOMMANDS:
         code: int = importlib.import_module(SUBCOMMANDS[args[0]]).main(args[1:])
         return code
+    demo_sim = None
+    if "--demo" in args and "--seed" not in args and not {"-h", "--help"} & set(args):
+        # Start the demo's simulator before the dashboard's imports, so they run side by side (the flags
+        # are still checked by the dashboard's parser; a bad one just stops the child again).
+        from boxdeck.sim.child import start_demo_child
+
+        demo_sim = start_demo_child()
     from boxdeck.tui.launch import main as tui_main
 
-    return tui_main(args)
+    return tui_main(args, demo_sim=demo_sim)

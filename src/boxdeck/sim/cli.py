@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="boxes appear and change state now and then (default: on)",
     )
     p.add_argument("--state", metavar="FILE", default=None, help="load the world from FILE and keep it there")
+    # For `boxdeck --demo` (boxdeck.sim.child): stop when stdin reaches end of file (the parent quit or died,
+    # so the simulator never outlives it), and keep uvicorn's request lines off the pipe.
+    p.add_argument("--parent-pipe", action="store_true", help=argparse.SUPPRESS)
     return p
 
 
@@ -150,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from boxdeck.sim.server import SimServer
 
     logging.basicConfig(level=logging.WARNING, format="sim: %(levelname)s %(message)s")
-    server = SimServer(config_from(args), quiet=False)
+    server = SimServer(config_from(args), quiet=args.parent_pipe)
     try:
         server.start()
     except OSError as exc:
@@ -165,6 +168,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         done.set()
 
     signal.signal(signal.SIGTERM, on_signal)
+    if args.parent_pipe:
+        # Ctrl-C belongs to the dashboard (or to the ssh session it runs while suspended), not to us.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        threading.Thread(target=_stop_at_eof, args=(done,), name="parent-pipe", daemon=True).start()
     try:
         while not done.wait(0.5):
             pass
@@ -172,5 +179,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         pass
     finally:
         server.stop()
-    print("boxdeck simulator stopped.", flush=True)
+    if not args.parent_pipe:  # the parent may have closed its end of stdout already
+        print("boxdeck simulator stopped.", flush=True)
     return 0
+
+
+def _stop_at_eof(done: threading.Event) -> None:
+    """Wait for the parent's end of the pipe to close (it quit, crashed or was killed), then stop."""
+    try:
+        while sys.stdin.buffer.read(4096):
+            pass
+    except (OSError, ValueError):
+        pass
+    done.set()

@@ -8,9 +8,9 @@ unknown profile, a bad URL) is one line on stderr, ``boxdeck: …``, and exit st
 a rejected key binding, an unknown theme) become one notification once the dashboard is up, never text printed
 over the full-screen app.
 
-With `--demo` the simulator runs on an ephemeral loopback port in a background thread (real clock, churn on,
-so the world is lively) and stops when the app quits. The demo never reads the user's environment or config
-file (no real token can reach it) but honours ``--read-only`` and ``--theme``.
+With `--demo` the simulator runs on an ephemeral loopback port in a child process (real clock, churn on, so
+the world is lively; see `demo_simulator`) and stops when the app quits. The demo never reads the user's
+environment or config file (no real token can reach it) but honours ``--read-only`` and ``--theme``.
 
 Every request and user action goes to the rotating log in the user's state dir (``--no-log`` turns it off).
 """
@@ -19,17 +19,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import inspect
+import logging
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from boxdeck.service.config import ENV_VARS, ConfigError, Service, Settings, settings_from
 from boxdeck.service.profiles import PROFILE_ENV, AppConfig, load_profiles, resolve_all, resolve_app_config
+from boxdeck.sim.child import DEMO_SEED
 
-DEMO_SEED = 42
+log = logging.getLogger(__name__)
+
 #: Flags that name one account; they do not follow a switch to another profile.
 ACCOUNT_FLAGS = tuple(ENV_VARS)
 
@@ -283,12 +287,41 @@ def run_app(
             request_log.close()
 
 
-def run_demo(args: argparse.Namespace) -> None:
-    from boxdeck.service.paths import state_dir
+@contextlib.contextmanager
+def demo_simulator(seed: int, started: Any = None) -> Iterator[Any]:
+    """The demo's simulator: a child process started first (by `boxdeck.cli` when it can, as `started`), so
+    its start-up overlaps the dashboard's own imports on the other core (`boxdeck.sim.child`); in this
+    process, in a thread, if the child cannot start (no `python -m` in a frozen build, a sandbox that
+    forbids processes)."""
+    from boxdeck.sim.child import SimChildError, start_demo_child
+
+    child = started if started is not None else start_demo_child(seed)
+    if child is None:
+        log.warning("demo simulator: no child process; running it in this process")
+    else:
+        try:
+            import boxdeck.tui.app  # noqa: F401 - the dashboard's imports, while the child starts
+            child.wait_ready()
+        except SimChildError as exc:
+            log.warning("demo simulator: the child did not start (%s); running it in this process", exc)
+            child.stop()
+        else:
+            try:
+                yield child
+            finally:
+                child.stop()
+            return
     from boxdeck.sim import SimConfig, SimServer
 
+    with SimServer(SimConfig(seed=seed, churn=True)) as sim:
+        yield sim
+
+
+def run_demo(args: argparse.Namespace, started: Any = None) -> None:
+    from boxdeck.service.paths import state_dir
+
     _check_flags(args)
-    with SimServer(SimConfig(seed=args.seed, churn=True)) as sim:
+    with demo_simulator(args.seed, started) as sim:
         # The demo never reads real credentials from the environment or the config file.
         settings = make_settings(demo_args(args, sim), {})
         config = AppConfig(
@@ -303,12 +336,23 @@ def run_demo(args: argparse.Namespace) -> None:
         )
 
 
-def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
-    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+def main(
+    argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None, *, demo_sim: Any = None
+) -> int:
+    """`demo_sim`: the demo's simulator child, already started by `boxdeck.cli` (see `demo_simulator`)."""
+    try:
+        args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit:
+        if demo_sim is not None:
+            demo_sim.stop()
+        raise
     environ = os.environ if environ is None else environ
+    if demo_sim is not None and not args.demo:
+        demo_sim.stop()
+        demo_sim = None
     try:
         if args.demo:
-            run_demo(args)
+            run_demo(args, demo_sim)
             return 0
         config = resolve_config(args, environ)
         watch, warnings = resolve_watched(args, environ, config)

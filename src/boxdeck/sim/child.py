@@ -1,0 +1,150 @@
+"""The simulator in a child process, for `boxdeck --demo`.
+
+Started before the dashboard imports Textual, the simulator's own start-up (FastAPI, uvicorn, the demo world:
+about half of `--demo`'s time to first rows) runs on another core, in parallel with the dashboard's. The child
+reads its stdin until end of file, so it stops when the dashboard quits, and also when it crashes or is killed
+(the pipe closes either way): a demo never leaves a server behind.
+
+Only the standard library and `boxdeck.sim.config` are imported here, so the parent pays nothing for FastAPI.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+from types import TracebackType
+from typing import IO
+
+from boxdeck.sim.config import SimConfig
+
+__all__ = ["DEMO_SEED", "SimChild", "SimChildError", "start_demo_child"]
+
+READY_PREFIX = "boxdeck simulator serving on "
+
+#: The demo world's seed (`boxdeck --demo`).
+DEMO_SEED = 42
+
+
+class SimChildError(RuntimeError):
+    """The child did not come up (it exited, or said nothing in time); `output` is what it printed."""
+
+    def __init__(self, message: str, output: str = "") -> None:
+        super().__init__(message)
+        self.output = output
+
+
+class SimChild:
+    """`with SimChild(seed=42) as sim: sim.base_url ...` — like `SimServer`, but in its own process.
+
+    `start()` returns at once; `wait_ready()` blocks until the child prints the URL it serves on.
+    """
+
+    def __init__(self, *, seed: int, churn: bool = True, python: str = sys.executable) -> None:
+        self.config = SimConfig(seed=seed, churn=churn)
+        self._argv = [python, "-m", "boxdeck", "sim", "--port", "0", "--seed", str(seed), "--parent-pipe"]
+        self._argv.append("--churn" if churn else "--no-churn")
+        self._proc: subprocess.Popen[str] | None = None
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._seen: list[str] = []
+        self.base_url = ""
+
+    # -- what the dashboard and the tests read (the same names as SimServer's) --------------------------
+    @property
+    def amika_token(self) -> str:
+        return self.config.amika_token
+
+    @property
+    def sprites_token(self) -> str:
+        return self.config.sprites_token
+
+    @property
+    def user_token(self) -> str:
+        return self.config.user_token
+
+    # -- lifetime -----------------------------------------------------------------------------------------
+    def start(self) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self._proc = subprocess.Popen(
+            self._argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        assert self._proc.stdout is not None
+        out = self._proc.stdout
+        threading.Thread(target=self._drain, args=(out,), name="sim-child-out", daemon=True).start()
+
+    def _drain(self, out: IO[str]) -> None:
+        """Every line the child prints goes through here: its pipe never fills up and blocks it."""
+        try:
+            for line in out:
+                self._lines.put(line.rstrip("\n"))
+        except (OSError, ValueError):  # the pipe was closed under us by stop()
+            pass
+        self._lines.put(None)
+
+    def wait_ready(self, timeout: float = 30.0) -> str:
+        """Block until the child serves; returns its base URL. Raises SimChildError if it exits or is slow."""
+        while not self.base_url:
+            try:
+                line = self._lines.get(timeout=timeout)
+            except queue.Empty:
+                raise SimChildError(f"the simulator said nothing for {timeout:g} s", self.output) from None
+            if line is None:
+                raise SimChildError("the simulator exited before it served", self.output)
+            self._seen.append(line)
+            if line.startswith(READY_PREFIX):
+                self.base_url = line.removeprefix(READY_PREFIX).strip()
+        return self.base_url
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self._seen[-20:])
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Close the child's stdin (it stops by itself), then make sure it is gone."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            if proc.stdin is not None:
+                proc.stdin.close()
+            proc.wait(timeout)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
+            proc.wait()
+        finally:
+            if proc.stdout is not None:
+                proc.stdout.close()
+
+    def __enter__(self) -> SimChild:
+        self.start()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def start_demo_child(seed: int = DEMO_SEED) -> SimChild | None:
+    """The demo's simulator, starting (not yet ready), or None when no child process can be started."""
+    child = SimChild(seed=seed, churn=True)
+    try:
+        child.start()
+    except OSError:
+        return None
+    return child

@@ -1,0 +1,103 @@
+"""`boxdeck --demo`'s simulator runs in a child process: it serves, it never outlives the dashboard
+(stopped on quit, and on its own when the dashboard's end of the pipe closes — a crash or a kill), Ctrl-C
+meant for the dashboard or its ssh session does not stop it, and the demo falls back to an in-process
+simulator when no child can be started."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from boxdeck import cli
+from boxdeck.sim import SimServer
+from boxdeck.sim.child import SimChild, SimChildError
+from boxdeck.tui import launch
+
+
+def health(child: SimChild) -> int:
+    return httpx.get(f"{child.base_url}/_sim/health", timeout=5).status_code
+
+
+def gone(child: SimChild) -> bool:
+    try:
+        httpx.get(f"{child.base_url}/_sim/health", timeout=1)
+    except httpx.TransportError:
+        return True
+    return False
+
+
+def test_serves_the_demo_world_with_the_demo_tokens_and_stops() -> None:
+    with SimChild(seed=42) as child:
+        assert child.base_url.startswith("http://127.0.0.1:")
+        assert health(child) == 200
+        listed = httpx.get(
+            f"{child.base_url}/api/v0beta1/sandboxes",
+            headers={"Authorization": f"Bearer {child.amika_token}"},
+            timeout=5,
+        )
+        assert listed.status_code == 200 and any(s["name"] == "acme/platform" for s in listed.json())
+    assert gone(child)
+
+
+def test_stops_by_itself_when_the_parents_end_of_the_pipe_closes() -> None:
+    child = SimChild(seed=42)
+    child.start()
+    child.wait_ready()
+    proc = child._proc
+    assert proc is not None and proc.stdin is not None
+    proc.stdin.close()  # what a crashed or killed dashboard leaves behind
+    assert proc.wait(timeout=10) == 0
+    assert gone(child)
+    child.stop()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_in_the_terminal_does_not_stop_it() -> None:
+    with SimChild(seed=42) as child:
+        assert child._proc is not None
+        os.kill(child._proc.pid, signal.SIGINT)
+        time.sleep(0.5)
+        assert child._proc.poll() is None and health(child) == 200
+
+
+def test_a_child_that_exits_at_once_is_reported_with_its_output() -> None:
+    child = SimChild(seed=42, python=sys.executable)
+    child._argv = [sys.executable, "-c", "print('no simulator here'); raise SystemExit(3)"]
+    child.start()
+    with pytest.raises(SimChildError, match="exited before it served") as caught:
+        child.wait_ready(timeout=10)
+    assert "no simulator here" in caught.value.output
+    child.stop()
+
+
+def test_the_demo_falls_back_to_a_simulator_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[Any] = []
+
+    def no_processes(self: SimChild) -> None:
+        raise OSError("processes are not allowed here")
+
+    monkeypatch.setattr(SimChild, "start", no_processes)
+    monkeypatch.setattr(launch, "run_app", lambda settings, demo=None, **_: seen.append((settings, demo)))
+    assert launch.main(["--demo", "--no-log"], {}) == 0
+    settings, demo = seen[0]
+    assert isinstance(demo, SimServer) and settings.amika.url == demo.base_url
+
+
+def test_a_bad_flag_after_demo_stops_the_child_it_started(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[SimChild] = []
+    real_start = SimChild.start
+
+    def tracked(self: SimChild) -> None:
+        started.append(self)
+        real_start(self)
+
+    monkeypatch.setattr(SimChild, "start", tracked)
+    with pytest.raises(SystemExit):
+        cli.main(["--demo", "--no-such-flag"])
+    assert len(started) == 1 and started[0]._proc is None  # stopped and waited for
