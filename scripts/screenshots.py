@@ -118,7 +118,7 @@ async def shoot(out: Path) -> list[Path]:
             await pilot.press("d")
             await pilot.pause()
             save("delete.svg")
-            await pilot.press("n")
+            await pilot.press("escape")  # the dialog may hold a focused name input: "n" would be typed
 
             # Screens 3 and 4 (issue 5): secrets and account/GitHub.
             await pilot.press("3")
