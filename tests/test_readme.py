@@ -38,3 +38,20 @@ def test_readme_keys_table_is_generated_from_the_commands() -> None:
     script = ROOT / "scripts" / "keys_table.py"
     generated = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
     assert section == generated.stdout.strip(), "regenerate with scripts/keys_table.py"
+
+
+def test_ci_tests_every_python_the_package_claims() -> None:
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    claimed = sorted(
+        c.rsplit(":: ", 1)[1]
+        for c in project["classifiers"]
+        if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)
+    )
+    assert claimed == ["3.11", "3.12", "3.13"]
+    assert project["requires-python"] == ">=3.11"
+    ci = (ROOT / ".ci" / "run").read_text()
+    supported = re.search(r'^SUPPORTED="([^"]+)"', ci, re.M)
+    assert supported is not None and supported.group(1).split() == claimed

@@ -217,6 +217,12 @@ class RequestLogger:
         with contextlib.suppress(Exception):
             self.logger.info("event %s", message)
 
+    def log_crash(self, details: str) -> None:
+        """The dashboard crashed: its traceback, redacted like every other line."""
+        with contextlib.suppress(Exception):
+            self.logger.error("crash %s", details)
+            self.handler.flush()
+
     def flush(self) -> None:
         self.handler.flush()
 

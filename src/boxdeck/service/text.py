@@ -5,7 +5,7 @@ harmless, but an OSC 52 sequence writes the user's clipboard and a DCS/APC can r
 itself. Textual escapes markup, not control bytes, so everything that came over the wire goes through
 `sanitize` before it reaches a widget, a notification, a log line or an error message.
 
-Lone surrogates (U+D800–U+DFFF, valid in JSON as ``"\ud800"`` escapes) are replaced with U+FFFD: they cannot
+Lone surrogates (U+D800–U+DFFF, valid in JSON as ``"\\ud800"`` escapes) are replaced with U+FFFD: they cannot
 be encoded as UTF-8, so one of them would break a log file or the terminal driver's write.
 """
 

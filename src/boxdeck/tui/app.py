@@ -80,7 +80,8 @@ class BoxdeckApp(WatchingApp, ConfiguredApp, ConnectApp, ExpiryApp, App[None]):
     CSS_PATH = css_paths()
     COMMANDS = App.COMMANDS | {BoxdeckCommands, ProfileCommands}
     BINDINGS = bindings_for("app")
-    DEFAULT_MODE = "sandboxes"
+    #: The screen shown first when no other is asked for or remembered.
+    FIRST_MODE = "sandboxes"
     # Screen classes for the terminal width: the detail pane hides below 110 columns (enter shows it).
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-normal"), (170, "-wide")]
 
@@ -134,8 +135,12 @@ class BoxdeckApp(WatchingApp, ConfiguredApp, ConnectApp, ExpiryApp, App[None]):
         self._unsubscribe = self.monitor.subscribe(self._published)
         for backend in self.monitor.backends:
             self.poll(backend)
-        if self._initial_mode and self._initial_mode != self.current_mode:
-            self.switch_mode(self._initial_mode)
+        # The app starts on Textual's own blank default screen and switches to the first dashboard from
+        # there. Started directly as the default mode, a dashboard would mount while the mode's screen stack
+        # is still empty: on Python 3.12+ Textual runs new tasks eagerly, so the screen's widgets mount
+        # inside `_init_mode`, before the screen is pushed, and an Input asking `app.screen` as it mounts
+        # crashes the app (Textualize/textual#6444).
+        self.switch_mode(self._initial_mode or self.FIRST_MODE)
 
     async def on_event(self, event: events.Event) -> None:
         # A paste arrives here first (App.on_event forwards it to the focused widget). Input and TextArea draw

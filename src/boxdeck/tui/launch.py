@@ -22,9 +22,11 @@ import asyncio
 import contextlib
 import dataclasses
 import inspect
+import io
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -248,7 +250,10 @@ def run_app(
     log: bool = True,
     switcher: ProfileSwitcher | None = None,
     prefs_path: Any = None,
-) -> None:
+) -> int:
+    """Run the dashboard to the end; its exit status (non-zero after a crash, which is reported)."""
+    from rich.console import Console
+
     from boxdeck.service.prefs import Prefs
     from boxdeck.tui.app import BoxdeckApp
 
@@ -281,7 +286,15 @@ def run_app(
         if "extra_services" not in options:
             app.extra_services = extra  # type: ignore[attr-defined]
         app.profile_switcher = switcher  # type: ignore[attr-defined]
+        # Textual prints a crash's traceback, locals and all, to `error_console` once the terminal is back:
+        # it is kept here instead, for the log, and the terminal gets one plain line.
+        crash = io.StringIO()
+        app.error_console = Console(file=crash, width=120, color_system=None, markup=False, highlight=False)
         app.run()
+        status = app.return_code or 0
+        if status:
+            report_crash(crash.getvalue(), request_log)
+        return status
     finally:  # the services are closed by the app on quit (`owns_service`)
         if request_log is not None:
             request_log.close()
@@ -317,7 +330,20 @@ def demo_simulator(seed: int, started: Any = None) -> Iterator[Any]:
         yield sim
 
 
-def run_demo(args: argparse.Namespace, started: Any = None) -> None:
+def report_crash(details: str, request_log: Any) -> None:
+    """A crash: its traceback goes to the log (redacted like every line there), one plain line to stderr."""
+    lines = [line.strip() for line in details.splitlines() if line.strip()]
+    summary = lines[-1] if lines else "unknown error"
+    if request_log is not None:
+        request_log.log_crash(details or summary)
+        summary = request_log.redact(summary)
+        where = f"the traceback is in {request_log.path}"
+    else:
+        where = "run it again without --no-log to keep the traceback"
+    print(f"boxdeck: the dashboard crashed ({summary[:200]}); {where}", file=sys.stderr)
+
+
+def run_demo(args: argparse.Namespace, started: Any = None) -> int:
     from boxdeck.service.paths import state_dir
 
     _check_flags(args)
@@ -327,7 +353,7 @@ def run_demo(args: argparse.Namespace, started: Any = None) -> None:
         config = AppConfig(
             settings=settings, theme=args.theme, read_only_locked=bool(args.read_only)
         )
-        run_app(
+        return run_app(
             settings,
             demo=sim,
             config=config,
@@ -352,20 +378,34 @@ def main(
         demo_sim = None
     try:
         if args.demo:
-            run_demo(args, demo_sim)
-            return 0
+            return run_demo(args, demo_sim)
         config = resolve_config(args, environ)
         watch, warnings = resolve_watched(args, environ, config)
         if warnings:
             config = dataclasses.replace(config, warnings=(*config.warnings, *warnings))
-        run_app(
+        return run_app(
             config.settings,
             config=config,
             watch=watch,
             log=not args.no_log,
             switcher=ProfileSwitcher(args, environ),
         )
-        return 0
     except ConfigError as error:
         print(f"boxdeck: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl+C before the dashboard took the terminal (a slow token command…)
+        print("boxdeck: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # a crash outside the app's own loop (building the services, the demo…)
+        _log_startup_crash(error)
+        return 1
+
+
+def _log_startup_crash(error: Exception) -> None:
+    from boxdeck.service.activity_log import RequestLogger
+    details = "".join(traceback.format_exception(error))
+    try:
+        with RequestLogger() as request_log:
+            report_crash(details, request_log)
+    except OSError:
+        report_crash(details, None)

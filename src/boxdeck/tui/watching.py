@@ -246,7 +246,7 @@ class WatchingApp:
         app: Any = self
         modes = [d.mode for d in DASHBOARDS]
         current = app.current_mode
-        back_to = current if current in modes else app.DEFAULT_MODE
+        back_to = current if current in modes else app.FIRST_MODE
         app.add_mode(HOLDING_MODE, Screen)
         await app.switch_mode(HOLDING_MODE)
         for dashboard in DASHBOARDS:
