@@ -25,8 +25,9 @@ from boxdeck.tui import launch
 def runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Settings, dict[str, Any]]]:
     calls: list[tuple[Settings, dict[str, Any]]] = []
 
-    def fake_run_app(settings: Settings, demo: Any = None, **context: Any) -> None:
+    def fake_run_app(settings: Settings, demo: Any = None, **context: Any) -> int:
         calls.append((settings, {"demo": demo, **context}))
+        return 0
 
     monkeypatch.setattr(launch, "run_app", fake_run_app)
     return calls
@@ -190,6 +191,8 @@ def test_watched_services_reach_the_app_constructor(monkeypatch, config_file, wo
     class FakeApp:
         def __init__(self, service: Service, **options: Any) -> None:
             made.append({"service": service, **options})
+
+        return_code = 0
 
         def run(self) -> None:
             made[-1]["switcher"] = getattr(self, "profile_switcher", None)

@@ -15,10 +15,11 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, Any]]:
     """Capture what the launcher would run instead of opening a full-screen app."""
     calls: list[tuple[Any, Any]] = []
 
-    def fake_run_app(settings: Any, demo: Any = None, **_context: Any) -> None:
+    def fake_run_app(settings: Any, demo: Any = None, **_context: Any) -> int:
         base = demo.base_url if demo is not None else None
         alive = httpx.get(f"{base}/_sim/health").status_code if base else None
         calls.append((settings, (demo, base, alive)))
+        return 0
 
     monkeypatch.setattr(launch, "run_app", fake_run_app)
     return calls
