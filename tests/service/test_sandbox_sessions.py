@@ -284,6 +284,22 @@ async def test_current_remembers_the_grant_with_its_expiry() -> None:
     assert grants.all() == (grant,)
 
 
+async def test_a_hostile_destination_gives_no_command_but_the_grant_can_still_be_revoked() -> None:
+    destination = f"-oProxyCommand=sh\\ -c\\ id -p 2222 {SSH_TOKEN}@ssh.example.dev"
+    hostile = {**_ssh(), "ssh_destination": destination}
+    rec = Recorder(
+        {("POST", f"{P}/ssh"): httpx.Response(200, json=hostile), ("DELETE", f"{P}/ssh"): httpx.Response(204)}
+    )
+    grants = SshGrants(rec.client())
+    await grants.current("dev/box")
+    grant = grants.remembered("dev/box")
+    assert grant is not None and grant.command is None
+    assert grant.refusal.startswith('Refused the SSH destination Amika sent for sandbox "dev/box": it holds')
+    assert "nothing was copied or run" in grant.refusal and SSH_TOKEN not in grant.refusal
+    await grants.revoke("dev/box")
+    assert rec.bodies()[-1] == {"token": SSH_TOKEN}
+
+
 async def test_revoke_sends_the_remembered_token_and_forgets_it() -> None:
     rec = Recorder(
         {("POST", f"{P}/ssh"): httpx.Response(200, json=_ssh()), ("DELETE", f"{P}/ssh"): httpx.Response(204)}

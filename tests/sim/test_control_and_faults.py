@@ -130,3 +130,23 @@ def test_openapi_documents_both_apis(sim: SimServer) -> None:
     schemes = spec["components"]["securitySchemes"]
     assert {"AmikaBearer", "SpritesToken", "ProviderToken", "UserToken"} <= set(schemes)
     assert "swagger" in httpx.get(sim.base_url + "/docs").text.lower()
+
+
+def test_ssh_answers_can_be_made_hostile_for_tests(sim: SimServer, control: httpx.Client, amika: httpx.Client,
+                                                   devbox: httpx.Client) -> None:
+    hostile = "-oProxyCommand=touch\\ /tmp/x -p 2222 {token}@evil.example"
+    r = control.post("/boxes/amika/acme%2Fplatform/ssh", json={"ssh_destination": hostile})
+    assert r.status_code == 200
+    info = amika.post("/sandboxes/acme%2Fplatform/ssh").json()
+    assert info["ssh_destination"] == hostile.replace("{token}", info["token"])
+    box = next(d for d in devbox.get("/devboxes").json() if d["name"] == "scratch")
+    control.post(f"/boxes/devbox/{box['id']}/ssh", json={"command": "ssh -o LocalCommand=id u@h",
+                                                          "proxy_command": "nc %h %p"}).raise_for_status()
+    session = devbox.post(f"/devboxes/{box['id']}/access/session").json()
+    assert session["command"] == "ssh -o LocalCommand=id u@h"
+    assert session["ssh"]["proxy_command"] == "nc %h %p"
+    control.post(f"/boxes/devbox/{box['id']}/ssh", json={}).raise_for_status()  # back to the usual answer
+    usual = devbox.post(f"/devboxes/{box['id']}/access/session").json()
+    assert usual["command"].startswith("ssh ") and usual["ssh"]["proxy_command"] is None
+    missing = control.post("/boxes/amika/no-such-box/ssh", json={})
+    assert missing.status_code == 404

@@ -80,6 +80,8 @@ def _factory(sim: SimServer, services: list[Service]) -> AppFactory:
         amika_url: str | None = None,
         steady: float = 0.5,
         busy: float = 0.25,
+        profile: str | None = None,
+        trusted_proxy_commands: tuple[str, ...] = (),
         **app_options: Any,
     ) -> BoxdeckApp:
         settings = Settings(
@@ -88,7 +90,11 @@ def _factory(sim: SimServer, services: list[Service]) -> AppFactory:
             read_only=read_only,
             steady_interval=steady,
             busy_interval=busy,
+            profile=profile,
+            trusted_proxy_commands=trusted_proxy_commands,
         )
+        if profile is not None:
+            app_options["profile"] = profile  # as the launcher does: the app and its service share it
         service = Service.from_settings(settings, now=sim_now(sim), rng=lambda: 0.0, max_backoff=0.2)
         services.append(service)
         app_options.setdefault("spinner_interval", None)

@@ -143,15 +143,23 @@ async def test_copy_a_devbox_command(make_app, clipboard):
         assert clipboard.copied[0].startswith("ssh ")
 
 
-async def test_copy_is_off_for_a_box_that_is_not_ready(make_app, clipboard):
+async def test_copy_is_off_for_a_box_that_is_not_ready(make_app, clipboard, monkeypatch):
     app = make_app()
+    asked: list[object] = []
+
+    async def ssh_command(box):
+        asked.append(box)
+        raise AssertionError("no SSH command may be fetched for a stopped box")
+
+    monkeypatch.setattr(app.service.actions, "ssh_command", ssh_command)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app))
         await select(pilot, app, "navy-riga")
         assert app.screen.check_action("copy_ssh", ()) is None
         await pilot.press("c")
-        await pilot.pause(0.2)
-        assert clipboard.copied == []
+        await pilot.pause()
+        await app.workers.wait_for_complete([w for w in app.workers if w.group == "ssh-command"])
+        assert asked == [] and clipboard.copied == []
 
 
 async def test_new_sandbox(make_app, world):

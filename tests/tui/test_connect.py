@@ -3,37 +3,25 @@ expiry warnings and the clipboard clear, against the simulator."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Sequence
 from typing import Any
 
-from tui_helpers import SIZE, cell, notifications, select, table, until
+from tui_helpers import SIZE, Runner, cell, hand_over, key_of, notifications, select, table, until
 
+from boxdeck.tui.clipboard import check_clipboard
 from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
 from boxdeck.tui.state import app_state
 
 
-class Runner:
-    """Stands in for `subprocess.call`: records every argv, returns `status`."""
-
-    def __init__(self, status: int = 0) -> None:
-        self.calls: list[tuple[str, ...]] = []
-        self.status = status
-
-    def __call__(self, argv: Sequence[str]) -> int:
-        self.calls.append(tuple(argv))
-        return self.status
-
-
-def hand_over(app: Any, monkeypatch: Any, runner: Runner) -> None:
-    """The headless driver cannot suspend; pretend it can (the terminal is "handed" to the runner)."""
-    monkeypatch.setattr(app, "suspend", contextlib.nullcontext)
-    app.ssh_runner = runner
-
-
 def loaded(app: Any) -> Any:
     return lambda: table(app).row_count > 0
+
+
+async def settled(pilot: Any, app: Any) -> None:
+    """Let what the app started on what it saw run to its end: connect workers and the messages they post."""
+    await pilot.pause()
+    await app.workers.wait_for_complete([w for w in app.workers if w.group in ("connect", "connect-start")])
+    await pilot.pause()
 
 
 def by_state(app: Any, state: str) -> str:
@@ -54,8 +42,8 @@ async def test_enter_on_a_ready_sandbox_runs_ssh_then_refreshes(make_app, world,
         await pilot.press("enter")
         await until(pilot, lambda: runner.calls)
         argv = runner.calls[0]
-        assert argv[:3] == ("ssh", "-p", "2222")
-        token, host = argv[3].split("@")
+        assert argv[:4] == ("ssh", "-p", "2222", "--")
+        token, host = argv[4].split("@")
         assert host == "ssh.sim.boxdeck.local"
         assert token in world.world.amika.sandboxes["acme/platform"].ssh_tokens
         await until(pilot, lambda: refreshed)
@@ -75,8 +63,8 @@ async def test_enter_on_a_ready_devbox_and_a_failing_exit_status(make_app, monke
         await pilot.press("enter")
         await until(pilot, lambda: runner.calls)
         argv = runner.calls[0]
-        assert argv[0] == "ssh" and "@" in argv[1] and argv[2] == "-p" and argv[3].isdigit()
-        assert len(argv) == 4
+        assert argv[:2] == ("ssh", "-p") and argv[2].isdigit() and argv[3] == "--" and "@" in argv[4]
+        assert len(argv) == 5
         await until(pilot, lambda: any("exited with status 255" in n for n in notifications(app)))
 
 
@@ -99,7 +87,7 @@ async def test_without_suspend_the_command_is_copied_instead(make_app, clipboard
         await select(pilot, app, "acme/platform")
         await pilot.press("enter")
         await until(pilot, lambda: clipboard.copied)
-        assert clipboard.copied[0].startswith("ssh -p 2222 ")
+        assert clipboard.copied[0].startswith("ssh -p 2222 -- ")
         assert runner.calls == []
         token = clipboard.copied[0].split()[-1].split("@")[0]
         note = next(n for n in notifications(app) if "handed over" in n)
@@ -134,8 +122,10 @@ async def test_connect_when_ready_pins_then_connects_with_a_bell(make_app, world
         assert any(name in n and "ready" in n and "connecting" in n for n in notifications(app))
         assert not app.is_pinned(key)
         await until(pilot, lambda: not cell(app, key, "name").startswith("⏵"))
-        world.advance(30)
-        await pilot.pause(0.5)
+        other = by_state(app, "stopped")  # the world moves on: the app sees (and handles) another change
+        world.world.amika.force_state(other, "active")
+        await until(pilot, lambda: cell(app, key_of(app, other), "state").endswith("active"))
+        await settled(pilot, app)
         assert len(runner.calls) == 1  # once
 
 
@@ -150,12 +140,9 @@ async def test_connect_when_ready_on_a_provisioning_devbox(make_app, world, monk
         key = await select(pilot, app, "feature-payments")
         await pilot.press("enter", "y")
         assert app.is_pinned(key)
-        for _ in range(40):
-            if runner.calls:
-                break
-            world.advance(30)
-            await pilot.pause(0.3)
+        world.advance(1200)  # well past its provisioning
         await until(pilot, lambda: runner.calls)
+        assert not app.is_pinned(key)
         assert runner.calls[0][0] == "ssh"
 
 
@@ -197,7 +184,8 @@ async def test_enter_on_a_pinned_box_offers_to_stop_waiting(make_app, world, mon
         await pilot.press("escape", "y")  # escape on a pinned box offers it too
         assert not app.is_pinned(key)
         world.advance(60)
-        await pilot.pause(0.5)
+        await until(pilot, lambda: cell(app, key, "state").endswith("active"))  # ready, and handled
+        await settled(pilot, app)
         assert runner.calls == []
 
 
@@ -234,7 +222,7 @@ async def test_renew_copies_a_new_grant_and_the_warning_comes_once(make_app, wor
         await select(pilot, app, "acme/platform")
         await pilot.press("R")
         await until(pilot, lambda: clipboard.copied)
-        assert clipboard.copied[-1].startswith("ssh -p 2222 ")
+        assert clipboard.copied[-1].startswith("ssh -p 2222 -- ")
         await until(pilot, lambda: any("New SSH grant" in n and "expires in" in n
                                        for n in notifications(app)))
 
@@ -242,11 +230,14 @@ async def test_renew_copies_a_new_grant_and_the_warning_comes_once(make_app, wor
         assert grant is not None and grant.expires_at is not None
         world.advance(3600 - 290)  # under 5 minutes left
         warned = lambda: [n for n in notifications(app) if "expires in" in n and "renew" in n]  # noqa: E731
+        app.check_expiry()  # the once-a-second check, on the simulated clock
         await until(pilot, lambda: warned())
         strip = app.screen.query_one("#watch-strip")
         await until(pilot, lambda: "SSH grant" in strip.render_strip().plain)
         world.advance(10)
-        await pilot.pause(1.5)
+        app.check_expiry()
+        app.check_expiry()
+        await pilot.pause()
         assert len(warned()) == 1
         first = clipboard.copied[-1]
         await pilot.press("R")  # renew: a new grant, counting down from the start again
@@ -278,11 +269,11 @@ async def test_a_copied_token_is_cleared_after_the_time(make_app, clipboard):
         await until(pilot, lambda: any("will be cleared in 60 s" in n for n in notifications(app)))
         command = clipboard.copied[-1]
         now[0] += 59
-        await pilot.pause(1.3)
+        assert check_clipboard(app) is False  # the timer's tick, on the injected clock
         assert clipboard.copied[-1] == command
         now[0] += 2
-        await until(pilot, lambda: clipboard.copied[-1] == "")
-        assert any("Cleared" in n for n in notifications(app))
+        await until(pilot, lambda: clipboard.copied[-1] == "")  # the app's own timer clears it
+        await until(pilot, lambda: any("Cleared" in n for n in notifications(app)))
 
 
 async def test_the_clipboard_is_left_alone_when_the_user_copied_something_else(make_app, clipboard):
@@ -297,7 +288,7 @@ async def test_the_clipboard_is_left_alone_when_the_user_copied_something_else(m
         await until(pilot, lambda: any("will be cleared in 30 s" in n for n in notifications(app)))
         clipboard.copied.append("something the user copied elsewhere")
         now[0] += 31
-        await pilot.pause(1.5)
+        assert check_clipboard(app) is False  # due, but the clipboard is no longer ours
         assert clipboard.copied[-1] == "something the user copied elsewhere"
         assert "" not in clipboard.copied
     assert "" not in clipboard.copied  # quitting does not blank it either

@@ -154,3 +154,16 @@ def test_devbox_sessions_view_snapshot(make_app, snap_compare):
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+async def test_opening_access_to_a_devbox_behind_a_relay_asks_before_copying(make_app, clipboard):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_devbox_sessions(pilot, app, "web-preview")
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        assert clipboard.copied == []  # its ProxyCommand would run on this computer: not before a yes
+        await pilot.press("y")
+        await until(pilot, lambda: clipboard.copied)
+        assert "ProxyCommand=devbox-proxy" in clipboard.copied[-1]
+        assert app.screen is screen and access_table(screen).row_count == 1

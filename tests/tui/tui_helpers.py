@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from boxdeck.service.ssh_run import SshExit
 from boxdeck.sim import SimServer
 from boxdeck.tui.widgets.box_table import BoxTable
 
@@ -77,3 +79,24 @@ async def select(pilot: Pilot[Any], app: Any, name: str) -> str:
     await pilot.pause()
     await pilot.pause()
     return key
+
+
+class Runner:
+    """Stands in for ssh run on the terminal: records every argv, returns `status` and `stderr` lines."""
+
+    def __init__(self, status: int = 0, stderr: Sequence[str] = ()) -> None:
+        self.calls: list[tuple[str, ...]] = []
+        self.status = status
+        self.stderr = tuple(stderr)
+
+    def __call__(self, argv: Sequence[str]) -> SshExit:
+        self.calls.append(tuple(argv))
+        return SshExit(self.status, self.stderr)
+
+
+def hand_over(app: Any, monkeypatch: Any, runner: Runner | None = None) -> None:
+    """The headless driver cannot suspend; pretend it can (the terminal is "handed" to the runner, or to the
+    app's own runner when none is given)."""
+    monkeypatch.setattr(app, "suspend", contextlib.nullcontext)
+    if runner is not None:
+        app.ssh_runner = runner

@@ -24,11 +24,12 @@ from boxdeck.service.boxes import (
 from boxdeck.service.errors import ActionError, describe_error, error_status
 from boxdeck.service.monitor import Monitor
 from boxdeck.service.redact import Redactor, redact
-from boxdeck.service.sshcmd import SshCommand, SshCommandError, amika_ssh_command, devbox_ssh_command
+from boxdeck.service.ssh_trust import ProxyTrust, ProxyTrustRequired, checked_devbox_command
+from boxdeck.service.sshcmd import AMIKA_DESTINATION_SHAPE, SshCommand, SshCommandError, amika_ssh_command
 from boxdeck.service.text import single_line
 from boxdeck.service.validation import SandboxNameError, validate_sandbox_name
 
-__all__ = ["MUTATING_ACTIONS", "ActionError", "Actions"]
+__all__ = ["MUTATING_ACTIONS", "ActionError", "Actions", "ProxyTrustRequired"]
 
 #: Actions that change a box; `read_only` refuses exactly these. SSH access is not among them: it reads.
 MUTATING_ACTIONS = frozenset({"start", "stop", "delete", "create"})
@@ -40,12 +41,19 @@ def _q(name: str) -> str:
 
 class Actions:
     def __init__(
-        self, monitor: Monitor, *, read_only: bool = False, redactor: Redactor | None = None
+        self,
+        monitor: Monitor,
+        *,
+        read_only: bool = False,
+        redactor: Redactor | None = None,
+        proxy_trust: ProxyTrust | None = None,
     ) -> None:
         self.monitor = monitor
         self.read_only = read_only
         """Plain attribute on purpose: a later "grant write access for N minutes" key just flips it."""
         self.redactor = redactor if redactor is not None else monitor.redactor
+        self.proxy_trust = proxy_trust if proxy_trust is not None else ProxyTrust()
+        """The ProxyCommands this profile trusts (in memory only unless the service passes a stored one)."""
 
     # ------------------------------------------------------------------ what is allowed
 
@@ -143,7 +151,12 @@ class Actions:
     # ------------------------------------------------------------------ access
 
     async def ssh_command(self, box: Box) -> SshCommand:
-        """A ready-to-use ssh command for a ready box; its secrets join the redactor (it will be shown)."""
+        """A ready-to-use ssh command for a ready box; its secrets join the redactor (it will be shown).
+
+        Whatever uses it — connect, copy, ``boxdeck ssh`` — gets only a command that passed the grammar of
+        :mod:`boxdeck.service.sshcmd`. A refused answer is an ActionError naming the box (nothing to run);
+        a Devbox command with a ProxyCommand the profile has not trusted is :class:`ProxyTrustRequired`.
+        """
         if box.kind is not StateKind.READY:
             raise ActionError(
                 f"{_q(box.name)} is not ready ({single_line(box.display_state, limit=40)}): "
@@ -154,14 +167,28 @@ class Actions:
             if box.backend is Backend.AMIKA:
                 info = await self._amika(box).get_ssh(box.ref)
                 self.redactor.add(info.token)
-                command = amika_ssh_command(info)
+                try:
+                    command = amika_ssh_command(info)
+                except SshCommandError as exc:
+                    raise ActionError(
+                        f"Refused the SSH destination Amika sent for sandbox {_q(box.name)}: {exc}. "
+                        f"A destination may hold only “{AMIKA_DESTINATION_SHAPE}”; nothing was run.",
+                        box.key,
+                    ) from None
             else:
                 session = await self._devbox(box).devboxes.create_session(box.ref)
-                command = devbox_ssh_command(session)
+                try:
+                    command = checked_devbox_command(
+                        session, self.proxy_trust, what=f"devbox {_q(box.name)}", box_key=box.key,
+                        scrub=self.redactor.redact,
+                    )
+                except SshCommandError as exc:
+                    raise ActionError(
+                        f"Refused the SSH access Devbox gave for {_q(box.name)}: {exc}; nothing was run.",
+                        box.key,
+                    ) from None
         except ActionError:
             raise
-        except SshCommandError as exc:
-            raise ActionError(f"Couldn't get SSH access to {_q(box.name)}: {exc}", box.key) from exc
         except Exception as exc:
             raise self._error(f"Couldn't get SSH access to {_q(box.name)}", box.key, exc) from exc
         self.redactor.add(*command.secrets)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +19,7 @@ from boxdeck.api import is_loopback_host
 from boxdeck.service.actions import Actions
 from boxdeck.service.monitor import Monitor
 from boxdeck.service.redact import Redactor
+from boxdeck.service.ssh_trust import ProxyTrust, trust_file
 
 __all__ = [
     "DEFAULT_AMIKA_URL",
@@ -78,6 +80,12 @@ class Settings:
     steady_interval: float = 5.0
     busy_interval: float = 1.0
     allow_insecure: bool = False
+    #: The profile these settings came from (None: flags and environment only); SSH trust is kept per profile.
+    profile: str | None = None
+    #: ProxyCommands the profile's config pre-trusts (``trusted_proxy_commands``).
+    trusted_proxy_commands: tuple[str, ...] = ()
+    #: The config file consulted, named in "how to trust it" messages.
+    config_path: Path | None = None
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -156,10 +164,12 @@ class Service:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         on_request: Callable[[Any], None] | None = None,
+        trust_path: Path | None = None,
         **monitor_options: Any,
     ) -> Service:
         """Build the clients and wire them. `transport` (tests, proxies) and `on_request` (the request log)
-        go to both clients; `monitor_options` to the `Monitor` (clock, rng, intervals)."""
+        go to both clients; `monitor_options` to the `Monitor` (clock, rng, intervals). `trust_path`: where
+        the profile's answers about ProxyCommands are kept (default: the user state dir)."""
         from boxdeck.api import AmikaClient, DevboxClient
 
         redactor = Redactor(settings.secrets)
@@ -184,12 +194,19 @@ class Service:
             **monitor_options,
         }
         monitor = Monitor(amika=amika, devbox=devbox, redactor=redactor, **options)
-        actions = Actions(monitor, read_only=settings.read_only, redactor=redactor)
+        proxy_trust = ProxyTrust(settings.profile, settings.trusted_proxy_commands,
+                                 path=trust_path or trust_file(), config_path=settings.config_path)
+        actions = Actions(monitor, read_only=settings.read_only, redactor=redactor, proxy_trust=proxy_trust)
         return cls(settings, monitor, actions, redactor)
 
     @property
     def read_only(self) -> bool:
         return self.actions.read_only
+
+    @property
+    def proxy_trust(self) -> ProxyTrust:
+        """The ProxyCommands this profile trusts (asked once, remembered)."""
+        return self.actions.proxy_trust
 
     async def aclose(self) -> None:
         await self.monitor.aclose()

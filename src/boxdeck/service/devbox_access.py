@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from boxdeck.api.errors import DevboxError
 from boxdeck.service.errors import ServiceError, failure, quoted, status_of, why_failed
-from boxdeck.service.sshcmd import SshCommand, SshCommandError, devbox_ssh_command
+from boxdeck.service.ssh_trust import ProxyTrust, ProxyTrustRequired, checked_devbox_command
+from boxdeck.service.sshcmd import SshCommand, SshCommandError
 from boxdeck.service.text import sanitize
 from boxdeck.service.timefmt import countdown, relative
 
@@ -125,10 +126,20 @@ class KnownAccess:
 class DevboxAccess:
     """Exec sessions and SSH access sessions of devboxes."""
 
-    def __init__(self, devbox: DevboxClient, *, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        devbox: DevboxClient,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        trust: ProxyTrust | None = None,
+        scrub: Callable[[str], str] | None = None,
+    ) -> None:
+        """`trust`: the profile's trusted ProxyCommands; `scrub` masks known secrets in one when shown."""
         self._devbox = devbox
+        self._scrub = scrub
         self._clock = clock or (lambda: datetime.now(UTC))
         self._known: dict[str, dict[str, KnownAccess]] = {}
+        self.trust = trust if trust is not None else ProxyTrust()
 
     async def list_exec_sessions(self, devbox_id: str) -> list[ExecSession]:
         """The devbox's exec sessions: active ones first, then by most recent activity."""
@@ -145,23 +156,36 @@ class DevboxAccess:
         return sorted(sessions, key=order)
 
     async def create(self, devbox_id: str) -> tuple[AccessSession, SshCommand]:
-        """Open an SSH access session; returns it with its ready-to-use command, and remembers it."""
+        """Open an SSH access session; returns it with its ready-to-use command, and remembers it.
+
+        The command follows the same rules as connecting (:func:`checked_devbox_command`): a ProxyCommand
+        the profile has not trusted raises :class:`ProxyTrustRequired` (the session is remembered all the
+        same, so it can be revoked).
+        """
         try:
             session = await self._devbox.devboxes.create_session(devbox_id)
         except DevboxError as exc:
             raise failure(f"Could not open SSH access to devbox {quoted(devbox_id)}", exc, subject=devbox_id,
                           error=AccessError) from exc
         try:
-            command = devbox_ssh_command(session)
+            command = checked_devbox_command(session, self.trust, what=f"devbox {quoted(devbox_id)}",
+                                             scrub=self._scrub)
+        except ProxyTrustRequired as needed:
+            self._remember(devbox_id, session, needed.command)
+            needed.session = session
+            raise
         except SshCommandError as exc:
             raise AccessError(
                 f"Devbox {quoted(devbox_id)} opened an access session but its SSH details are unusable: "
                 f"{sanitize(str(exc))}", subject=devbox_id,
             ) from exc
-        known = KnownAccess(devbox_id, session, command, self._clock())
-        if session.session_id:
-            self._known.setdefault(devbox_id, {})[session.session_id] = known
+        self._remember(devbox_id, session, command)
         return session, command
+
+    def _remember(self, devbox_id: str, session: AccessSession, command: SshCommand) -> None:
+        if session.session_id:
+            known = KnownAccess(devbox_id, session, command, self._clock())
+            self._known.setdefault(devbox_id, {})[session.session_id] = known
 
     def known(self, devbox_id: str, *, include_expired: bool = False) -> tuple[KnownAccess, ...]:
         """Access sessions created for the devbox in this run, newest first (expired ones dropped)."""

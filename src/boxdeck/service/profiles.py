@@ -26,6 +26,7 @@ come from, plus the app settings (poll cadence, theme, clipboard clear time, rea
     sprites_token = { env = "WORK_SPRITES_TOKEN" }
     user_token = { value = "usr_..." }     # inline: the file must then be chmod 600
     read_only = true
+    trusted_proxy_commands = ["devbox-proxy --relay relay.example %h %p"]   # ssh may run these locally
 
 Precedence, per field: flags > environment (``AMIKA_API_URL`` …) > profile > defaults. A token source is only
 run when neither a flag nor the environment gave that token (no password-manager prompt for nothing).
@@ -61,6 +62,8 @@ from typing import Any
 
 from boxdeck.service.config import ConfigError, Settings, settings_from, values_from_args, values_from_env
 from boxdeck.service.paths import CONFIG_ENV, config_file
+from boxdeck.service.ssh_trust import CONFIG_KEY as TRUST_KEY
+from boxdeck.service.sshcmd import proxy_command_problem
 from boxdeck.service.token_sources import SyncTokenSource, TokenSourceError, TokenSpec, parse_token_spec
 
 __all__ = [
@@ -109,7 +112,7 @@ _SETTINGS_KEYS = frozenset(
     }
 )
 _POLL_KEYS = frozenset({"steady_interval", "busy_interval"})
-_PROFILE_KEYS = frozenset({*URL_FIELDS, *TOKEN_FIELDS, "read_only", "allow_insecure"})
+_PROFILE_KEYS = frozenset({*URL_FIELDS, *TOKEN_FIELDS, "read_only", "allow_insecure", TRUST_KEY})
 _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
@@ -140,6 +143,8 @@ class Profile:
     user_token: TokenSpec | None = None
     read_only: bool | None = None
     allow_insecure: bool | None = None
+    #: ProxyCommands ssh may run for this profile's devboxes without asking (exact text).
+    trusted_proxy_commands: tuple[str, ...] = ()
 
     def token_spec(self, field_name: str) -> TokenSpec | None:
         if field_name not in TOKEN_FIELDS:
@@ -252,6 +257,13 @@ class _Reader:
             raise self.fail(f"{key}: expected true or false")
         return value
 
+    def strings(self, value: Any, key: str) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise self.fail(f"{key}: expected a list of non-empty strings")
+        return tuple(value)
+
     def number(self, value: Any, key: str, *, minimum: float, allow_zero: bool = False) -> float | None:
         if value is None:
             return None
@@ -313,8 +325,14 @@ def _parse_profile(reader: _Reader, name: str, raw: Any) -> Profile:
             specs[key] = None if value is None else parse_token_spec(value, f"{prefix}.{key}")
         except TokenSourceError as exc:
             raise reader.fail(str(exc)) from None
+    trusted = reader.strings(table.get(TRUST_KEY), f"{prefix}.{TRUST_KEY}")
+    for command in trusted:
+        problem = proxy_command_problem(command)
+        if problem is not None:
+            raise reader.fail(f"{prefix}.{TRUST_KEY}: {command[:60]!r}: {problem}")
     return Profile(
         name=name,
+        trusted_proxy_commands=trusted,
         amika_url=reader.string(table.get("amika_url"), f"{prefix}.amika_url"),
         devbox_url=reader.string(table.get("devbox_url"), f"{prefix}.devbox_url"),
         read_only=reader.boolean(table.get("read_only"), f"{prefix}.read_only"),
@@ -592,7 +610,12 @@ def _resolve(
     read_only = flag_read_only or (
         profile.read_only if profile is not None and profile.read_only is not None else fs.read_only
     )
-    replace: dict[str, Any] = {"read_only": read_only}
+    replace: dict[str, Any] = {
+        "read_only": read_only,
+        "profile": profile.name if profile is not None else None,
+        "trusted_proxy_commands": profile.trusted_proxy_commands if profile is not None else (),
+        "config_path": pf.path,
+    }
     for name in ("steady_interval", "busy_interval"):
         flag = getattr(args, name, None)
         value = flag if isinstance(flag, int | float) and not isinstance(flag, bool) else getattr(fs, name)

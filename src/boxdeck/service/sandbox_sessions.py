@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from boxdeck.api.errors import AmikaError
 from boxdeck.service.errors import ServiceError, failure, quoted, status_of, why_failed
-from boxdeck.service.sshcmd import SshCommand, SshCommandError, amika_ssh_command
+from boxdeck.service.sshcmd import AMIKA_DESTINATION_SHAPE, SshCommand, SshCommandError, amika_ssh_command
 from boxdeck.service.text import has_surrogate, sanitize, single_line
 from boxdeck.service.timefmt import countdown, relative
 
@@ -275,6 +275,17 @@ class SshGrant:
     info: SSHInfo
     command: SshCommand | None
     minted_at: datetime
+    #: Why there is no command: the server's destination was refused (nothing may be copied or run).
+    refused: str = ""
+
+    @property
+    def refusal(self) -> str:
+        """The user-facing sentence for a refused destination ("" when there is a command)."""
+        if self.command is not None:
+            return ""
+        why = f": {self.refused}" if self.refused else ""
+        return (f"Refused the SSH destination Amika sent for sandbox {quoted(self.sandbox)}{why}. "
+                f"A destination may hold only “{AMIKA_DESTINATION_SHAPE}”; nothing was copied or run.")
 
     @property
     def expires_at(self) -> datetime | None:
@@ -318,11 +329,12 @@ class SshGrants:
         except AmikaError as exc:
             raise failure(f"Could not get SSH access to sandbox {quoted(sandbox)}", exc, subject=sandbox,
                           error=SshGrantError) from exc
+        refused = ""
         try:
             command: SshCommand | None = amika_ssh_command(info)
-        except SshCommandError:
-            command = None
-        self._grants[sandbox] = SshGrant(sandbox, info, command, self._clock())
+        except SshCommandError as exc:
+            command, refused = None, str(exc)
+        self._grants[sandbox] = SshGrant(sandbox, info, command, self._clock(), refused)
         return info
 
     def remembered(self, sandbox: str) -> SshGrant | None:

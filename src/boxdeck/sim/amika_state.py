@@ -71,6 +71,8 @@ class Sandbox:
     gen: int = 0
     session_ids: list[str] = field(default_factory=list)
     ssh_tokens: dict[str, float] = field(default_factory=dict)
+    #: A test's own `ssh_destination` (`{token}` stands for the minted token); None: the usual one.
+    ssh_destination: str | None = None
     _json: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -383,14 +385,22 @@ class AmikaState:
         expires = now + w.dur(SSH_TOKEN_TTL)
         sb.ssh_tokens[token] = expires
         w.changed()
+        destination = f"-p 2222 {token}@{SSH_HOST}"
+        if sb.ssh_destination is not None:
+            destination = sb.ssh_destination.replace("{token}", token)
         return {
-            "ssh_destination": f"-p 2222 {token}@{SSH_HOST}",
+            "ssh_destination": destination,
             "token": token,
             "expires_at": iso_ms(expires),
             "repo_name": sb.repo_name,
             "sandbox_id": sb.id,
             "sandbox_name": sb.name,
         }
+
+    @locked
+    def set_ssh_answer(self, ref: str, ssh_destination: str | None) -> None:
+        """For tests: what `POST /ssh` answers for this sandbox from now on (None: the usual answer)."""
+        self._find(ref).ssh_destination = ssh_destination
 
     @locked
     def revoke_ssh(self, ref: str, token: str) -> None:

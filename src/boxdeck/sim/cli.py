@@ -161,7 +161,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"boxdeck sim: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr
         )
         return 1
-    print(banner(server.base_url, server.config), flush=True)
     done = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -169,8 +168,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     if args.parent_pipe:
-        # Ctrl-C belongs to the dashboard (or to the ssh session it runs while suspended), not to us.
+        # Ctrl-C belongs to the dashboard (or to the ssh session it runs while suspended), not to us; set
+        # before the banner, which tells the parent we are ready.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    print(banner(server.base_url, server.config), flush=True)
+    if args.parent_pipe:
         threading.Thread(target=_stop_at_eof, args=(done,), name="parent-pipe", daemon=True).start()
     try:
         while not done.wait(0.5):

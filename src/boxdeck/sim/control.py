@@ -44,6 +44,16 @@ class ForceState(BaseModel):
     error_message: str | None = None
 
 
+class SshAnswer(BaseModel):
+    """What a box's SSH access answers from now on, to test a hostile server (null: the usual answer).
+    Amika: `ssh_destination` (`{token}` stands for the minted token). Devbox: the access session's `command`
+    and `ssh.proxy_command`."""
+
+    ssh_destination: str | None = None
+    command: str | None = None
+    proxy_command: str | None = None
+
+
 def health_of(request: Request) -> dict[str, Any]:
     rt = runtime(request)
     w = rt.world
@@ -99,6 +109,15 @@ def force_state(request: Request, backend: Literal["amika", "devbox"], ref: str,
         return w.devbox.force_state(unquote(ref), body.state)
     except SimError as exc:
         return JSONResponse({"detail": exc.message}, status_code=exc.status)
+
+
+@router.post("/boxes/{backend}/{ref:path}/ssh", summary="Set what the box's SSH access answers (tests)")
+def ssh_answer(request: Request, backend: Literal["amika", "devbox"], ref: str, body: SshAnswer) -> Any:
+    try:
+        runtime(request).world.answer_ssh(backend, unquote(ref), **body.model_dump())
+    except SimError as exc:
+        return JSONResponse({"detail": exc.message}, status_code=exc.status)
+    return {"ok": True}
 
 
 @router.get("/github/authorize", response_class=HTMLResponse, summary="The simulated GitHub consent page")

@@ -110,6 +110,9 @@ class Devbox:
     gen: int = 0
     access_sessions: dict[str, AccessSession] = field(default_factory=dict)
     exec_sessions: list[ExecSession] = field(default_factory=list)
+    #: A test's own access-session `command` and `ssh.proxy_command` (None: the usual ones).
+    answer_command: str | None = None
+    answer_proxy_command: str | None = None
     _json: bytes | None = field(default=None, repr=False, compare=False)
 
 
@@ -468,12 +471,20 @@ class DevboxState:
         d.exec_sessions.append(ExecSession(s.exec_id, "bash -l", self._workdir(d), now, True))
         w.changed()
         ssh = self.ssh_object(d)
+        if d.answer_proxy_command is not None:
+            ssh["proxy_command"] = d.answer_proxy_command
         return {
             "session_id": s.session_id,
             "expires_at": iso_us(s.expires_at),
-            "command": ssh_command(ssh),
+            "command": d.answer_command if d.answer_command is not None else ssh_command(ssh),
             "ssh": ssh,
         }
+
+    @locked
+    def set_ssh_answer(self, devbox_id: str, command: str | None, proxy_command: str | None) -> None:
+        """For tests: what new access sessions of this devbox carry (None: the usual values)."""
+        d = self._find(devbox_id)
+        d.answer_command, d.answer_proxy_command = command, proxy_command
 
     @staticmethod
     def _workdir(d: Devbox) -> str:

@@ -139,6 +139,10 @@ class SimServer:
     ) -> None:
         self._runtime.faults.configure(rate, kinds, slow_seconds)
 
+    def answer_ssh(self, backend: str, ref: str, **answer: str | None) -> None:
+        """Play a hostile server (see `World.answer_ssh`; also `POST /_sim/boxes/{backend}/{ref}/ssh`)."""
+        self.world.answer_ssh(backend, ref, **answer)
+
     def save(self, path: str | None = None) -> None:
         target = path or self.config.state_file
         if target:

@@ -160,6 +160,16 @@ class World:
     def changed(self) -> None:
         self.version += 1
 
+    def answer_ssh(self, backend: str, ref: str, *, ssh_destination: str | None = None,
+                   command: str | None = None, proxy_command: str | None = None) -> None:
+        """For tests that play a hostile server: what a box's SSH access answers from now on. Amika:
+        `ssh_destination` (`{token}` stands for the minted token). Devbox: the access session's `command` and
+        `ssh.proxy_command`. None: the usual answer."""
+        if backend == "amika":
+            self.amika.set_ssh_answer(ref, ssh_destination)
+        else:
+            self.devbox.set_ssh_answer(ref, command, proxy_command)
+
     # -- building --------------------------------------------------------------------------------------------
     def build_at(self, t: float) -> None:
         """Pin "now" to a past instant so a seeded world can be built by replaying its history through the

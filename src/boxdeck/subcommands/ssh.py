@@ -2,24 +2,26 @@
 command of a box.
 
 The command comes from `Actions.ssh_command` — the same one the dashboard copies: Amika's SSH credentials
-(`ssh -p 2222 TOKEN@host`) or a Devbox access session (`ssh user@host -p 2222`). `--print` puts it on stdout
-in full, because the user asked for it (e.g. `$(boxdeck ssh web --print)`); nothing boxdeck writes to stderr
-ever holds the token. ssh runs as a child with the terminal passed through, and its exit status becomes
-ours, so `boxdeck ssh box -- make test` works in a script like plain ssh does.
+(`ssh -p 2222 -- TOKEN@host`) or a Devbox access session (`ssh -p 2222 -- user@host`), each built only from
+words that passed the grammar of `boxdeck.service.sshcmd`. A refused answer, or a Devbox ProxyCommand the
+profile has not trusted, ends here with the reason (and how to trust it) on stderr: nothing is run or
+printed — there is no one to ask. `--print` puts an allowed command on stdout in full, because the user asked
+for it (e.g. `$(boxdeck ssh web --print)`); nothing boxdeck writes to stderr ever holds the token. ssh runs
+as a child with the terminal passed through (its own error lines reach stderr as usual), and its exit status
+becomes ours, so `boxdeck ssh box -- make test` works in a script like plain ssh does.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import shlex
-import signal
 import subprocess
 import sys
 from collections.abc import Sequence
 
 from boxdeck.service.actions import ActionError
 from boxdeck.service.boxes import Backend
+from boxdeck.service.ssh_run import interrupts_go_to_child, status_of
 from boxdeck.service.text import single_line
 from boxdeck.subcommands import _common
 from boxdeck.subcommands._common import (
@@ -126,8 +128,10 @@ async def _run(args: argparse.Namespace, out: list[list[str]]) -> int:
             box = result.box
         try:
             command = await service.actions.ssh_command(box)
-        except ActionError as exc:  # already sanitized and redacted
+        except ActionError as exc:  # already sanitized and redacted; an untrusted ProxyCommand says how
             raise CliError(str(exc)) from None
+    if command.dropped:
+        _common.err(f"warning: left out ssh options the server may not set: {', '.join(command.dropped)}")
     out.append(list(command.argv))
     return EXIT_OK
 
@@ -136,17 +140,12 @@ def run_command(argv: list[str]) -> int:
     """Run ssh attached to this terminal and return its exit status (128+N when a signal killed it).
 
     A child rather than `exec`: the exit status is still ours to return, and a missing ssh binary gets a
-    readable message. While it runs, Ctrl-C belongs to ssh: a Python handler (not SIG_IGN, which the child
-    would inherit) keeps this process from dying under it.
+    readable message. While it runs, Ctrl-C belongs to ssh (`interrupts_go_to_child`).
     """
-    previous = None
-    with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
-        previous = signal.signal(signal.SIGINT, lambda *_: None)
-    try:
-        code = subprocess.call(argv)
-    except FileNotFoundError:
-        raise CliError(f"{argv[0]} not found on PATH: install an OpenSSH client", EXIT_NOT_FOUND) from None
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
-    return 128 - code if code < 0 else code
+    with interrupts_go_to_child():
+        try:
+            code = subprocess.call(argv)
+        except FileNotFoundError:
+            missing = f"{argv[0]} not found on PATH: install an OpenSSH client"
+            raise CliError(missing, EXIT_NOT_FOUND) from None
+    return status_of(code)

@@ -4,9 +4,14 @@ The app side of it, as a mixin of `BoxdeckApp` (app-level, because a wait outliv
 
 - `connect_box(box)`: a worker fetches the ready-to-use command (`Actions.ssh_command`) and posts
   `ConnectCommandFetched`; its handler runs `with app.suspend(): app.ssh_runner(argv)` (as Posting does),
-  then polls both backends and says so when ssh exited non-zero. `ssh_runner` is injectable
-  (`subprocess.call` by default). Where the terminal cannot be handed over (`SuspendNotSupported`: headless,
-  Textual Web) the command is copied instead (guarded: cleared after a while) and the notification says so.
+  then polls both backends and, when ssh exited non-zero, shows its last error lines (sanitized, tokens
+  masked). `ssh_runner` is injectable (`run_attached` by default: Ctrl-C interrupts ssh, not boxdeck; ssh's
+  stderr is teed so its last lines survive the repaint). Where the terminal cannot be handed over
+  (`SuspendNotSupported`: headless, Textual Web) the command is copied instead (guarded: cleared after a
+  while) and the notification says so.
+- A Devbox command with a ProxyCommand the profile has not trusted (`ProxyTrustRequired`) is shown in full
+  and asked about (`ask_proxy_trust`); a yes is remembered for the profile, then the connect (or copy, or
+  renew) goes on. The rule is the service's; this only asks and remembers.
 - `pin_box(box)`: "connect when ready". The box is pinned (its row is marked ⏵ and sorts first, the strip
   above the footer shows its progress and ETA); every `BoxesChanged` is checked for it — ready: a bell, a
   notification, and the connection; failed or gone: the error, and the pin is dropped. `start=True` (a
@@ -17,7 +22,6 @@ Handlers here are the only code that touches widgets; workers only post messages
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,7 +33,10 @@ from textual.message import Message
 from boxdeck.service.actions import ActionError
 from boxdeck.service.boxes import PENDING_CREATING, PENDING_STARTING, Backend, Box, StateKind
 from boxdeck.service.expiry import Credential
-from boxdeck.service.sshcmd import SshCommand
+from boxdeck.service.redact import redact
+from boxdeck.service.ssh_run import SshExit, run_attached
+from boxdeck.service.ssh_trust import ProxyTrustRequired
+from boxdeck.service.sshcmd import SshCommand, SshCommandError
 from boxdeck.service.text import sanitize, single_line
 from boxdeck.service.timefmt import countdown, duration
 from boxdeck.tui.clipboard import copy_secret, flush_clipboard
@@ -42,7 +49,9 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
-SshRunner = Callable[[Sequence[str]], int]
+SshRunner = Callable[[Sequence[str]], SshExit]
+#: How many of ssh's last stderr lines a failed connect shows.
+SSH_ERROR_LINES = 5
 
 #: Amika states (besides a pending create/start) in which a sandbox is on its way up.
 _COMING_UP = {
@@ -100,6 +109,15 @@ class ConnectFailed(Message, bubble=False):
     key: str | None = None  # the pinned box to drop, if any
 
 
+@dataclass
+class ProxyTrustAsked(Message, bubble=False):
+    """A command needs the user's trust in its ProxyCommand; `then` gets the command after a yes."""
+
+    needed: ProxyTrustRequired
+    then: Callable[[SshCommand], object]
+    verb: str = "Connect"
+
+
 class PinsChanged(Message, bubble=False):
     """A box was pinned or unpinned: the box screens re-mark and re-sort their rows."""
 
@@ -118,8 +136,8 @@ class AccessRenewed(Message, bubble=False):
 class ConnectApp(_Base):
     """Mixed into `BoxdeckApp`. No `__init__`: its state is created on first use."""
 
-    ssh_runner: SshRunner = staticmethod(subprocess.call)  # type: ignore[assignment]
-    """The program runner (tests put a stand-in here): argv in, exit status out."""
+    ssh_runner: SshRunner = staticmethod(run_attached)  # type: ignore[assignment]
+    """The program runner (tests put a stand-in here): argv in, exit status and last stderr lines out."""
 
     @property
     def connect_waits(self) -> dict[str, Wait]:
@@ -154,6 +172,11 @@ class ConnectApp(_Base):
     async def _fetch_connect_command(self, box: Box, actions: Any) -> None:
         try:
             command = await actions.ssh_command(box)
+        except ProxyTrustRequired as needed:
+            self.post_message(ProxyTrustAsked(
+                needed, lambda trusted: self.post_message(ConnectCommandFetched(box.name, trusted))
+            ))
+            return
         except ActionError as error:
             self.post_message(ConnectFailed(str(error)))
             return
@@ -162,20 +185,60 @@ class ConnectApp(_Base):
     def on_connect_command_fetched(self, message: ConnectCommandFetched) -> None:
         self.run_ssh(message.command, message.name)
 
+    def on_proxy_trust_asked(self, message: ProxyTrustAsked) -> None:
+        self.ask_proxy_trust(message.needed, message.then, verb=message.verb)
+
+    def ask_proxy_trust(self, needed: ProxyTrustRequired, then: Callable[[SshCommand], object], *,
+                        verb: str = "Connect") -> None:
+        """Show the ProxyCommand in full and ask; a yes is remembered for the profile, then
+        `then(command)`."""
+        from boxdeck.tui.modals.confirm import ConfirmModal
+
+        profile = f"profile “{single_line(needed.trust.profile, limit=60)}”" if needed.trust.profile else (
+            "this account")
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                self.notify(f"Nothing was run: the ProxyCommand of {needed.what} was not trusted.",
+                            title=verb, markup=False, timeout=6)
+                return
+            try:
+                needed.trust.trust(needed.proxy_command)
+            except OSError as exc:
+                why = sanitize(str(exc))
+                self.notify(f"Trusted for this run only: the answer could not be saved ({why}).",
+                            title=verb, severity="warning", markup=False, timeout=8)
+            try:
+                command = needed.approved()
+            except SshCommandError:
+                return
+            then(command)
+
+        self.push_screen(
+            ConfirmModal(
+                "Run this ProxyCommand on this computer?",
+                f"SSH to {needed.what} goes through a ProxyCommand: ssh runs it here, as you, every time "
+                f"you connect.\n\n{needed.shown}\n\nTrust it only if you expect this program. The answer is "
+                f"remembered for {profile} and this exact command.",
+                confirm_label="Trust it",
+            ),
+            answered,
+        )
+
     def on_connect_failed(self, message: ConnectFailed) -> None:
         if message.key is not None:
             self.unpin_box(message.key)
         self.notify(message.message, title="Connect", severity="error", markup=False, timeout=10)
 
     def run_ssh(self, command: SshCommand, name: str) -> int | None:
-        """Hand the terminal to `command`; back here, refresh and report a non-zero exit. Returns the status
-        (None when ssh could not run or the terminal could not be handed over)."""
+        """Hand the terminal to `command`; back here, refresh and report a non-zero exit with ssh's last error
+        lines. Returns the status (None when ssh could not run or the terminal could not be handed over)."""
         error: OSError | None = None
-        status: int | None = None
+        ended: SshExit | None = None
         try:
             with self.suspend():
                 try:
-                    status = self.ssh_runner(list(command.argv))
+                    ended = self.ssh_runner(list(command.argv))
                 except OSError as exc:  # ssh not installed, not executable…
                     error = exc
         except SuspendNotSupported:
@@ -189,14 +252,32 @@ class ConnectApp(_Base):
             )
             return None
         self.refresh_now()  # type: ignore[attr-defined]
-        if error is not None:
+        if error is not None or ended is None:
             self.notify(f"Couldn't run ssh: {sanitize(str(error))}", title="Connect", severity="error",
                         markup=False, timeout=10)
             return None
-        if status:
-            self.notify(f"ssh to {quoted(name)} exited with status {status}.", title="Connect",
-                        severity="warning", markup=False, timeout=8)
-        return status
+        if ended.status:
+            self.notify(self._ssh_ended_text(ended, command, name), title="Connect",
+                        severity="information" if ended.interrupted else "warning", markup=False, timeout=12)
+        return ended.status
+
+    def _ssh_ended_text(self, ended: SshExit, command: SshCommand, name: str) -> str:
+        """"ssh to “web” exited with status 255:" and its last stderr lines: server text, so sanitized, and
+        masked (the SSH user may be the access token)."""
+        redactor = getattr(self.service, "redactor", None)  # type: ignore[attr-defined]
+
+        def scrub(line: str) -> str:
+            line = sanitize(line)
+            line = redactor.redact(line) if redactor is not None else line
+            return single_line(redact(line, command.secrets), limit=300)
+
+        lines = [line for line in (scrub(raw) for raw in ended.stderr_tail[-SSH_ERROR_LINES:]) if line]
+        if ended.interrupted:
+            head = f"ssh to {quoted(name)} was interrupted."
+        else:
+            head = f"ssh to {quoted(name)} exited with status {ended.status}"
+            head += ":" if lines else "."
+        return "\n".join([head, *lines])
 
     def remember_copied(self, key: str | None, name: str, command: SshCommand) -> None:
         if command.expires_at is None:
@@ -299,7 +380,7 @@ class ConnectApp(_Base):
                         exclusive=False, exit_on_error=False)
 
     async def _renew(self, box: Box) -> None:
-        from boxdeck.service.sshcmd import SshCommandError, amika_ssh_command
+        from boxdeck.service.sshcmd import amika_ssh_command
         from boxdeck.tui.state import app_state
 
         state = app_state(self)
@@ -311,6 +392,8 @@ class ConnectApp(_Base):
                 grant = state.grants.remembered(box.ref)
                 info = grant.info if grant is not None else None
                 command = grant.command if grant is not None and grant.command is not None else None
+                if command is None and grant is not None and grant.refusal:
+                    raise ActionError(grant.refusal)
                 if command is None and info is not None:
                     command = amika_ssh_command(info)
                 if command is None:
@@ -319,8 +402,16 @@ class ConnectApp(_Base):
             else:
                 if state.access is None:
                     raise ActionError("Devbox is not configured")
-                _session, command = await state.access.create(box.ref)
                 what = "SSH access session"
+                try:
+                    _session, command = await state.access.create(box.ref)
+                except ProxyTrustRequired as needed:
+                    self.post_message(ProxyTrustAsked(
+                        needed,
+                        lambda trusted: self.post_message(AccessRenewed(box.key, box.name, trusted, what)),
+                        verb="Renew",
+                    ))
+                    return
         except (ActionError, SshCommandError) as error:
             self.post_message(ConnectFailed(str(error)))
             return

@@ -250,6 +250,7 @@ def run_app(
     log: bool = True,
     switcher: ProfileSwitcher | None = None,
     prefs_path: Any = None,
+    trust_path: Any = None,
 ) -> int:
     """Run the dashboard to the end; its exit status (non-zero after a crash, which is reported)."""
     from rich.console import Console
@@ -263,7 +264,7 @@ def run_app(
         config = dataclasses.replace(config, warnings=(*config.warnings, log_warning))
     on_request = request_log.on_request if request_log is not None else None
     try:
-        service = Service.from_settings(settings, on_request=on_request)
+        service = Service.from_settings(settings, on_request=on_request, trust_path=trust_path)
         if request_log is not None:
             request_log.use_redactor(service.redactor)
         extra: dict[str, Service] = {}
@@ -359,6 +360,7 @@ def run_demo(args: argparse.Namespace, started: Any = None) -> int:
             config=config,
             log=not args.no_log,
             prefs_path=state_dir() / "prefs-demo.json",
+            trust_path=state_dir() / "trusted_proxies-demo.json",  # the demo's answers stay the demo's
         )
 
 

@@ -54,7 +54,8 @@ def app_state(app: App[Any]) -> SessionState:
         conversations=Conversations(amika, clock=now) if amika is not None else None,
         sessions=SandboxSessions(amika) if amika is not None else None,
         grants=SshGrants(amika, clock=now) if amika is not None else None,
-        access=DevboxAccess(devbox, clock=now) if devbox is not None else None,
+        access=DevboxAccess(devbox, clock=now, trust=service.actions.proxy_trust,
+                            scrub=service.redactor.redact) if devbox is not None else None,
         account=Account(devbox, has_user_token=bool(devbox_settings and devbox_settings.user_token)),
         service=service,
     )

@@ -21,13 +21,14 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 
-from boxdeck.service.actions import ActionError
+from boxdeck.service.actions import ActionError, ProxyTrustRequired
 from boxdeck.service.boxes import Backend, Box, StateKind
 from boxdeck.service.freshness import Freshness, freshness
 from boxdeck.service.snapshot import Diff, Snapshot
 from boxdeck.service.text import sanitize
 from boxdeck.tui.clipboard import copy_secret
 from boxdeck.tui.commands import BY_ACTION, bindings_for
+from boxdeck.tui.connect import ProxyTrustAsked
 from boxdeck.tui.format import Cell, Palette, age_cell, clean, state_cell
 from boxdeck.tui.messages import ActionFailed, BoxesChanged, HealthChanged, SshCommandFetched
 from boxdeck.tui.modals.delete_confirm import DeleteConfirmModal
@@ -472,6 +473,11 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
     async def _fetch_ssh_command(self, box: Box) -> None:
         try:
             command = await self.actions_for(box).ssh_command(box)
+        except ProxyTrustRequired as needed:  # copied only once the user trusts it, as connecting
+            self.app.post_message(ProxyTrustAsked(
+                needed, lambda trusted: self.post_message(SshCommandFetched(trusted, box)), verb="Copy"
+            ))
+            return
         except ActionError as error:
             self.post_message(ActionFailed(str(error)))
             return

@@ -26,10 +26,12 @@ from textual.worker import Worker, WorkerState
 from boxdeck.api.devbox_models import ExecSession
 from boxdeck.service.actions import ActionError
 from boxdeck.service.devbox_access import KnownAccess, exec_session_row
+from boxdeck.service.ssh_trust import ProxyTrustRequired
 from boxdeck.service.sshcmd import SshCommand
 from boxdeck.service.text import sanitize
 from boxdeck.tui.clipboard import copy_secret
 from boxdeck.tui.commands import BY_ACTION, bindings_for
+from boxdeck.tui.connect import ProxyTrustAsked
 from boxdeck.tui.format import local_time
 from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.screens.sandbox_sessions import clock_left
@@ -151,6 +153,12 @@ class DevboxSessionsScreen(ReportWorkerErrors, Screen[None]):
         assert access is not None
         try:
             session, command = await access.create(self.devbox_id)
+        except ProxyTrustRequired as needed:  # copied only once the user trusts it, as connecting
+            session_id = needed.session.session_id if needed.session is not None else ""
+            self.app.post_message(ProxyTrustAsked(
+                needed, lambda trusted: self.post_message(AccessOpened(session_id, trusted)), verb="Copy"
+            ))
+            return
         except ActionError as error:
             self.post_message(DevboxSessionsFailed(str(error)))
             return

@@ -222,8 +222,9 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
                 where = copy_secret(self.app, grant.command.text, bool(grant.command.secrets))
                 body = f"{where}:\n{grant.command.masked()}\n{grant.countdown(self.now())}"
             else:
-                body = f"Got SSH access to {sanitize(self.sandbox)}, but no usable ssh command came with it."
-            self.notify(body, title="SSH grant", markup=False, timeout=8)
+                body = grant.refusal
+            self.notify(body, title="SSH grant", markup=False, timeout=8,
+                        severity="information" if grant.command is not None else "error")
         if message.revoked:
             self.notify(f"SSH access to sandbox {sanitize(self.sandbox)} revoked.", title="SSH grant",
                         markup=False, timeout=6)
