@@ -15,7 +15,7 @@ from boxdeck.sim import SimServer
 from boxdeck.subcommands import ssh as ssh_cmd
 
 AMIKA_CMD = re.compile(r"ssh -p (\d+) (\S+)@(\S+)")
-DEVBOX_CMD = re.compile(r"ssh (\S+)@(\S+) -p (\d+)")
+DEVBOX_CMD = re.compile(r"ssh -p (\d+) (\S+)@(127\.0\.0\.1)")
 
 
 def test_print_amika_command(sim_env: SimServer, run_cli) -> None:
@@ -80,8 +80,8 @@ def test_wait_then_print_amika(sim_env: SimServer, cli_timing, run_cli) -> None:
     result = run_cli("ssh", initializing, "--wait", "--print")
     assert result.code == 0, result.err
     assert AMIKA_CMD.fullmatch(result.out.strip())
-    assert "initializing → active" in result.err
-    assert "is ready (active)" in result.err
+    assert "initializing → started" in result.err
+    assert "is ready (started)" in result.err
     assert cli_timing.sleeps and max(cli_timing.sleeps) <= 5.0  # the monitor's cadence, not a hand-rolled one
 
 
@@ -132,7 +132,8 @@ def test_runs_ssh_and_returns_its_exit_code(sim_env: SimServer, run_cli, fake_ss
     argv = fake_ssh.read_text().splitlines()
     # stdin is not a terminal: ssh must not prompt either.
     assert argv[:2] == ["-o", "BatchMode=yes"]
-    assert argv[2:4] == ["-p", "2222"] and argv[4].endswith("@ssh.sim.boxdeck.local")
+    assert sim_env.ssh is not None
+    assert argv[2:4] == ["-p", str(sim_env.ssh.port)] and argv[4].endswith("@127.0.0.1")
     assert argv[5:] == ["uname", "-a"]
     assert argv[4].split("@")[0] not in result.err + result.out
 
@@ -144,8 +145,8 @@ def test_runs_the_devbox_command_given_by_the_service(sim_env: SimServer, run_cl
     monkeypatch.setattr(ssh_cmd, "stdin_is_terminal", lambda: True)
     result = run_cli("ssh", "web-preview")
     assert result.code == 0, result.err
-    assert seen and seen[0][0] == "ssh"
-    assert any(a.startswith("ProxyCommand=") for a in seen[0])  # a proxied devbox: the session's command
+    assert sim_env.ssh is not None and seen and seen[0][:3] == ["ssh", "-p", str(sim_env.ssh.port)]
+    assert seen[0][3].endswith("@127.0.0.1")  # the session's own command
     assert "BatchMode=yes" not in seen[0]
     assert result.out == ""
 

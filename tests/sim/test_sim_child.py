@@ -83,7 +83,11 @@ def test_the_demo_falls_back_to_a_simulator_in_this_process(monkeypatch: pytest.
         raise OSError("processes are not allowed here")
 
     monkeypatch.setattr(SimChild, "start", no_processes)
-    monkeypatch.setattr(launch, "run_app", lambda settings, demo=None, **_: seen.append((settings, demo)))
+    def run_app(settings: Any, demo: Any = None, **_: Any) -> int:
+        seen.append((settings, demo))
+        return 0
+
+    monkeypatch.setattr(launch, "run_app", run_app)
     assert launch.main(["--demo", "--no-log"], {}) == 0
     settings, demo = seen[0]
     assert isinstance(demo, SimServer) and settings.amika.url == demo.base_url
