@@ -482,8 +482,15 @@ class DevboxState:
             del d.access_sessions[s.session_id]
             d.exec_sessions = [e for e in d.exec_sessions if e.id != s.exec_id]
 
-    @locked
     def create_access(self, devbox_id: str) -> dict[str, Any]:
+        if self.world.ssh is not None:
+            # The answer carries the host key's fingerprint: wait for a just-started SSH server's key here,
+            # not while holding the world lock every other request needs.
+            self.world.ssh.public_key()
+        return self._create_access(devbox_id)
+
+    @locked
+    def _create_access(self, devbox_id: str) -> dict[str, Any]:
         d = self._find(devbox_id)
         if d.state != "ready":
             raise http(409, f"Devbox is not ready (state: {d.state})")
