@@ -377,7 +377,11 @@ async def soak(minutes: float, seed: int) -> dict[str, Any]:
     from boxdeck.sim import SimConfig, SimServer
     from boxdeck.tui.app import BoxdeckApp
 
-    config = SimConfig(seed=seed, churn=True, speed=4.0, sandboxes=150, devboxes=30, failure_rate=0.1)
+    # The soak's own creates fail as often as the world's (a client's boxes fail only when asked).
+    config = SimConfig(
+        seed=seed, churn=True, speed=4.0, sandboxes=150, devboxes=30, failure_rate=0.1,
+        client_failure_rate=0.1,
+    )
     with SimServer(config) as sim:
         runner = Soak(sim, seed=seed, log=lambda m: print(f"  {time.strftime('%H:%M:%S')} {m}", flush=True))
         settings = Settings(

@@ -24,7 +24,7 @@ def test_text_table_has_both_backends(sim_env: SimServer, run_cli) -> None:
     assert table[0] == HEADER
     by_name = {r[1]: r for r in table[1:]}
     assert {r[0] for r in table[1:]} == {"amika", "devbox"}
-    assert by_name["acme/platform"][:3] == ["amika", "acme/platform", "active"]
+    assert by_name["acme/platform"][:3] == ["amika", "acme/platform", "started"]
     assert by_name["acme/platform"][4] == "acme-labs/platform@main"
     assert "out of capacity" in " ".join(next(r for r in table if r[2] == "failed" and r[0] == "amika"))
     assert by_name["api-dev"][4].startswith("https://api-dev-")
@@ -68,9 +68,10 @@ def test_backend_and_state_filters(sim_env: SimServer, run_cli) -> None:
     only_devbox = json.loads(run_cli("ls", "--json", "--backend", "devbox").out)
     assert only_devbox and {b["backend"] for b in only_devbox} == {"devbox"}
 
-    # A kind matches both backends' wording of it: Amika "active" and Devbox "ready".
+    # A kind matches every backend's and provider's wording of it: Amika "started" (Daytona) and "active"
+    # (the others), Devbox "ready".
     ready = json.loads(run_cli("ls", "--json", "--state", "ready").out)
-    assert {b["state"] for b in ready} == {"active", "ready"}
+    assert {b["state"] for b in ready} == {"started", "active", "ready"}
     several = json.loads(run_cli("ls", "--json", "--state", "failed,stopped").out)
     assert {b["state"] for b in several} == {"failed", "stopped"}
     exact = json.loads(run_cli("ls", "--json", "--state", "initializing").out)

@@ -19,7 +19,7 @@ from boxdeck.sim import SimServer
 from boxdeck.subcommands import ssh as ssh_cmd
 
 AMIKA_CMD = re.compile(r"ssh -p (\d+) -- (\S+)@(\S+)")
-DEVBOX_CMD = re.compile(r"ssh -p (\d+) -- (\S+)@(\S+)")
+DEVBOX_CMD = re.compile(r"ssh -p (\d+) -- (\S+)@(127\.0\.0\.1)")
 
 
 def test_print_amika_command(sim_env: SimServer, run_cli) -> None:
@@ -84,8 +84,8 @@ def test_wait_then_print_amika(sim_env: SimServer, cli_timing, run_cli) -> None:
     result = run_cli("ssh", initializing, "--wait", "--print")
     assert result.code == 0, result.err
     assert AMIKA_CMD.fullmatch(result.out.strip())
-    assert "initializing → active" in result.err
-    assert "is ready (active)" in result.err
+    assert "initializing → started" in result.err
+    assert "is ready (started)" in result.err
     assert cli_timing.sleeps and max(cli_timing.sleeps) <= 5.0  # the monitor's cadence, not a hand-rolled one
 
 
@@ -136,7 +136,8 @@ def test_runs_ssh_and_returns_its_exit_code(sim_env: SimServer, run_cli, fake_ss
     argv = fake_ssh.read_text().splitlines()
     # stdin is not a terminal: ssh must not prompt either.
     assert argv[:2] == ["-o", "BatchMode=yes"]
-    assert argv[2:5] == ["-p", "2222", "--"] and argv[5].endswith("@ssh.sim.boxdeck.local")
+    assert sim_env.ssh is not None
+    assert argv[2:5] == ["-p", str(sim_env.ssh.port), "--"] and argv[5].endswith("@127.0.0.1")
     assert argv[6:] == ["uname", "-a"]  # after the destination: never read as options
     assert argv[5].split("@")[0] not in result.err + result.out
 
@@ -148,7 +149,8 @@ def test_runs_the_devbox_command_given_by_the_service(sim_env: SimServer, run_cl
     monkeypatch.setattr(ssh_cmd, "stdin_is_terminal", lambda: True)
     result = run_cli("ssh", "scratch")
     assert result.code == 0, result.err
-    assert seen and seen[0][:2] == ["ssh", "-p"] and seen[0][3] == "--" and "@" in seen[0][4]
+    assert sim_env.ssh is not None and seen and seen[0][:3] == ["ssh", "-p", str(sim_env.ssh.port)]
+    assert seen[0][3] == "--" and seen[0][4].endswith("@127.0.0.1")  # the session's own command
     assert "BatchMode=yes" not in seen[0]
     assert result.out == ""
 
@@ -157,8 +159,11 @@ def test_runs_the_devbox_command_given_by_the_service(sim_env: SimServer, run_cl
 
 
 def proxy_of(sim: SimServer, name: str) -> str:
+    """Make the devbox `name` answer with a ProxyCommand, as a relayed devbox does; returns it."""
     box = next(d for d in sim.world.devbox.devboxes.values() if d.name == name)
-    return f"devbox-proxy --relay proxy.sim.boxdeck.local --devbox {box.id} %h %p"
+    proxy = f"devbox-proxy --relay proxy.sim.boxdeck.local --devbox {box.id} %h %p"
+    sim.answer_ssh("devbox", box.id, proxy_command=proxy)
+    return proxy
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell stand-in")

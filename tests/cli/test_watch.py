@@ -34,7 +34,7 @@ def test_amika_state_transitions(sim_env: SimServer, run_cli) -> None:
     result = run_cli("watch", f"amika:{initializing}")
     assert result.code == 0, result.err
     assert f"{initializing} (amika, id sb_" in result.err
-    assert "initializing → active" in result.err
+    assert "initializing → started" in result.err
 
 
 def test_already_failed_devbox(sim_env: SimServer, run_cli) -> None:
@@ -47,7 +47,7 @@ def test_already_failed_devbox(sim_env: SimServer, run_cli) -> None:
 
 
 def test_devbox_failing_while_watched(empty_env: SimServer, run_cli) -> None:
-    empty_env.reset(demo_world=False, failure_rate=1.0)
+    empty_env.reset(demo_world=False, client_failure_rate=1.0)
     empty_env.world.devbox.create({"name": "doomed"})
     result = run_cli("watch", "doomed")
     assert result.code == 1
@@ -57,7 +57,7 @@ def test_devbox_failing_while_watched(empty_env: SimServer, run_cli) -> None:
 
 
 def test_amika_failure_message(empty_env: SimServer, run_cli) -> None:
-    empty_env.reset(demo_world=False, failure_rate=1.0)
+    empty_env.reset(demo_world=False, client_failure_rate=1.0)
     empty_env.world.amika.create({"name": "unlucky"})
     result = run_cli("watch", "unlucky")
     assert result.code == 1

@@ -26,12 +26,12 @@ async def test_create_wait_ssh_agent_sessions_stop_start_delete(
     )
     assert created.state == "initializing"
     ready = await amika_client.wait_for_sandbox("org/proj")
-    assert ready.state == "active" and ready.id == created.id
+    assert ready.state == "started" and ready.id == created.id
     assert ready.created_by is not None and ready.created_by.email
 
     ssh = await amika_client.get_ssh("org/proj")
     argv = ["ssh", *shlex.split(ssh.ssh_destination)]
-    assert argv[-1] == f"{ssh.token}@ssh.sim.boxdeck.local" and ssh.repo_name == "web"
+    assert argv[-1] == f"{ssh.token}@127.0.0.1" and ssh.repo_name == "web"
     assert ssh.expires_at is not None
     await amika_client.revoke_ssh("org/proj", ssh.token)
     with pytest.raises(AmikaHTTPError) as err:
@@ -58,8 +58,10 @@ async def test_create_wait_ssh_agent_sessions_stop_start_delete(
     await amika_client.stop_sandbox("org/proj")
     assert (await amika_client.wait_for_sandbox_stop("org/proj")).state == "stopped"
     await amika_client.start_sandbox("org/proj")
-    assert (await amika_client.wait_for_sandbox_start("org/proj")).state == "active"
+    assert (await amika_client.wait_for_sandbox_start("org/proj")).state == "started"
     await amika_client.delete_sandbox("org/proj")
+    assert (await amika_client.get_sandbox("org/proj")).state == "deleting"  # lingers a few seconds
+    sim.advance(10)
     with pytest.raises(AmikaHTTPError) as err:
         await amika_client.get_sandbox("org/proj")
     assert err.value.status_code == 404 and str(err.value).find("not_found") >= 0
@@ -69,14 +71,14 @@ async def test_create_wait_ssh_agent_sessions_stop_start_delete(
 async def test_demo_world_parses(amika_client: AmikaClient) -> None:
     boxes = await amika_client.list_sandboxes()
     assert len(boxes) == 12
-    assert {b.state for b in boxes} >= {"active", "stopped", "initializing", "failed"}
+    assert {b.state for b in boxes} >= {"started", "active", "stopped", "initializing", "failed"}
     assert any(b.services for b in boxes)
     secrets = await amika_client.list_provider_secrets("claude")
     assert [(s.name, s.type) for s in secrets] == [("anthropic-api-key", "api_key")]
 
 
 async def test_wait_raises_with_the_error_message(sim: SimServer, amika_client: AmikaClient) -> None:
-    sim.reset(demo_world=False, failure_rate=1.0)
+    sim.reset(demo_world=False, client_failure_rate=1.0)
     await amika_client.create_sandbox(name="doomed")
     with pytest.raises(AmikaSandboxFailedError) as err:
         await amika_client.wait_for_sandbox("doomed")

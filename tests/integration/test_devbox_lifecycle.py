@@ -98,10 +98,11 @@ async def test_errors_in_devbox_shape(sim: SimServer, devbox_client: DevboxClien
         with pytest.raises(DevboxApiError) as err:
             await bad.devboxes.list()
     assert (err.value.status, err.value.detail) == (401, "Invalid service token")
-    async with DevboxClient(sim.base_url, sprites_token=sim.sprites_token) as no_user:
+    wrong_user = DevboxClient(sim.base_url, sprites_token=sim.sprites_token, user_token="usr_wrong")
+    async with wrong_user as bad_user:
         with pytest.raises(DevboxApiError) as err:
-            await no_user.users.get_profile()
-    assert err.value.status == 401
+            await bad_user.users.get_profile()
+    assert (err.value.status, err.value.detail) == (401, "Invalid user token")
 
 
 async def test_provider_token_header_alone_is_accepted(sim: SimServer) -> None:

@@ -41,7 +41,9 @@ def sdk_installed() -> Path:
 
 @pytest.fixture
 def running_sim() -> Iterator[str]:
-    """A real `boxdeck sim` process: a real clock at high speed, so the SDK's own waitForReady is quick."""
+    """A real `boxdeck sim` process with its defaults (churn on, the demo's failure rate), a real clock at
+    high speed so the SDK's own waitForReady is quick: churn and failures touch only the demo's own boxes,
+    never the SDK's."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [
@@ -55,9 +57,6 @@ def running_sim() -> Iterator[str]:
             "50",
             "--seed",
             "3",
-            "--no-churn",
-            "--failure-rate",
-            "0",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

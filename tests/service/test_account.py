@@ -331,6 +331,7 @@ async def test_sim_ssh_key_set_and_delete(sim: Any, devbox_client: DevboxClient)
 
 
 async def test_sim_without_user_token_explains_what_to_configure(sim: Any) -> None:
+    sim.reset(strict_user_token=True)  # a server that requires the (optional, per the seed) user token
     async with DevboxClient(sim.base_url, sprites_token=sim.sprites_token) as client:
         with pytest.raises(AccountError) as info:
             await Account(client).profile()

@@ -105,7 +105,7 @@ async def test_create_sandbox_appears_at_once_then_becomes_ready_with_a_notice(s
     await m.poll(A)
     assert m.box(box.key).pending is None and m.box(box.key).state == "initializing"
     polls = await until(sim, m, A, box.key, lambda b: b.state != "initializing", step=2)
-    assert m.box(box.key).state == "active"
+    assert m.box(box.key).state == "started"  # Daytona's word for ready
     assert [n.title for p in polls for n in m.notices(p)] == ["fresh-one is ready"]
 
 
@@ -118,7 +118,7 @@ async def test_create_devbox_failure_reports_the_server_message(svc):
 
 
 async def test_created_devbox_failing_is_an_error_notice_with_the_reason(sim):
-    sim.reset(demo_world=False, failure_rate=1.0)
+    sim.reset(demo_world=False, client_failure_rate=1.0)
     service, _, _ = sim_service(sim)
     m = service.monitor
     await m.poll(D)

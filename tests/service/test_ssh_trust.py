@@ -133,16 +133,19 @@ async def ready_box(service: Service, name: str):
 
 
 def proxy_of(sim: SimServer, name: str) -> str:
+    """Make the devbox `name` answer with a ProxyCommand, as a relayed devbox does; returns it."""
     box = next(d for d in sim.world.devbox.devboxes.values() if d.name == name)
-    return f"devbox-proxy --relay proxy.sim.boxdeck.local --devbox {box.id} %h %p"
+    proxy = f"devbox-proxy --relay proxy.sim.boxdeck.local --devbox {box.id} %h %p"
+    sim.answer_ssh("devbox", box.id, proxy_command=proxy)
+    return proxy
 
 
 async def test_an_untrusted_proxy_command_needs_trust_then_connects(sim: SimServer) -> None:
     async with devbox_service(sim, profile="work") as service:
         box = await ready_box(service, "web-preview")
+        proxy = proxy_of(sim, "web-preview")
         with pytest.raises(ProxyTrustRequired) as needed:
             await service.actions.ssh_command(box)
-        proxy = proxy_of(sim, "web-preview")
         error = needed.value
         assert error.proxy_command == proxy and error.box_key == box.key
         assert "profile 'work' has not trusted it" in str(error) and proxy in str(error)

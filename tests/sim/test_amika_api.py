@@ -37,7 +37,10 @@ def test_list_is_a_bare_array_of_full_sandboxes(amika: httpx.Client) -> None:
         assert set(sb) == SANDBOX_FIELDS  # every field, explicit nulls included
         m.Sandbox.model_validate(sb)
     states = {sb["state"] for sb in items}
-    assert {"active", "stopped", "initializing", "failed", "stopping"} <= states
+    # ready boxes report their provider's word: Daytona's "started", the others' "active"
+    assert {"started", "active", "stopped", "initializing", "failed", "stopping"} <= states
+    assert {sb["provider"] for sb in items if sb["state"] == "started"} == {"daytona"}
+    assert {sb["provider"] for sb in items if sb["state"] == "active"} <= {"e2b", "freestyle", "vercel"}
     failed = next(sb for sb in items if sb["state"] == "failed")
     assert failed["error_message"]
 
@@ -54,7 +57,7 @@ def test_create_wait_stop_start_delete(sim: SimServer, empty_amika: httpx.Client
     assert empty_amika.get("/sandboxes/org%2Fproj").json()["state"] == "initializing"
     sim.advance(10)
     ready = empty_amika.get("/sandboxes/org%2Fproj").json()
-    assert ready["state"] == "active" and ready["error_message"] is None
+    assert ready["state"] == "started" and ready["error_message"] is None  # Daytona, the default provider
     assert ready["services"][0]["hostPort"] == 4096 and "containerPort" in ready["services"][0]
     assert ready["updated_at"] > ready["created_at"]
     # by id as well as by name
@@ -69,12 +72,32 @@ def test_create_wait_stop_start_delete(sim: SimServer, empty_amika: httpx.Client
     assert empty_amika.post("/sandboxes/org%2Fproj/start").status_code == 202
     assert empty_amika.get("/sandboxes/org%2Fproj").json()["state"] == "initializing"
     sim.advance(13)
-    assert empty_amika.get("/sandboxes/org%2Fproj").json()["state"] == "active"
+    assert empty_amika.get("/sandboxes/org%2Fproj").json()["state"] == "started"
 
     r = empty_amika.delete("/sandboxes/org%2Fproj")
     assert r.status_code == 204 and r.content == b""
+    # the record lingers as "deleting" for a few seconds, then goes
+    assert empty_amika.get("/sandboxes/org%2Fproj").json()["state"] == "deleting"
+    assert [sb["state"] for sb in empty_amika.get("/sandboxes").json()] == ["deleting"]
+    assert_amika_error(empty_amika.post("/sandboxes/org%2Fproj/start"), 409, "invalid_state")
+    assert empty_amika.delete("/sandboxes/org%2Fproj").status_code == 204
+    sim.advance(7)
     assert_amika_error(empty_amika.get("/sandboxes/org%2Fproj"), 404, "not_found")
     assert empty_amika.get("/sandboxes").json() == []
+
+
+@pytest.mark.parametrize(
+    ("provider", "ready"),
+    [("daytona", "started"), ("local-docker", "running"), ("e2b", "active"), ("vercel", "active")],
+)
+def test_each_provider_reports_its_own_ready_state(
+    sim: SimServer, empty_amika: httpx.Client, provider: str, ready: str
+) -> None:
+    create(empty_amika, name="p", provider=provider)
+    sim.advance(21)
+    assert empty_amika.get("/sandboxes/p").json()["state"] == ready
+    assert empty_amika.post("/sandboxes/p/ssh").status_code == 200
+    assert empty_amika.post("/sandboxes/p/stop").status_code == 202
 
 
 def test_names_with_slashes_dots_and_spaces_route_to_every_suffix(
@@ -130,7 +153,7 @@ def test_forty_character_name_is_accepted(empty_amika: httpx.Client) -> None:
 
 
 def test_failure_rate_fails_provisioning_with_a_message(sim: SimServer) -> None:
-    sim.reset(demo_world=False, failure_rate=1.0)
+    sim.reset(demo_world=False, client_failure_rate=1.0)
     with httpx.Client(
         base_url=sim.base_url + "/api/v0beta1", headers={"Authorization": f"Bearer {sim.amika_token}"}
     ) as c:
@@ -190,7 +213,8 @@ def test_ssh_tokens_expire_and_revoke(sim: SimServer, empty_amika: httpx.Client)
     assert r.status_code == 200
     info = r.json()
     m.SSHInfo.model_validate(info)
-    assert info["ssh_destination"] == f"-p 2222 {info['token']}@ssh.sim.boxdeck.local"
+    assert sim.ssh is not None
+    assert info["ssh_destination"] == f"-p {sim.ssh.port} {info['token']}@127.0.0.1"
     assert info["expires_at"].endswith("Z")
     r = empty_amika.request("DELETE", "/sandboxes/sshy/ssh", json={"token": info["token"]})
     assert r.status_code == 204 and r.content == b""

@@ -83,7 +83,7 @@ def test_real_run_serves_and_stops_on_sigterm() -> None:
         match = re.search(r"http://127\.0\.0\.1:\d+", first)
         assert match, first
         base = match.group(0)
-        lines = [proc.stdout.readline() for _ in range(8)]
+        lines = [proc.stdout.readline() for _ in range(13)]
         assert any(f"boxdeck --amika-url {base}" in line for line in lines)
         h = httpx.get(base + "/_sim/health").json()
         assert h["manual_clock"] is False and h["speed"] == 50 and h["churn"] is True

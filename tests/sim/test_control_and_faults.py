@@ -25,7 +25,7 @@ def test_advance_moves_the_manual_clock(sim: SimServer, control: httpx.Client, a
     r = control.post("/advance", json={"seconds": 60})
     assert r.status_code == 200
     assert sim.world.now() == pytest.approx(before + 60)
-    assert all(amika.get(f"/sandboxes/{n}").json()["state"] == "active" for n in initializing)
+    assert all(amika.get(f"/sandboxes/{n}").json()["state"] == "started" for n in initializing)
     assert control.post("/advance", json={"seconds": -1}).status_code == 422
 
 

@@ -138,7 +138,7 @@ def test_setup_commands_take_time_and_respect_the_timeout(sim: SimServer, empty_
 
 
 def test_failure_rate_fails_a_step_with_a_message(sim: SimServer) -> None:
-    sim.reset(demo_world=False, failure_rate=1.0)
+    sim.reset(demo_world=False, client_failure_rate=1.0)
     with httpx.Client(base_url=sim.base_url + "/api/v1", headers={"X-Sprites-Token": sim.sprites_token}) as c:
         d = c.post("/devboxes", json={"name": "doomed", "repositories": [REPO]}).json()
         sim.advance(120)
@@ -166,12 +166,12 @@ def test_access_sessions(sim: SimServer, empty_devbox: httpx.Client) -> None:
     ssh = s["ssh"]
     words = shlex.split(s["command"])
     assert words[0] == "ssh" and f"{ssh['username']}@{ssh['host']}" in words and "\n" not in s["command"]
-    if ssh["proxy_command"]:
-        assert words[1] == "-o" and words[2] == "ProxyCommand=" + ssh["proxy_command"]
-        assert words[-1] == str(ssh["ssh_port"])
-    else:
-        assert words == ["ssh", f"{ssh['username']}@{ssh['host']}", "-p", str(ssh["port"])]
-    assert ssh["host_key_fingerprint"].startswith("SHA256:")
+    # a real login: `ssh -p PORT SESSION@127.0.0.1`, no relay, the host key's own fingerprint
+    assert sim.ssh is not None
+    assert words == ["ssh", "-p", str(sim.ssh.port), f"{s['session_id']}@127.0.0.1"]
+    assert (ssh["host"], ssh["port"], ssh["username"]) == ("127.0.0.1", sim.ssh.port, s["session_id"])
+    assert ssh["proxy_command"] is None and ssh["workspace_path"] == "/workspace"
+    assert ssh["host_key_fingerprint"] == sim.ssh.fingerprint()
     listing = empty_devbox.get(f"/devboxes/{d['id']}/access/sessions").json()
     assert any(e["command"] == "bash -l" and e["tty"] for e in listing["data"])
     r = empty_devbox.delete(f"/devboxes/{d['id']}/access/session/{s['session_id']}")
@@ -183,15 +183,26 @@ def test_access_sessions(sim: SimServer, empty_devbox: httpx.Client) -> None:
     assert detail(empty_devbox.delete(f"/devboxes/{d['id']}/access/session/{s2['session_id']}"), 404)
 
 
-def test_both_command_forms(sim: SimServer, empty_devbox: httpx.Client) -> None:
-    """Some devboxes sit behind a relay: their command carries the ProxyCommand as a single shell word."""
+def test_without_an_ssh_server_some_devboxes_sit_behind_a_relay() -> None:
+    """An app serving no SSH (`ssh=False`) answers with made-up hosts, some behind a relay: the command then
+    carries the ProxyCommand as a single shell word."""
+    from boxdeck.sim.config import SimConfig
+
+    config = SimConfig(seed=7, manual_clock=True, demo_world=False, failure_rate=0, ssh=False)
+    headers = {"X-Sprites-Token": config.sprites_token}
     forms = set()
-    for i in range(12):
-        d = empty_devbox.post("/devboxes", json={"name": f"f{i}"}).json()
-        sim.advance(40)
-        forms.add(
-            bool(empty_devbox.post(f"/devboxes/{d['id']}/access/session").json()["ssh"]["proxy_command"])
-        )
+    with SimServer(config) as plain, httpx.Client(base_url=plain.base_url + "/api/v1", headers=headers) as c:
+        assert plain.ssh is None
+        for i in range(12):
+            d = c.post("/devboxes", json={"name": f"f{i}"}).json()
+            plain.advance(40)
+            s = c.post(f"/devboxes/{d['id']}/access/session").json()
+            words = shlex.split(s["command"])
+            if s["ssh"]["proxy_command"]:
+                assert words[1:3] == ["-o", "ProxyCommand=" + s["ssh"]["proxy_command"]]
+            target = f"{s['ssh']['username']}@{s['ssh']['host']}"
+            assert words[-3:] == [target, "-p", str(s["ssh"]["ssh_port"] or s["ssh"]["port"])]
+            forms.add(bool(s["ssh"]["proxy_command"]))
     assert forms == {True, False}
 
 
@@ -275,10 +286,15 @@ def test_service_token_headers_and_401s(sim: SimServer) -> None:
     # a wrong user token is refused even where it is optional
     bad_user = {"X-Sprites-Token": sim.sprites_token, "Authorization": "Bearer wrong"}
     assert detail(httpx.get(base + "/devboxes", headers=bad_user), 401) == "Invalid user token"
-    # user-scoped endpoints need the user token
+    # the seed calls the user token optional: user-scoped endpoints answer without it...
     only_service = {"X-Sprites-Token": sim.sprites_token}
     for path in ("/users/me", "/integrations/github/connection", "/integrations/github/repos"):
+        assert httpx.get(base + path, headers=only_service).status_code == 200, path
+    # ...unless the simulator is told to be strict
+    sim.reset(strict_user_token=True)
+    for path in ("/users/me", "/integrations/github/connection", "/integrations/github/repos"):
         assert "User token required" in detail(httpx.get(base + path, headers=only_service), 401)
+    assert httpx.get(base + "/devboxes", headers=only_service).status_code == 200
     # the Amika token does nothing here
     assert detail(httpx.get(base + "/devboxes", headers={"Authorization": f"Bearer {sim.amika_token}"}), 401)
 
@@ -323,7 +339,9 @@ def test_valid_ssh_keys(empty_devbox: httpx.Client, key_type: str) -> None:
 
 
 def test_github_oauth_flow(sim: SimServer, empty_devbox: httpx.Client) -> None:
-    assert detail(empty_devbox.get("/integrations/github/connection"), 404) == "GitHub is not connected"
+    # not connected: the connection is null (the seed), the lists that need one are 404
+    r = empty_devbox.get("/integrations/github/connection")
+    assert r.status_code == 200 and r.json() is None
     assert detail(empty_devbox.get("/integrations/github/repos"), 404)
     r = empty_devbox.post(
         "/integrations/github/connect", json={"return_url": "https://app.example.com/cb?x=<1>"}
@@ -358,16 +376,30 @@ def test_github_oauth_flow(sim: SimServer, empty_devbox: httpx.Client) -> None:
     }
     r = empty_devbox.delete("/integrations/github/connection")
     assert r.status_code == 204 and r.content == b""
-    assert detail(empty_devbox.get("/integrations/github/connection"), 404)
+    assert empty_devbox.get("/integrations/github/connection").json() is None
 
 
 def test_oauth_state_expires(sim: SimServer, empty_devbox: httpx.Client) -> None:
     start = empty_devbox.post("/integrations/github/connect", json={"return_url": "x"}).json()
     sim.advance(601)
     assert httpx.get(start["authorize_url"]).status_code == 400
-    assert detail(empty_devbox.get("/integrations/github/connection"), 404)
+    assert empty_devbox.get("/integrations/github/connection").json() is None
 
 
-def test_demo_world_has_github_and_a_key(devbox: httpx.Client) -> None:
-    assert devbox.get("/users/me").json() == {"has_ssh_key": True}
-    assert devbox.get("/integrations/github/connection").status_code == 200
+def test_demo_world_has_github_and_no_key(devbox: httpx.Client) -> None:
+    """No key is registered in the demo world: a registered key must sign devbox logins, and the demo's user
+    has none that would match a made-up one."""
+    assert devbox.get("/users/me").json() == {"has_ssh_key": False}
+    assert devbox.get("/integrations/github/connection").json()["github_login"] == "sim-octocat"
+
+
+def test_a_listing_with_the_user_token_shows_only_that_users_devboxes(sim: SimServer) -> None:
+    sim.reset(demo_world=False)
+    base = sim.base_url + "/api/v1"
+    service = {"X-Sprites-Token": sim.sprites_token}
+    user = {**service, "Authorization": f"Bearer {sim.user_token}"}
+    mine = httpx.post(base + "/devboxes", json={"name": "mine"}, headers=user).json()
+    other = httpx.post(base + "/devboxes", json={"name": "service-made"}, headers=service).json()
+    assert [d["id"] for d in httpx.get(base + "/devboxes", headers=user).json()] == [mine["id"]]
+    listed = httpx.get(base + "/devboxes", headers=service).json()
+    assert {d["id"] for d in listed} == {mine["id"], other["id"]}

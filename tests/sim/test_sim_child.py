@@ -45,6 +45,16 @@ def test_serves_the_demo_world_with_the_demo_tokens_and_stops() -> None:
     assert gone(child)
 
 
+def test_tells_its_parent_where_ssh_listens_and_its_host_key() -> None:
+    """What `--demo` needs to pin the child's host key (no prompt, no trust on first use)."""
+    with SimChild(seed=42) as child:
+        assert child.wait_ssh()
+        ssh = httpx.get(f"{child.base_url}/_sim/ssh", timeout=5).json()
+        assert (child.ssh_host, child.ssh_port) == ("127.0.0.1", ssh["port"])
+        assert child.ssh_host_key == ssh["host_key"] and child.ssh_host_key.startswith("ssh-ed25519 ")
+        assert ssh["known_hosts"] == f"[127.0.0.1]:{child.ssh_port} {child.ssh_host_key}"
+
+
 def test_stops_by_itself_when_the_parents_end_of_the_pipe_closes() -> None:
     child = SimChild(seed=42)
     child.start()

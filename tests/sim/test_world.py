@@ -40,7 +40,8 @@ def test_demo_world_shape() -> None:
     assert any(len(s.session_ids) > 1 for s in sandboxes)
     secrets = [(p.provider, p.type) for p in w.amika.provider_secrets.values()]
     assert ("claude", "api_key") in secrets
-    assert w.devbox.github is not None and w.devbox.ssh_key
+    assert w.devbox.github is not None and w.devbox.ssh_key is None
+    assert all(s.demo for s in sandboxes) and all(d.demo for d in w.devbox.devboxes.values())
     sb = w.amika.sandboxes["acme/platform"]
     assert sb.created_at < w.now() - 1800
 
@@ -72,7 +73,7 @@ def test_speed_scales_every_duration() -> None:
     fast = build_world(SimConfig(seed=1, manual_clock=True, demo_world=False, speed=10, failure_rate=0))
     fast.amika.create({"name": "x"})
     fast.advance(2.1)  # 21 service seconds / 10
-    assert fast.amika.sandboxes["x"].state == "active"
+    assert fast.amika.sandboxes["x"].state == "started"
     d = fast.devbox.create({"name": "d"})
     fast.advance(4.0)
     assert fast.devbox.devboxes[d["id"]].state == "ready"
@@ -135,7 +136,7 @@ def test_persistence_round_trip(tmp_path: Path) -> None:
     assert world_to_dict(again) == world_to_dict(w)
     assert again.amika.sandboxes["mid-flight"].state == "initializing"
     again.advance(30)  # its pending transition survived the restart
-    assert again.amika.sandboxes["mid-flight"].state == "active"
+    assert again.amika.sandboxes["mid-flight"].state == "started"
     assert [s.name for s in again.amika.secrets.values()][-1] == "S"
 
 
@@ -192,10 +193,38 @@ def test_real_clock_at_high_speed() -> None:
             c.post("/secrets/claude", json={"name": "k", "value": "v", "type": "api_key"})
             c.post("/sandboxes", json={"name": "rt", "agent_credentials": [{"kind": "claude"}]})
             deadline = time.monotonic() + 5
-            while c.get("/sandboxes/rt").json()["state"] != "active":
+            while c.get("/sandboxes/rt").json()["state"] != "started":
                 assert time.monotonic() < deadline
                 time.sleep(0.01)
             before = sim.world.now()
             r = c.post("/sandboxes/rt/agent-send", json={"message": "hello"})
             assert r.status_code == 200 and "hello" in r.json()["response"]
             assert sim.world.now() - before < 1  # the wall clock, not a jump
+
+
+def test_churn_leaves_a_clients_boxes_alone() -> None:
+    """A client's sandbox and devbox survive hours of churn (it once deleted an SDK test's own sandbox)."""
+    w = build_world(SimConfig(seed=5, manual_clock=True, churn=True, speed=20))
+    mine = w.amika.create({"name": "client-box"})["id"]
+    devbox = w.devbox.create({"name": "client-devbox"})["id"]
+    w.advance(2)
+    assert w.amika.by_id[mine].state == "started" and w.devbox.devboxes[devbox].state == "ready"
+    demo_before = {s.id: (s.state, s.gen) for s in w.amika.sandboxes.values() if s.demo}
+    w.advance(6 * 3600 / 20)
+    assert w.amika.by_id[mine].state == "started" and w.amika.by_id[mine].gen == 0
+    assert w.devbox.devboxes[devbox].state == "ready"
+    demo_after = {s.id: (s.state, s.gen) for s in w.amika.sandboxes.values() if s.demo}
+    assert demo_after != demo_before  # churn did run, on the demo's own boxes
+
+
+def test_the_failure_rate_is_the_demo_worlds_and_a_client_asks_for_its_own() -> None:
+    w = build_world(SimConfig(seed=3, manual_clock=True, demo_world=False, failure_rate=1.0))
+    w.amika.create({"name": "fine"})
+    d = w.devbox.create({"name": "fine"})["id"]
+    w.advance(120)
+    assert w.amika.sandboxes["fine"].state == "started" and w.devbox.devboxes[d].state == "ready"
+    w = build_world(SimConfig(seed=3, manual_clock=True, demo_world=False, client_failure_rate=1.0))
+    w.amika.create({"name": "doomed"})
+    d = w.devbox.create({"name": "doomed"})["id"]
+    w.advance(120)
+    assert w.amika.sandboxes["doomed"].state == "failed" and w.devbox.devboxes[d].state == "failed"

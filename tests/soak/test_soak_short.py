@@ -32,7 +32,7 @@ def load_soak() -> Any:
 
 @pytest.fixture
 def churning_world(sim_server: SimServer) -> Any:
-    sim_server.reset(churn=True, sandboxes=60, devboxes=12, failure_rate=0.1)
+    sim_server.reset(churn=True, sandboxes=60, devboxes=12, failure_rate=0.1, client_failure_rate=0.1)
     yield sim_server
     sim_server.set_faults(0.0)
     sim_server.reset()

@@ -7,7 +7,7 @@ The app polls on its own short timers (busy 0.25 s), but the simulated world onl
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pyperclip
@@ -15,8 +15,12 @@ import pytest
 from tui_helpers import START, sim_now
 
 from boxdeck.service.config import AmikaSettings, DevboxSettings, Service, Settings
-from boxdeck.sim import SimServer
+from boxdeck.sim import SimConfig, SimServer
 from boxdeck.tui.app import BoxdeckApp
+
+#: The screens are pictured against a simulator without its SSH server: a real one listens on an ephemeral
+#: port with a host key made per run, and both show up in SSH commands and fingerprints on screen.
+TUI_SIM_CONFIG = SimConfig(seed=7, manual_clock=True, failure_rate=0.0, ssh=False)
 
 
 @pytest.fixture(autouse=True)
@@ -53,6 +57,13 @@ def clipboard(monkeypatch: pytest.MonkeyPatch) -> Clipboard:
     monkeypatch.setattr(pyperclip, "copy", board.copy)
     monkeypatch.setattr(pyperclip, "paste", board.paste)
     return board
+
+
+@pytest.fixture(scope="session")
+def sim_server() -> Iterator[SimServer]:
+    """The session simulator for the screens: as the root one (seed 7, manual clock), without SSH."""
+    with SimServer(TUI_SIM_CONFIG) as server:
+        yield server
 
 
 @pytest.fixture

@@ -27,6 +27,8 @@ from boxdeck.tui.screens.account import AccountScreen
 from boxdeck.tui.widgets.not_configured import NotConfigured
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0mQqPi52Y7aTg9p1NLVLZhda8xkisAkTB7kAsv9Y4r dev@laptop"
+#: The key this screen's tests start with (the demo world registers none: its devbox logins need no key).
+REGISTERED = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKsimsimsimsimsimsimsimsimsimsimsimsimsimsimsim sim@boxdeck"
 MUTATING = ("set_ssh_key", "delete_ssh_key", "connect_github", "disconnect_github", "save_org_grants")
 
 
@@ -69,6 +71,13 @@ def build_app(
     service = Service.from_settings(settings, now=sim_now(sim), rng=lambda: 0.0)
     options.setdefault("initial_mode", "account")
     return BoxdeckApp(service, now=sim_now(sim), spinner_interval=None, owns_service=True, **options)
+
+
+@pytest.fixture
+def world(world: SimServer) -> SimServer:
+    """The demo world, with an SSH key registered."""
+    world.world.devbox.set_ssh_key(REGISTERED)
+    return world
 
 
 @pytest.fixture
@@ -343,6 +352,7 @@ async def test_read_only_dims_every_mutating_key(account_app, world):
 @pytest.fixture
 def snapshot_world(sim_server: SimServer) -> SimServer:
     sim_server.reset(start_time=START)
+    sim_server.world.devbox.set_ssh_key(REGISTERED)
     return sim_server
 
 

@@ -16,6 +16,7 @@ from textual.widgets import Markdown, Static, TextArea
 from textual.widgets.markdown import MarkdownBlock
 from tui_helpers import SIZE, notifications, plain, select, table, until
 
+from boxdeck.sim.amika_state import READY_STATES
 from boxdeck.tui.screens.agent_prompt import AgentPromptScreen, TurnView
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
 from boxdeck.tui.state import app_state
@@ -32,7 +33,7 @@ def loaded(app: Any):
 def no_credentials(world: Any) -> str:
     """The demo sandbox that is active but has no agent credentials (agent-send fails with the 401 text)."""
     sandboxes = world.world.amika.sandboxes.values()
-    return next(sb.name for sb in sandboxes if sb.state == "active" and not sb.creds)
+    return next(sb.name for sb in sandboxes if sb.state in READY_STATES and not sb.creds)
 
 
 async def open_agent(pilot: Any, app: Any, name: str) -> AgentPromptScreen:
@@ -155,7 +156,7 @@ async def test_two_sandboxes_in_flight_and_the_dashboard_stays_live(make_app, mo
         initializing = next(n for n, b in rows.items() if b.state == "initializing")
         world.advance(60)
         await until(pilot, lambda: next(
-            b for b in app.screen.boxes.values() if b.name == initializing).state == "active")
+            b for b in app.screen.boxes.values() if b.name == initializing).state == "started")
         gate.set()
         await until(pilot, lambda: not conversations.in_flight())
         assert turns(app, ACTIVE)[-1].status == "replied"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.widgets import Input, Select, Static
-from tui_helpers import SIZE, cell, notifications, plain, row_names, select, table, until
+from tui_helpers import SIZE, cell, deleted, notifications, plain, row_names, select, table, until
 
 from boxdeck.tui.clipboard import SYSTEM, TERMINAL
 from boxdeck.tui.modals.confirm import ConfirmModal
@@ -29,7 +29,7 @@ async def test_start_shows_pending_then_ready_and_notifies(make_app, world):
         await until(pilot, lambda: cell(app, key, "state").endswith(("starting…", "initializing")))
         assert app.screen.check_action("start", ()) is None  # in flight
         world.advance(30)
-        await until(pilot, lambda: cell(app, key, "state").endswith("active"))
+        await until(pilot, lambda: cell(app, key, "state").endswith("started"))
         await until(pilot, lambda: any("navy-riga" in n and "ready" in n for n in notifications(app)))
 
 
@@ -45,7 +45,7 @@ async def test_start_shows_starting_at_once(make_app, world):
         states.append(cell(app, key, "state"))
         world.advance(30)
         await pilot.press("r")
-        await until(pilot, lambda: cell(app, key, "state").endswith("active"))
+        await until(pilot, lambda: cell(app, key, "state").endswith("started"))
         assert states[0].endswith(("starting…", "initializing"))
 
 
@@ -81,7 +81,7 @@ async def test_delete_asks_first_and_names_the_box(make_app, world):
         assert "navy-riga" in world.world.amika.sandboxes
         await pilot.press(*"navy-riga", "enter")
         await until(pilot, lambda: key not in table(app).keys)
-        assert "navy-riga" not in world.world.amika.sandboxes
+        assert deleted(world, "navy-riga")
         assert "navy-riga" not in row_names(app)
 
 
@@ -182,7 +182,7 @@ async def test_new_sandbox(make_app, world):
         key = table(app).cursor_key
         assert app.screen.boxes[key].name == "fresh-box"  # the new row is selected
         world.advance(30)
-        await until(pilot, lambda: cell(app, key, "state").endswith("active"))
+        await until(pilot, lambda: cell(app, key, "state").endswith("started"))
         await until(pilot, lambda: any("fresh-box" in n and "ready" in n for n in notifications(app)))
 
 
@@ -236,7 +236,7 @@ async def test_read_only_turns_every_mutating_action_off(make_app, world):
         await pilot.pause(0.2)
         assert isinstance(app.screen, SandboxesScreen)
         assert "navy-riga" in world.world.amika.sandboxes
-        assert world.world.amika.sandboxes["acme/platform"].state == "active"
+        assert world.world.amika.sandboxes["acme/platform"].state == "started"
         footer = {key.key: key for key in app.screen.query("FooterKey")}
         assert footer["d"].has_class("-disabled") and footer["s"].has_class("-disabled")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.widgets import Input, Static
-from tui_helpers import SIZE, cell, key_of, notifications, plain, select, table, until
+from tui_helpers import SIZE, cell, deleted, key_of, notifications, plain, select, table, until
 
 from boxdeck.tui.bulk import SELECT_MARK
 from boxdeck.tui.modals.confirm import ConfirmModal
@@ -150,8 +150,7 @@ async def test_bulk_delete_lists_losses_and_wants_delete_n_boxes(make_app, world
         app.screen.query_one("#typed", Input).value = ""
         await pilot.press(*"delete 2 boxes", "enter")
         assert isinstance(app.screen, SandboxesScreen)
-        await until(pilot, lambda: "navy-riga" not in world.world.amika.sandboxes
-                    and "magenta-porto" not in world.world.amika.sandboxes)
+        await until(pilot, lambda: deleted(world, "navy-riga") and deleted(world, "magenta-porto"))
         await until(pilot, lambda: any("Deleting 2 of 2" in n for n in notifications(app)))
 
 
@@ -163,8 +162,7 @@ async def test_bulk_delete_without_work_in_progress_needs_only_y(make_app, world
         await pilot.press("d")
         await until(pilot, lambda: app.screen.losses is not None)
         await pilot.press("y")
-        await until(pilot, lambda: "magenta-porto" not in world.world.amika.sandboxes
-                    and "black-moscow" not in world.world.amika.sandboxes)
+        await until(pilot, lambda: deleted(world, "magenta-porto") and deleted(world, "black-moscow"))
 
 
 def test_snapshot_bulk_selection(make_app, snap_compare):

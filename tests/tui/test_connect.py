@@ -7,6 +7,7 @@ from typing import Any
 
 from tui_helpers import SIZE, Runner, cell, hand_over, key_of, notifications, select, table, until
 
+from boxdeck.service.boxes import StateKind
 from boxdeck.tui.clipboard import check_clipboard
 from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
@@ -184,7 +185,7 @@ async def test_enter_on_a_pinned_box_offers_to_stop_waiting(make_app, world, mon
         await pilot.press("escape", "y")  # escape on a pinned box offers it too
         assert not app.is_pinned(key)
         world.advance(60)
-        await until(pilot, lambda: cell(app, key, "state").endswith("active"))  # ready, and handled
+        await until(pilot, lambda: app.screen.boxes[key].kind is StateKind.READY)  # ready, and handled
         await settled(pilot, app)
         assert runner.calls == []
 

@@ -78,7 +78,7 @@ async def test_a_state_change_reaches_the_row_in_place(make_app, world):
         table(app).scroll_to(y=0, animate=False)
         rows_before = table(app).row_count
         world.advance(60)
-        await until(pilot, lambda: cell(app, key, "state").endswith("active"))
+        await until(pilot, lambda: cell(app, key, "state").endswith("started"))
         assert table(app).cursor_key == key  # the cursor stayed on the same box
         assert table(app).row_count == rows_before
         assert cell(app, key, "age") == "1m"
@@ -202,7 +202,7 @@ async def test_refresh_polls_now(make_app, world):
         assert cell(app, key, "state").endswith("initializing")  # no poll for 60 s
         count = len(polls)
         await pilot.press("r")
-        await until(pilot, lambda: cell(app, key, "state").endswith("active"))
+        await until(pilot, lambda: cell(app, key, "state").endswith("started"))
         assert len(polls) > count
 
 
@@ -356,13 +356,13 @@ async def test_activity_log_records_transitions(make_app, world):
         await until(pilot, loaded(app))
         key = key_of(app, "rose-valencia")
         world.advance(60)
-        await until(pilot, lambda: cell(app, key, "state").endswith("active"))
+        await until(pilot, lambda: cell(app, key, "state").endswith("started"))
         await pilot.press("l")
         await pilot.pause()
         assert isinstance(app.screen, ActivityScreen)
         t = app.screen.query_one("#activity")
         rows = [[c.plain for c in t.get_row(k)] for k in [r.key for r in t.ordered_rows]]
-        assert any(r[2] == "rose-valencia" and r[3] == "initializing → active" for r in rows), rows
+        assert any(r[2] == "rose-valencia" and r[3] == "initializing → started" for r in rows), rows
         await pilot.press("escape")
         assert isinstance(app.screen, SandboxesScreen)
         assert notifications(app) == []  # nobody acted on it: no toast

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.widgets import Button, Input
-from tui_helpers import SIZE, key_of, plain, select, table, until
+from tui_helpers import SIZE, deleted, key_of, plain, select, table, until
 
 from boxdeck.service.agent_prompts import Turn
 from boxdeck.tui.commands import COMMANDS
@@ -60,7 +60,7 @@ async def test_lists_sessions_prompts_and_repo_and_wants_the_typed_name(make_app
         assert not delete.disabled
         await pilot.press("enter")
         assert isinstance(app.screen, SandboxesScreen)
-        await until(pilot, lambda: "acme/platform" not in world.world.amika.sandboxes)
+        await until(pilot, lambda: deleted(world, "acme/platform"))
 
 
 async def test_nothing_in_progress_deletes_on_y_even_while_checking(make_app, world):
@@ -69,7 +69,7 @@ async def test_nothing_in_progress_deletes_on_y_even_while_checking(make_app, wo
         await until(pilot, loaded(app))
         await select(pilot, app, "magenta-porto")  # stopped, no session
         await pilot.press("d", "y")  # y before the check is back: decided once it is
-        await until(pilot, lambda: "magenta-porto" not in world.world.amika.sandboxes)
+        await until(pilot, lambda: deleted(world, "magenta-porto"))
 
 
 async def test_escape_cancels_and_a_failed_check_does_not_block(make_app, world, monkeypatch):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import httpx
@@ -81,3 +82,18 @@ def test_cli_dispatches_to_the_dashboard(runs):
 
     assert main(["--read-only"]) == 0
     assert runs[0][0].read_only
+
+
+def test_the_demo_pins_its_simulators_host_key_only_while_it_runs() -> None:
+    from boxdeck.service.hostkeys import KnownHosts
+
+    blob = b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + b"k" * 32
+    key = "ssh-ed25519 " + base64.b64encode(blob).decode()
+    known = KnownHosts()
+    with launch.pinned_host_key(lambda: ("127.0.0.1", 40022, key)) as settled:
+        assert settled.wait(5)  # pinned by a thread: the dashboard never waits for the SSH side
+        assert known.entry("127.0.0.1", 40022) == key
+    assert known.entry("127.0.0.1", 40022) is None
+    with launch.pinned_host_key(lambda: None):
+        pass
+    assert not known.path.exists() or "40022" not in known.path.read_text()

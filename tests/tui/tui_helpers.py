@@ -35,6 +35,12 @@ async def until(pilot: Pilot[Any], predicate: Callable[[], object], *, timeout: 
         await pilot.pause(0.02)
 
 
+def deleted(sim: SimServer, name: str) -> bool:
+    """Amika keeps a deleted sandbox a few seconds as "deleting" before it goes: either means deleted."""
+    sandbox = sim.world.amika.sandboxes.get(name)
+    return sandbox is None or sandbox.state == "deleting"
+
+
 def table(app: Any) -> BoxTable:
     return app.screen.query_one(BoxTable)
 

@@ -12,7 +12,8 @@ import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from enum import Enum
 from types import TracebackType
-from typing import Any, Final, Literal, Self
+from typing import Any, Final, Literal, Self, TypeVar
+from urllib.parse import urlencode
 
 import httpx
 
@@ -36,8 +37,11 @@ from .amika_models import (
     AgentSendResult,
     ProviderSecret,
     Sandbox,
+    SandboxSnapshot,
+    ScrubPreview,
     Secret,
     Session,
+    SnapshotState,
     SSHInfo,
 )
 from .errors import (
@@ -46,6 +50,7 @@ from .errors import (
     AmikaError,
     AmikaHTTPError,
     AmikaSandboxFailedError,
+    AmikaSnapshotFailedError,
     AmikaTimeoutError,
     AmikaTransportError,
     extract_agent_auth_error,
@@ -63,6 +68,7 @@ DEFAULT_POLL_INTERVAL: Final = 3.0
 _PROVIDER = re.compile(r"^[a-z_]+$")
 
 Sleep = Callable[[float], Awaitable[None]]
+W = TypeVar("W", Sandbox, SandboxSnapshot)
 Clock = Callable[[], float]
 
 
@@ -279,24 +285,39 @@ class AmikaClient:
         interval: float,
         limit: float | None,
     ) -> Sandbox:
+        def failed(sandbox: Sandbox) -> Exception:
+            return AmikaSandboxFailedError(sandbox.error_message or failure, sandbox=sandbox)
+
+        what = f"sandbox {name!r} to be {goal}"
+        return await self._poll(lambda: self.get_sandbox(name), targets, failed, what, interval, limit)
+
+    async def _poll(
+        self,
+        fetch: Callable[[], Awaitable[W]],
+        targets: Collection[str],
+        failed: Callable[[W], Exception],
+        what: str,
+        interval: float,
+        limit: float | None,
+    ) -> W:
         """First poll at once, then every ``interval`` seconds. HTTP and transport errors end the wait at once
         (the SDK does not retry either); ``failed`` raises with the server's reason."""
         if interval < 0:
             raise ValueError("interval must not be negative")
         deadline = None if limit is None else self._clock() + limit
         while True:
-            sandbox = await self.get_sandbox(name)
-            if sandbox.state in FAILED_STATES:
-                raise AmikaSandboxFailedError(sandbox.error_message or failure, sandbox=sandbox)
-            if sandbox.state in targets:
-                return sandbox
+            item = await fetch()
+            state: str = getattr(item, "state", "")
+            if state in FAILED_STATES:
+                raise failed(item)
+            if state in targets:
+                return item
             delay = interval
             if deadline is not None:
                 remaining = deadline - self._clock()
                 if remaining <= 0:
                     raise AmikaTimeoutError(
-                        f"timed out waiting for sandbox {name!r} to be {goal} "
-                        f"(last state: {(sandbox.state or 'unknown')[:100]})"
+                        f"timed out waiting for {what} (last state: {(state or 'unknown')[:100]})"
                     )
                 delay = min(interval, remaining)
             await self._sleep(delay)
@@ -310,6 +331,70 @@ class AmikaClient:
 
     async def revoke_ssh(self, name: str, token: str) -> None:
         await self._call("DELETE", _sandbox(name) + "/ssh", body={"token": token}, parse=False)
+
+    # ------------------------------------------------------------------------------------------ snapshots
+
+    async def list_sandbox_snapshots(
+        self, *, repository_id: str | None = None, source_sandbox_id: str | None = None
+    ) -> list[SandboxSnapshot]:
+        """Snapshots, optionally only those of one repository and/or captured from one sandbox (by id)."""
+        query = {
+            key: value
+            for key, value in (("repository_id", repository_id), ("source_sandbox_id", source_sandbox_id))
+            if value
+        }
+        path = "/sandbox-snapshots" + (f"?{urlencode(query)}" if query else "")
+        data = await self._call("GET", path)
+        return parse_many(SandboxSnapshot, data, what="snapshot list", error=_decode_error, key="items")
+
+    async def create_sandbox_snapshot(
+        self, sandbox_ref: str, name: str, *, description: str | None = None, mode: str | None = None
+    ) -> SandboxSnapshot:
+        """Start capturing a sandbox (by name or id); the snapshot comes back ``capturing``.
+
+        ``mode`` ``scrub_and_delete`` (the server's default when left out) drops credentials and secret values
+        and deletes the source sandbox once captured; ``full`` keeps everything and the source.
+        """
+        body: dict[str, Any] = {"sandbox_ref": sandbox_ref, "name": name}
+        if description is not None:
+            body["description"] = description
+        if mode is not None:
+            body["mode"] = mode
+        data = await self._call("POST", "/sandbox-snapshots", body=body)
+        return parse_one(SandboxSnapshot, data, what="created snapshot", error=_decode_error)
+
+    async def get_sandbox_snapshot(self, ref: str) -> SandboxSnapshot:
+        """One snapshot by slug or id (the server tries the id first)."""
+        data = await self._call("GET", _snapshot(ref))
+        return parse_one(SandboxSnapshot, data, what="snapshot", error=_decode_error)
+
+    async def get_sandbox_scrub_preview(self, sandbox_ref: str) -> ScrubPreview:
+        """What a ``scrub_and_delete`` snapshot of the sandbox would leave out (paths and names only)."""
+        query = urlencode({"sandbox": sandbox_ref, "by": "ref"})
+        data = await self._call("GET", f"/sandbox-snapshots/scrub-preview?{query}")
+        return parse_one(ScrubPreview, data, what="scrub preview", error=_decode_error)
+
+    async def delete_sandbox_snapshot(self, ref: str) -> None:
+        await self._call("DELETE", _snapshot(ref), parse=False)
+
+    async def wait_for_sandbox_snapshot(
+        self,
+        ref: str,
+        *,
+        interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float | None = None,  # noqa: ASYNC109 - the wait helpers' name
+    ) -> SandboxSnapshot:
+        """Poll until the snapshot is ``active``; ``failed`` raises ``AmikaSnapshotFailedError`` with the
+        server's reason. First poll at once; no timeout by default, as for sandboxes."""
+
+        def failed(snapshot: SandboxSnapshot) -> Exception:
+            message = snapshot.error_message or "sandbox snapshot capture failed"
+            return AmikaSnapshotFailedError(message, snapshot=snapshot)
+
+        active = (SnapshotState.ACTIVE.value,)
+        what = f"snapshot {ref!r} to be active"
+        fetch = lambda: self.get_sandbox_snapshot(ref)  # noqa: E731
+        return await self._poll(fetch, active, failed, what, interval, timeout)
 
     # ---------------------------------------------------------------------------------------------- agent
 
@@ -432,6 +517,10 @@ class AmikaClient:
 
 def _sandbox(name: str) -> str:
     return "/sandboxes/" + path_segment(name, what="sandbox name")
+
+
+def _snapshot(ref: str) -> str:
+    return "/sandbox-snapshots/" + path_segment(ref, what="snapshot reference") + "?by=ref"
 
 
 def _session(name: str, session_id: str) -> str:

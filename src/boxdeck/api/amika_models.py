@@ -34,15 +34,20 @@ __all__ = [
     "STOPPED_STATES",
     "AgentSendResult",
     "CreatedBy",
+    "DaytonaSnapshotInfo",
     "ProviderSecret",
     "ResolvedAgentCredential",
     "SSHInfo",
     "Sandbox",
     "SandboxService",
+    "SandboxSnapshot",
     "SandboxState",
+    "ScrubPreview",
     "Secret",
     "Session",
     "SessionStatus",
+    "SnapshotMode",
+    "SnapshotState",
     "is_deleted_state",
 ]
 
@@ -214,3 +219,65 @@ class ProviderSecret(WireModel):
     name: Str = ""
     type: Str = ""
     scope: Str = ""
+
+
+class SnapshotState(StrEnum):
+    """Known values of ``SandboxSnapshot.state``: ``capturing`` after the 202, then ``active``/``failed``."""
+
+    CAPTURING = "capturing"
+    ACTIVE = "active"
+    FAILED = "failed"
+
+
+class SnapshotMode(StrEnum):
+    """How a snapshot is captured. ``scrub_and_delete`` (the server's default) leaves out credentials and
+    secret environment values and deletes the source sandbox once captured; ``full`` keeps both."""
+
+    SCRUB_AND_DELETE = "scrub_and_delete"
+    FULL = "full"
+
+
+class DaytonaSnapshotInfo(WireModel):
+    """The Daytona side of a snapshot (camelCase on the wire; both spellings accepted)."""
+
+    name: Str = ""
+    state: OptWord = None
+    image_name: OptStr = Field(default=None, validation_alias=AliasChoices("imageName", "image_name"))
+    cpu: OptFloat = None
+    memory: OptFloat = None
+    disk: OptFloat = None
+    created_at: Timestamp = Field(default=None, validation_alias=AliasChoices("createdAt", "created_at"))
+    updated_at: Timestamp = Field(default=None, validation_alias=AliasChoices("updatedAt", "updated_at"))
+
+
+class SandboxSnapshot(WireModel):
+    """A captured sandbox a new sandbox can boot from (``create_sandbox(snapshot=<snapshot>)``).
+
+    ``snapshot`` is the slug to boot from; ``source_sandbox_name`` the sandbox it was captured from.
+    """
+
+    id: Str = ""
+    snapshot: Word = ""
+    provider: OptWord = None
+    description: OptStr = None
+    source_sandbox_id: OptWord = None
+    source_sandbox_name: OptWord = None
+    repository_id: OptWord = None
+    repository_url: OptWord = None
+    base_snapshot: OptWord = None
+    sandbox_preset: OptWord = None
+    sandbox_size: OptWord = None
+    capture_mode: OptWord = None
+    state: Word = ""
+    error_message: OptWord = None
+    created_at: Timestamp = None
+    updated_at: Timestamp = None
+    daytona: Annotated[DaytonaSnapshotInfo | None, BeforeValidator(dict_or_none)] = None
+
+
+class ScrubPreview(WireModel):
+    """What a ``scrub_and_delete`` snapshot of a sandbox would leave out: file paths and the names of the
+    environment variables whose values are dropped (never the values)."""
+
+    files: StrList = ()
+    env_vars: StrList = ()

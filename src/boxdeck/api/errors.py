@@ -11,7 +11,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .amika_models import Sandbox
+    from .amika_models import Sandbox, SandboxSnapshot
 
 __all__ = [
     "AGENT_AUTH_MARKERS",
@@ -20,6 +20,7 @@ __all__ = [
     "AmikaError",
     "AmikaHTTPError",
     "AmikaSandboxFailedError",
+    "AmikaSnapshotFailedError",
     "AmikaTimeoutError",
     "AmikaTransportError",
     "DevboxApiError",
@@ -94,6 +95,14 @@ class AmikaSandboxFailedError(AmikaError):
 
     def __init__(self, message: str, *, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
+        super().__init__(_cap(message))
+
+
+class AmikaSnapshotFailedError(AmikaError):
+    """``wait_for_sandbox_snapshot`` saw the snapshot reach ``failed``; the message is its error_message."""
+
+    def __init__(self, message: str, *, snapshot: SandboxSnapshot) -> None:
+        self.snapshot = snapshot
         super().__init__(_cap(message))
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from boxdeck.api.amika_models import SnapshotMode
 from boxdeck.service.boxes import (
     PENDING_CREATING,
     PENDING_DELETING,
+    PENDING_SNAPSHOTTING,
     PENDING_STARTING,
     PENDING_STOPPING,
     Backend,
@@ -22,8 +24,18 @@ from boxdeck.service.boxes import (
     StateKind,
 )
 from boxdeck.service.errors import ActionError, describe_error, error_status
+from boxdeck.service.hostkeys import HostKeyError, KnownHosts, vouch
 from boxdeck.service.monitor import Monitor
 from boxdeck.service.redact import Redactor, redact
+from boxdeck.service.sandbox_snapshots import (
+    SnapshotError,
+    SnapshotInputError,
+    Snapshots,
+    boot_fields,
+    validate_description,
+    validate_mode,
+    validate_snapshot_name,
+)
 from boxdeck.service.ssh_trust import ProxyTrust, ProxyTrustRequired, checked_devbox_command
 from boxdeck.service.sshcmd import AMIKA_DESTINATION_SHAPE, SshCommand, SshCommandError, amika_ssh_command
 from boxdeck.service.text import single_line
@@ -32,7 +44,8 @@ from boxdeck.service.validation import SandboxNameError, validate_sandbox_name
 __all__ = ["MUTATING_ACTIONS", "ActionError", "Actions", "ProxyTrustRequired"]
 
 #: Actions that change a box; `read_only` refuses exactly these. SSH access is not among them: it reads.
-MUTATING_ACTIONS = frozenset({"start", "stop", "delete", "create"})
+#: A snapshot is: it makes a resource, and the default mode deletes the sandbox it captures.
+MUTATING_ACTIONS = frozenset({"start", "stop", "delete", "create", "snapshot", "delete_snapshot"})
 
 
 def _q(name: str) -> str:
@@ -47,6 +60,7 @@ class Actions:
         read_only: bool = False,
         redactor: Redactor | None = None,
         proxy_trust: ProxyTrust | None = None,
+        known_hosts: KnownHosts | None = None,
     ) -> None:
         self.monitor = monitor
         self.read_only = read_only
@@ -54,6 +68,8 @@ class Actions:
         self.redactor = redactor if redactor is not None else monitor.redactor
         self.proxy_trust = proxy_trust if proxy_trust is not None else ProxyTrust()
         """The ProxyCommands this profile trusts (in memory only unless the service passes a stored one)."""
+        self.known_hosts = known_hosts if known_hosts is not None else KnownHosts()
+        """The host keys boxdeck vouches for: a command to a pinned host accepts only that key."""
 
     # ------------------------------------------------------------------ what is allowed
 
@@ -65,7 +81,9 @@ class Actions:
             return None if action == "create" else "no box selected"
         if action in ("start", "stop") and box.backend is Backend.DEVBOX:
             return f"the Devbox API has no {action}: devboxes can only be created and deleted"
-        if action == "ssh" and box.kind is not StateKind.READY:
+        if action == "snapshot" and box.backend is Backend.DEVBOX:
+            return "the Devbox API has no snapshots"
+        if action in ("ssh", "snapshot") and box.kind is not StateKind.READY:
             return f"{_q(box.name)} is not ready ({single_line(box.display_state, limit=40)})"
         if action == "delete" and box.pending == PENDING_DELETING:
             return f"{_q(box.name)} is already being deleted"
@@ -148,6 +166,65 @@ class Actions:
         self.monitor.poke(Backend.DEVBOX)
         return box
 
+    # ------------------------------------------------------------------ snapshots
+
+    @property
+    def snapshots(self) -> Snapshots:
+        """The snapshots list, scrub previews and capture waits (Amika only)."""
+        if self.monitor.amika is None:
+            raise ActionError("Amika is not configured: set AMIKA_API_KEY or pass --amika-token")
+        return Snapshots(self.monitor.amika)
+
+    async def snapshot(
+        self,
+        box: Box,
+        name: str,
+        *,
+        mode: str = SnapshotMode.SCRUB_AND_DELETE.value,
+        description: str | None = None,
+    ) -> Any:
+        """Capture a ready sandbox; returns the `SandboxSnapshot` (`capturing`).
+
+        `scrub_and_delete` (the server's default) deletes the sandbox once captured, so the box is marked
+        pending "snapshotting" at once; show `snapshots.scrub_plan(box.ref)` and confirm before calling this.
+        """
+        self._check_writable("snapshot", box, _q(box.name))
+        refusal = self.refusal("snapshot", box)
+        if refusal is not None:
+            raise ActionError(f"Couldn't snapshot {_q(box.name)}: {refusal}", box.key)
+        try:
+            name = validate_snapshot_name(name)
+            description = validate_description(description)
+            mode = validate_mode(mode)
+        except SnapshotInputError as exc:
+            raise ActionError(f"Couldn't snapshot {_q(box.name)}: {exc}", box.key) from None
+        amika = self._amika(box)
+        scrub = mode == SnapshotMode.SCRUB_AND_DELETE.value
+        if scrub:
+            self.monitor.mark_pending(box.key, PENDING_SNAPSHOTTING)
+        try:
+            return await amika.create_sandbox_snapshot(box.ref, name, description=description, mode=mode)
+        except Exception as exc:
+            if scrub:
+                self.monitor.clear_pending(box.key)
+            raise self._error(f"Couldn't snapshot {_q(box.name)}", box.key, exc) from exc
+        finally:
+            self.monitor.poke(box.backend)
+
+    async def delete_snapshot(self, ref: str) -> None:
+        """Delete a snapshot (slug or id); one already gone counts as deleted."""
+        self._check_writable("delete_snapshot", None, f"snapshot {_q(ref)}")
+        await self.snapshots.delete(ref)
+
+    async def create_sandbox_from_snapshot(self, snapshot: Any, **fields: Any) -> Box:
+        """A new sandbox that boots from an active snapshot (its files come back); other fields as for
+        `create_sandbox`."""
+        try:
+            boot = boot_fields(snapshot)
+        except SnapshotError as exc:
+            raise ActionError(f"Couldn't create a sandbox: {exc}") from None
+        return await self.create_sandbox(**{**fields, **boot})
+
     # ------------------------------------------------------------------ access
 
     async def ssh_command(self, box: Box) -> SshCommand:
@@ -163,6 +240,7 @@ class Actions:
                 "SSH needs a ready box",
                 box.key,
             )
+        fingerprint: str | None = None  # the host key the API vouches for (Devbox)
         try:
             if box.backend is Backend.AMIKA:
                 info = await self._amika(box).get_ssh(box.ref)
@@ -177,6 +255,7 @@ class Actions:
                     ) from None
             else:
                 session = await self._devbox(box).devboxes.create_session(box.ref)
+                fingerprint = session.ssh.host_key_fingerprint if session.ssh is not None else None
                 try:
                     command = checked_devbox_command(
                         session, self.proxy_trust, what=f"devbox {_q(box.name)}", box_key=box.key,
@@ -187,6 +266,10 @@ class Actions:
                         f"Refused the SSH access Devbox gave for {_q(box.name)}: {exc}; nothing was run.",
                         box.key,
                     ) from None
+            try:
+                command = await vouch(command, self.known_hosts, fingerprint)
+            except HostKeyError as exc:
+                raise ActionError(f"Not connecting to {_q(box.name)}: {exc}", box.key) from None
         except ActionError:
             raise
         except Exception as exc:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PENDING_CREATING",
     "PENDING_DELETING",
+    "PENDING_SNAPSHOTTING",
     "PENDING_STARTING",
     "PENDING_STOPPING",
     "Backend",
@@ -52,12 +53,15 @@ PENDING_CREATING = "creating"
 PENDING_STARTING = "starting"
 PENDING_STOPPING = "stopping"
 PENDING_DELETING = "deleting"
+#: A `scrub_and_delete` snapshot was asked for: the sandbox is being captured, then deleted.
+PENDING_SNAPSHOTTING = "snapshotting"
 
 _PENDING_NAMES = {
     "create": PENDING_CREATING,
     "start": PENDING_STARTING,
     "stop": PENDING_STOPPING,
     "delete": PENDING_DELETING,
+    "snapshot": PENDING_SNAPSHOTTING,
 }
 
 _VERBS = {pending: verb for verb, pending in _PENDING_NAMES.items()}

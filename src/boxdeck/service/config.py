@@ -17,6 +17,7 @@ import httpx
 
 from boxdeck.api import is_loopback_host
 from boxdeck.service.actions import Actions
+from boxdeck.service.hostkeys import KnownHosts
 from boxdeck.service.monitor import Monitor
 from boxdeck.service.redact import Redactor
 from boxdeck.service.ssh_trust import ProxyTrust, trust_file
@@ -196,12 +197,17 @@ class Service:
         monitor = Monitor(amika=amika, devbox=devbox, redactor=redactor, **options)
         proxy_trust = ProxyTrust(settings.profile, settings.trusted_proxy_commands,
                                  path=trust_path or trust_file(), config_path=settings.config_path)
-        actions = Actions(monitor, read_only=settings.read_only, redactor=redactor, proxy_trust=proxy_trust)
+        actions = Actions(monitor, read_only=settings.read_only, redactor=redactor, proxy_trust=proxy_trust,
+                          known_hosts=KnownHosts())
         return cls(settings, monitor, actions, redactor)
 
     @property
     def read_only(self) -> bool:
         return self.actions.read_only
+
+    @property
+    def known_hosts(self) -> KnownHosts:
+        return self.actions.known_hosts
 
     @property
     def proxy_trust(self) -> ProxyTrust:

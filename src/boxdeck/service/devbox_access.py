@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from boxdeck.api.errors import DevboxError
 from boxdeck.service.errors import ServiceError, failure, quoted, status_of, why_failed
+from boxdeck.service.hostkeys import HostKeyError, KnownHosts, vouch
 from boxdeck.service.ssh_trust import ProxyTrust, ProxyTrustRequired, checked_devbox_command
 from boxdeck.service.sshcmd import SshCommand, SshCommandError
 from boxdeck.service.text import sanitize
@@ -133,9 +134,12 @@ class DevboxAccess:
         clock: Callable[[], datetime] | None = None,
         trust: ProxyTrust | None = None,
         scrub: Callable[[str], str] | None = None,
+        known_hosts: KnownHosts | None = None,
     ) -> None:
-        """`trust`: the profile's trusted ProxyCommands; `scrub` masks known secrets in one when shown."""
+        """`trust`: the profile's trusted ProxyCommands; `scrub` masks known secrets in one when shown;
+        `known_hosts`: the host keys boxdeck vouches for (a pinned host's command accepts only its key)."""
         self._devbox = devbox
+        self._known_hosts = known_hosts if known_hosts is not None else KnownHosts()
         self._scrub = scrub
         self._clock = clock or (lambda: datetime.now(UTC))
         self._known: dict[str, dict[str, KnownAccess]] = {}
@@ -179,6 +183,13 @@ class DevboxAccess:
                 f"Devbox {quoted(devbox_id)} opened an access session but its SSH details are unusable: "
                 f"{sanitize(str(exc))}", subject=devbox_id,
             ) from exc
+        fingerprint = session.ssh.host_key_fingerprint if session.ssh is not None else None
+        try:
+            command = await vouch(command, self._known_hosts, fingerprint)
+        except HostKeyError as exc:
+            self._remember(devbox_id, session, command)  # opened all the same: it can be revoked
+            raise AccessError(f"Not connecting to devbox {quoted(devbox_id)}: {exc}",
+                              subject=devbox_id) from None
         self._remember(devbox_id, session, command)
         return session, command
 

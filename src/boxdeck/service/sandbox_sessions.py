@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from boxdeck.api.errors import AmikaError
 from boxdeck.service.errors import ServiceError, failure, quoted, status_of, why_failed
+from boxdeck.service.hostkeys import KnownHosts, vouch
 from boxdeck.service.sshcmd import AMIKA_DESTINATION_SHAPE, SshCommand, SshCommandError, amika_ssh_command
 from boxdeck.service.text import has_surrogate, sanitize, single_line
 from boxdeck.service.timefmt import countdown, relative
@@ -317,9 +318,11 @@ class SshGrants:
     message.
     """
 
-    def __init__(self, amika: AmikaClient, *, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, amika: AmikaClient, *, clock: Callable[[], datetime] | None = None,
+                 known_hosts: KnownHosts | None = None) -> None:
         self._amika = amika
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._known_hosts = known_hosts if known_hosts is not None else KnownHosts()
         self._grants: dict[str, SshGrant] = {}
 
     async def current(self, sandbox: str) -> SSHInfo:
@@ -331,7 +334,7 @@ class SshGrants:
                           error=SshGrantError) from exc
         refused = ""
         try:
-            command: SshCommand | None = amika_ssh_command(info)
+            command: SshCommand | None = await vouch(amika_ssh_command(info), self._known_hosts)
         except SshCommandError as exc:
             command, refused = None, str(exc)
         self._grants[sandbox] = SshGrant(sandbox, info, command, self._clock(), refused)

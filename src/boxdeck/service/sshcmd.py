@@ -429,8 +429,10 @@ def _build(parsed: _Parsed, session: AccessSession) -> tuple[SshCommand, str | N
     if port is not None:
         options += ["-p", str(int(port))]
     argv = _finish(options, user, host)
-    command = _command(argv, expires_at=getattr(session, "expires_at", None), proxy_command=proxy,
-                       dropped=tuple(parsed.dropped))
+    # A login name as long as a token is one (a session id, say): masked wherever the command is shown.
+    secret = (user,) if user and len(user) >= _TOKEN_LIKE_USER_LEN else ()
+    command = _command(argv, secrets=secret, expires_at=getattr(session, "expires_at", None),
+                       proxy_command=proxy, dropped=tuple(parsed.dropped))
     return command, proxy
 
 

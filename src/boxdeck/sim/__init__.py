@@ -1,7 +1,8 @@
-"""boxdeck's simulator: both cloud-sandbox APIs (Amika `/api/v0beta1`, Devbox `/api/v1`) over real HTTP.
+"""boxdeck's simulator: both cloud-sandbox APIs (Amika `/api/v0beta1`, Devbox `/api/v1`) over real HTTP, and
+real SSH logins into the boxes they hand out.
 
-Imports only fastapi/starlette, uvicorn, pydantic and the standard library: the simulator and the clients must
-meet only on the wire. Embedding: `with SimServer(SimConfig(manual_clock=True)) as sim: sim.base_url ...`.
+Imports only fastapi/starlette, uvicorn, pydantic, asyncssh and the standard library: the simulator and the
+clients must meet only on the wire. Embedding: `with SimServer(SimConfig(manual_clock=True)) as sim: ...`.
 
 The names below load on first use (PEP 562), so `boxdeck --demo` can read the simulator's configuration and
 start it in a child process without importing FastAPI and uvicorn itself.

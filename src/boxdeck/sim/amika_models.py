@@ -50,6 +50,18 @@ class RevokeSSHRequest(BaseModel):
     token: str = Field(min_length=1)
 
 
+class CreateSnapshotRequest(BaseModel):
+    sandbox_ref: str | None = Field(default=None, min_length=1)
+    sandbox_id: str | None = Field(default=None, min_length=1)
+    sandbox_name: str | None = Field(default=None, min_length=1)
+    name: str = Field(min_length=1, max_length=80)
+    description: str | None = Field(default=None, max_length=500)
+    mode: Literal["scrub_and_delete", "full"] | None = None
+
+
+By = Literal["name", "id", "ref", "name_or_id"]
+
+
 class AgentSendRequest(BaseModel):
     message: str = Field(min_length=1)
     new_session: bool | None = None
@@ -193,6 +205,46 @@ class ProviderSecret(_Strict):
     name: str
     type: CredType
     scope: Literal["user", "org"]
+
+
+class DaytonaSnapshot(_Strict):
+    name: str
+    state: str | None
+    imageName: str | None
+    cpu: int | None
+    memory: int | None
+    disk: int | None
+    createdAt: str | None
+    updatedAt: str | None
+
+
+class SandboxSnapshot(_Strict):
+    id: str
+    snapshot: str
+    provider: str
+    description: str | None
+    source_sandbox_id: str | None
+    source_sandbox_name: str | None
+    repository_id: str | None
+    repository_url: str | None
+    base_snapshot: str | None
+    sandbox_preset: str | None
+    sandbox_size: str | None
+    capture_mode: Literal["scrub_and_delete", "full"] | None
+    state: str
+    error_message: str | None
+    created_at: str
+    updated_at: str
+    daytona: DaytonaSnapshot | None
+
+
+class SnapshotList(_Strict):
+    items: list[SandboxSnapshot]
+
+
+class ScrubPreview(_Strict):
+    files: list[str]
+    env_vars: list[str]
 
 
 class Ok(_Strict):

@@ -94,6 +94,42 @@ def revoke_ssh(w: W, name: str, body: m.RevokeSSHRequest) -> Response:
     return Response(status_code=204)
 
 
+# -- snapshots -----------------------------------------------------------------------------------------------
+@router.get("/sandbox-snapshots", response_model=m.SnapshotList, summary="Sandbox snapshots, newest first")
+def list_snapshots(w: W, repository_id: str | None = None, source_sandbox_id: str | None = None) -> Response:
+    return _json({"items": w.amika.list_snapshots(repository_id, source_sandbox_id)})
+
+
+@router.post(
+    "/sandbox-snapshots",
+    status_code=202,
+    response_model=m.SandboxSnapshot,
+    summary="Snapshot a sandbox (202 capturing; scrub_and_delete deletes the source once captured)",
+)
+def create_snapshot(w: W, body: m.CreateSnapshotRequest) -> Response:
+    return _json(w.amika.create_snapshot(body.model_dump()), 202)
+
+
+@router.get(
+    "/sandbox-snapshots/scrub-preview",
+    response_model=m.ScrubPreview,
+    summary="What a scrub_and_delete snapshot would leave out",
+)
+def scrub_preview(w: W, sandbox: Annotated[str, Query(min_length=1)], by: m.By = "name") -> Response:
+    return _json(w.amika.scrub_preview(sandbox, by))
+
+
+@router.get("/sandbox-snapshots/{ref:path}", response_model=m.SandboxSnapshot)
+def get_snapshot(w: W, ref: str, by: m.By = "name") -> Response:
+    return _json(w.amika.get_snapshot(ref, by))
+
+
+@router.delete("/sandbox-snapshots/{ref:path}", status_code=204, response_class=Response)
+def delete_snapshot(w: W, ref: str, by: m.By = "name") -> Response:
+    w.amika.delete_snapshot(ref, by)
+    return Response(status_code=204)
+
+
 # -- agent ---------------------------------------------------------------------------------------------------
 @router.post("/sandboxes/{name}/agent-send", response_model=m.AgentSendResponse)
 async def agent_send(request: Request, name: str, body: m.AgentSendRequest) -> Response:

@@ -1,16 +1,22 @@
-"""Amika's half of the world: sandboxes and their lifecycle, SSH tokens, agent sessions, secrets.
+"""Amika's half of the world: sandboxes and their lifecycle, SSH tokens, agent sessions, secrets, snapshots.
 
 Timings are service seconds at speed 1 (see README in the sim package docstring): provisioning 12-20 s,
-start 6-12 s, stop 4-8 s, SSH tokens live an hour, agent-send takes 1.5 s plus 20 ms per prompt character.
+start 6-12 s, stop 4-8 s, a deleted sandbox lingers as `deleting` for 3-6 s, SSH tokens live an hour,
+agent-send takes 1.5 s plus 20 ms per prompt character, a snapshot captures in 8-15 s.
+
+A ready sandbox reports the state its provider reports: Daytona (the default) says `started`, local Docker
+`running`, the others `active`. Boxes the demo world made itself (`demo`) are the only ones churn touches.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from boxdeck.sim.boxfs import BoxTarget, RepoStub, scrub_env_names
 from boxdeck.sim.names import generate_name
 from boxdeck.sim.world import Conflict, InvalidInput, NotFound, RawError, iso_ms, locked
 
@@ -22,6 +28,16 @@ USER_ID = "usr_sim_0001"
 ME = {"name": "Sim User", "email": "sim.user@boxdeck.local"}
 SSH_HOST = "ssh.sim.boxdeck.local"
 SSH_TOKEN_TTL = 3600.0
+HOME = "/home/amika"
+#: Every state a ready sandbox may report; which one depends on the provider.
+READY_STATES = frozenset({"active", "running", "started"})
+READY_BY_PROVIDER = {"daytona": "started", "local-docker": "running"}
+DELETE_LINGER = (3.0, 6.0)
+SNAPSHOT_MODES = ("scrub_and_delete", "full")
+SNAPSHOT_CAPTURE = (8.0, 15.0)
+SNAPSHOT_FAILURE = "capture failed: disk full"
+SNAPSHOT_SOURCE_GONE = "capture failed: the source sandbox changed or went away"
+DAYTONA_SNAPSHOT_STATES = {"capturing": "building", "active": "active", "failed": "error"}
 PROVIDERS = ("claude", "codex", "github")
 FAILURE_MESSAGES = (
     "out of capacity",
@@ -30,6 +46,8 @@ FAILURE_MESSAGES = (
     "setup script exited with status 1",
 )
 TRANSIENT = {"_json"}
+#: Where the real images keep the agents' credentials (relative to the home directory).
+CREDENTIAL_FILES = (("claude", ".claude/.credentials.json"), ("codex", ".codex/auth.json"))
 
 
 @dataclass
@@ -73,6 +91,9 @@ class Sandbox:
     ssh_tokens: dict[str, float] = field(default_factory=dict)
     #: A test's own `ssh_destination` (`{token}` stands for the minted token); None: the usual one.
     ssh_destination: str | None = None
+    demo: bool = False
+    env_names: list[str] = field(default_factory=list)
+    secret_env: list[str] = field(default_factory=list)
     _json: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -81,6 +102,33 @@ class Sandbox:
             return None
         tail = self.repo_url.rstrip("/").rsplit("/", 1)[-1]
         return tail.removesuffix(".git") or None
+
+
+@dataclass
+class SandboxSnapshot:
+    id: str
+    slug: str
+    provider: str
+    description: str | None
+    source_sandbox_id: str | None
+    source_sandbox_name: str | None
+    repository_url: str | None
+    base_snapshot: str | None
+    preset: str
+    size: str
+    mode: str
+    state: str
+    error_message: str | None
+    created_at: float
+    updated_at: float
+
+
+def ready_state(provider: str) -> str:
+    return READY_BY_PROVIDER.get(provider, "active")
+
+
+def repo_id(repo_url: str | None) -> str | None:
+    return f"repo_{zlib.crc32(repo_url.encode()):08x}" if repo_url else None
 
 
 @dataclass
@@ -113,9 +161,12 @@ class AmikaState:
         self.sessions: dict[str, AgentSession] = {}
         self.secrets: dict[str, Secret] = {}
         self.provider_secrets: dict[str, ProviderSecret] = {}
+        self.snapshots: dict[str, SandboxSnapshot] = {}
         world.on("sbx.ready", self._on_ready)
         world.on("sbx.failed", self._on_failed)
         world.on("sbx.stopped", self._on_stopped)
+        world.on("sbx.gone", self._on_gone)
+        world.on("snap.done", self._on_snapshot_done)
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def _touch(self, sb: Sandbox) -> None:
@@ -134,7 +185,7 @@ class AmikaState:
 
     def wire(self, sb: Sandbox) -> dict[str, Any]:
         psid = sb.provider_sandbox_id
-        active = sb.state == "active"
+        active = sb.state in READY_STATES
         repo_name = sb.repo_name
         services: list[dict[str, Any]] = []
         if active and psid:
@@ -158,7 +209,7 @@ class AmikaState:
             "amika_opencode_web": None,
             "repo_name": repo_name,
             "repo_provider": "github" if sb.repo_url and "github.com" in sb.repo_url else None,
-            "repo_id": f"repo_{zlib.crc32(sb.repo_url.encode()):08x}" if sb.repo_url else None,
+            "repo_id": repo_id(sb.repo_url),
             "repo_url": sb.repo_url,
             "branch": sb.branch,
             "commit_hash": sb.commit_hash,
@@ -202,12 +253,18 @@ class AmikaState:
         return self._create(req, created_by=created_by)
 
     def _create(
-        self, req: dict[str, Any], *, created_by: dict[str, Any] | None = ME, fail: str | None = None
+        self,
+        req: dict[str, Any],
+        *,
+        created_by: dict[str, Any] | None = ME,
+        fail: str | None = None,
+        demo: bool = False,
     ) -> dict[str, Any]:
         w = self.world
         name = req.get("name") or generate_name(w.rng, self.sandboxes)
         if name in self.sandboxes:
             raise Conflict(f'sandbox "{name}" already exists')
+        base = self._boot_snapshot(req.get("snapshot"))
         creds, report = self._resolve_credentials(req.get("agent_credentials") or [])
         secret_names = sorted(set((req.get("secret_env_vars") or {}).values()))
         known = {s.name for s in self.secrets.values()}
@@ -221,7 +278,7 @@ class AmikaState:
             state="initializing",
             created_at=now,
             updated_at=now,
-            provider=req.get("provider") or "daytona",
+            provider=req.get("provider") or (base.provider if base else "daytona"),
             repo_url=req.get("repo_url"),
             branch=req.get("new_branch_name")
             or req.get("branch")
@@ -233,12 +290,17 @@ class AmikaState:
             creds=creds,
             created_by=dict(created_by) if created_by else None,
             status="creating",
+            demo=demo,
+            env_names=sorted((req.get("env_vars") or {}).keys()),
+            secret_env=sorted((req.get("secret_env_vars") or {}).keys()),
         )
         self.sandboxes[name] = sb
         self.by_id[sb.id] = sb
         w.changed()
+        if base is not None and w.files is not None:
+            w.files.restore(base.id, "amika", sb.id)
         delay = w.rng.uniform(12, 20)
-        if fail is None and w.chance(w.failure_rate):
+        if fail is None and w.fails(demo):
             fail = w.rng.choice(FAILURE_MESSAGES)
         if fail:
             w.schedule(delay * 0.6, "sbx.failed", id=sb.id, gen=sb.gen, message=fail)
@@ -309,7 +371,7 @@ class AmikaState:
         if sb is None or sb.gen != gen or sb.state != "initializing":
             return
         w = self.world
-        sb.state, sb.status, sb.error_message = "active", "running", None
+        sb.state, sb.status, sb.error_message = ready_state(sb.provider), "running", None
         sb.provider_sandbox_id = sb.provider_sandbox_id or w.uuid()
         if sb.repo_url and not sb.commit_hash:
             sb.commit_hash = w.hex(20)
@@ -342,7 +404,7 @@ class AmikaState:
     @locked
     def stop(self, ref: str) -> None:
         sb = self._find(ref)
-        if sb.state != "active":
+        if sb.state not in READY_STATES:
             raise self._invalid_state(sb, "stop")
         sb.gen += 1
         sb.state, sb.status = "stopping", "stopping"
@@ -352,11 +414,26 @@ class AmikaState:
 
     @locked
     def delete(self, ref: str) -> None:
+        """The record lingers as `deleting` for a few seconds, as the real service's does, then goes."""
         sb = self._find(ref)
+        if sb.state == "deleting":
+            return
+        sb.gen += 1
+        sb.state, sb.status, sb.error_message = "deleting", "stopping", None
+        sb.ssh_tokens.clear()
+        self._touch(sb)
+        self.world.schedule(self.world.rng.uniform(*DELETE_LINGER), "sbx.gone", id=sb.id, gen=sb.gen)
+
+    def _on_gone(self, id: str, gen: int) -> None:
+        sb = self.by_id.get(id)
+        if sb is None or sb.gen != gen:
+            return
         del self.sandboxes[sb.name]
         del self.by_id[sb.id]
         for sid in sb.session_ids:
             self.sessions.pop(sid, None)
+        if self.world.files is not None:
+            self.world.files.remove_box("amika", sb.id)
         self.world.changed()
 
     @locked
@@ -365,9 +442,11 @@ class AmikaState:
         sb = self._find(ref)
         sb.gen += 1
         sb.state = state
-        sb.status = {"active": "running", "stopped": "suspended", "failed": "failed"}.get(state, state)
+        sb.status = {"stopped": "suspended", "failed": "failed"}.get(state, state)
+        if state in READY_STATES:
+            sb.status = "running"
         sb.error_message = (error_message or "forced failure") if state == "failed" else None
-        if state == "active":
+        if state in READY_STATES:
             sb.provider_sandbox_id = sb.provider_sandbox_id or self.world.uuid()
         self._touch(sb)
         return self.wire(sb)
@@ -376,7 +455,7 @@ class AmikaState:
     @locked
     def ssh(self, ref: str) -> dict[str, Any]:
         sb = self._find(ref)
-        if sb.state != "active":
+        if sb.state not in READY_STATES:
             raise self._invalid_state(sb, "open SSH to")
         w = self.world
         now = w.now()
@@ -385,9 +464,12 @@ class AmikaState:
         expires = now + w.dur(SSH_TOKEN_TTL)
         sb.ssh_tokens[token] = expires
         w.changed()
-        destination = f"-p 2222 {token}@{SSH_HOST}"
         if sb.ssh_destination is not None:
             destination = sb.ssh_destination.replace("{token}", token)
+        elif w.ssh is not None:
+            destination = w.ssh.destination(token)
+        else:
+            destination = f"-p 2222 {token}@{SSH_HOST}"
         return {
             "ssh_destination": destination,
             "token": token,
@@ -410,6 +492,218 @@ class AmikaState:
             raise NotFound("ssh token not found")
         self.world.changed()
 
+    @locked
+    def login(self, token: str) -> BoxTarget | None:
+        """The box an SSH login with this user name opens: an unexpired, unrevoked grant of a ready box."""
+        now = self.world.now()
+        for sb in self.by_id.values():
+            expires = sb.ssh_tokens.get(token)
+            if expires is not None:
+                if expires <= now or sb.state not in READY_STATES:
+                    return None
+                return self.target(sb)
+        return None
+
+    @locked
+    def alive(self, box_id: str, gen: int) -> bool:
+        """Whether a login into this box (at this generation) may go on: still there, still ready."""
+        sb = self.by_id.get(box_id)
+        return sb is not None and sb.gen == gen and sb.state in READY_STATES
+
+    @staticmethod
+    def target(sb: Sandbox) -> BoxTarget:
+        """The real box's layout: the home directory is the box's own, the repository under `workspace/`."""
+        repos: tuple[RepoStub, ...] = ()
+        if sb.repo_name:
+            url = sb.repo_url or ""
+            full = "/".join(url.removesuffix(".git").rstrip("/").split("/")[-2:])
+            repos = (RepoStub(f"{HOME}/workspace/{sb.repo_name}", full, sb.branch or "main", sb.repo_url),)
+        creds = tuple(path for kind, path in CREDENTIAL_FILES if kind in sb.creds)
+        return BoxTarget(
+            backend="amika",
+            box_id=sb.id,
+            name=sb.name,
+            gen=sb.gen,
+            user="amika",
+            home=HOME,
+            cwd=HOME,
+            mounts=((HOME, "."),),
+            repos=repos,
+            credential_files=creds,
+            dirs=(f"{HOME}/workspace",),
+        )
+
+    # -- snapshots -------------------------------------------------------------------------------------------
+    def _boot_snapshot(self, slug: str | None) -> SandboxSnapshot | None:
+        """The sandbox snapshot a create boots from; other slugs are provider images and only recorded."""
+        if not slug:
+            return None
+        snap = next((s for s in self.snapshots.values() if s.slug == slug), None)
+        if snap is not None and snap.state != "active":
+            raise Conflict(f'snapshot "{slug}" is {snap.state}, not active', code="invalid_state")
+        return snap
+
+    def _find_by(self, ref: str, by: str) -> Sandbox:
+        if by == "id":
+            sb = self.by_id.get(ref)
+        elif by == "name":
+            sb = self.sandboxes.get(ref)
+        else:
+            sb = self.sandboxes.get(ref) or self.by_id.get(ref)
+        if sb is None:
+            raise NotFound(f'sandbox "{ref}" not found')
+        return sb
+
+    def _snapshot(self, ref: str, by: str = "ref") -> SandboxSnapshot:
+        snap = None
+        if by in ("id", "ref", "name_or_id"):
+            snap = self.snapshots.get(ref)
+        if snap is None and by != "id":
+            snap = next((s for s in self.snapshots.values() if s.slug == ref), None)
+        if snap is None:
+            raise NotFound(f'sandbox snapshot "{ref}" not found')
+        return snap
+
+    @staticmethod
+    def snapshot_wire(s: SandboxSnapshot) -> dict[str, Any]:
+        daytona = None
+        if s.provider == "daytona":
+            daytona = {
+                "name": s.slug,
+                "state": DAYTONA_SNAPSHOT_STATES.get(s.state, s.state),
+                "imageName": f"registry.sim.boxdeck.local/snapshots/{s.id}:latest",
+                "cpu": 2,
+                "memory": 4,
+                "disk": 10,
+                "createdAt": iso_ms(s.created_at),
+                "updatedAt": iso_ms(s.updated_at),
+            }
+        return {
+            "id": s.id,
+            "snapshot": s.slug,
+            "provider": s.provider,
+            "description": s.description,
+            "source_sandbox_id": s.source_sandbox_id,
+            "source_sandbox_name": s.source_sandbox_name,
+            "repository_id": repo_id(s.repository_url),
+            "repository_url": s.repository_url,
+            "base_snapshot": s.base_snapshot,
+            "sandbox_preset": s.preset,
+            "sandbox_size": s.size,
+            "capture_mode": s.mode,
+            "state": s.state,
+            "error_message": s.error_message,
+            "created_at": iso_ms(s.created_at),
+            "updated_at": iso_ms(s.updated_at),
+            "daytona": daytona,
+        }
+
+    @locked
+    def list_snapshots(self, repository_id: str | None = None, source_sandbox_id: str | None = None) -> list[
+        dict[str, Any]
+    ]:
+        items = sorted(self.snapshots.values(), key=lambda s: (-s.created_at, s.id))
+        if repository_id is not None:
+            items = [s for s in items if repo_id(s.repository_url) == repository_id]
+        if source_sandbox_id is not None:
+            items = [s for s in items if s.source_sandbox_id == source_sandbox_id]
+        return [self.snapshot_wire(s) for s in items]
+
+    @locked
+    def get_snapshot(self, ref: str, by: str = "ref") -> dict[str, Any]:
+        return self.snapshot_wire(self._snapshot(ref, by))
+
+    @locked
+    def scrub_preview(self, ref: str, by: str = "ref") -> dict[str, Any]:
+        """What a `scrub_and_delete` snapshot would leave out: files by their path in the box, and the names
+        of the environment variables whose values are dropped."""
+        sb = self._find_by(ref, by)
+        target = self.target(sb)
+        files = self.world.files
+        if files is not None:
+            paths = files.scrub_preview(target)
+        else:
+            paths = sorted(f"{HOME}/{rel}" for rel in target.credential_files)
+        env = sorted(set(sb.secret_env) | set(scrub_env_names(sb.env_names)))
+        return {"files": paths, "env_vars": env}
+
+    @locked
+    def create_snapshot(self, req: dict[str, Any]) -> dict[str, Any]:
+        ref = req.get("sandbox_ref") or req.get("sandbox_id") or req.get("sandbox_name")
+        if not ref:
+            raise InvalidInput("sandbox_ref is required")
+        by = "id" if ref == req.get("sandbox_id") and not req.get("sandbox_ref") else "ref"
+        sb = self._find_by(ref, by)
+        if sb.state not in READY_STATES:
+            raise self._invalid_state(sb, "snapshot")
+        slug = snapshot_slug(req["name"])
+        if any(s.slug == slug for s in self.snapshots.values()):
+            raise Conflict(f'snapshot "{slug}" already exists')
+        mode = req.get("mode") or "scrub_and_delete"
+        w = self.world
+        now = w.now()
+        snap = SandboxSnapshot(
+            id="snap_" + w.hex(10),
+            slug=slug,
+            provider=sb.provider,
+            description=req.get("description"),
+            source_sandbox_id=sb.id,
+            source_sandbox_name=sb.name,
+            repository_url=sb.repo_url,
+            base_snapshot=sb.snapshot,
+            preset=sb.preset,
+            size=sb.size,
+            mode=mode,
+            state="capturing",
+            error_message=None,
+            created_at=now,
+            updated_at=now,
+        )
+        self.snapshots[snap.id] = snap
+        if mode == "scrub_and_delete":
+            # The source is being taken apart: its sessions end and it cannot be used until it goes.
+            sb.gen += 1
+            sb.state, sb.status = "snapshotting", "snapshotting"
+            sb.ssh_tokens.clear()
+            self._touch(sb)
+        w.changed()
+        fail = w.fails(False)
+        w.schedule(w.rng.uniform(*SNAPSHOT_CAPTURE), "snap.done", id=snap.id, gen=sb.gen, fail=fail)
+        return self.snapshot_wire(snap)
+
+    def _on_snapshot_done(self, id: str, gen: int, fail: bool) -> None:
+        snap = self.snapshots.get(id)
+        if snap is None or snap.state != "capturing":
+            return
+        w = self.world
+        sb = self.by_id.get(snap.source_sandbox_id or "")
+        scrub = snap.mode == "scrub_and_delete"
+        snap.updated_at = w.now()
+        if sb is None or sb.gen != gen:
+            snap.state, snap.error_message = "failed", SNAPSHOT_SOURCE_GONE
+        elif fail:
+            snap.state, snap.error_message = "failed", SNAPSHOT_FAILURE
+        else:
+            if w.files is not None:
+                w.files.capture(self.target(sb), snap.id, scrub=scrub)
+            snap.state = "active"
+        if sb is not None and sb.gen == gen and scrub:
+            if snap.state == "active":
+                self.delete(sb.name)
+            else:  # a failed capture gives the source back
+                sb.gen += 1
+                sb.state, sb.status = ready_state(sb.provider), "running"
+                self._touch(sb)
+        w.changed()
+
+    @locked
+    def delete_snapshot(self, ref: str, by: str = "ref") -> None:
+        snap = self._snapshot(ref, by)
+        del self.snapshots[snap.id]
+        if self.world.files is not None:
+            self.world.files.remove_snapshot(snap.id)
+        self.world.changed()
+
     # -- agent-send ------------------------------------------------------------------------------------------
     @staticmethod
     def agent_duration(message: str) -> float:
@@ -420,7 +714,7 @@ class AmikaState:
     def agent_check(self, ref: str, req: dict[str, Any]) -> float:
         """Everything that fails fast, before the agent "runs"; returns the service duration of the run."""
         sb = self._find(ref)
-        if sb.state != "active":
+        if sb.state not in READY_STATES:
             raise self._invalid_state(sb, "send a message to the agent of")
         agent = req.get("agent") or "claude"
         if req.get("session_id"):
@@ -443,7 +737,7 @@ class AmikaState:
     @locked
     def agent_finish(self, ref: str, req: dict[str, Any]) -> dict[str, Any]:
         sb = self._find(ref)
-        if sb.state != "active":
+        if sb.state not in READY_STATES:
             raise self._invalid_state(sb, "send a message to the agent of")
         w = self.world
         now = w.now()
@@ -653,6 +947,13 @@ REPLY_BODIES = (
     "I looked into it: nothing needed changing in the code, but I documented the behaviour in the README.",
     "Here is my plan: 1) reproduce, 2) write a failing test, 3) fix, 4) clean up. Steps 1-3 are complete.",
 )
+
+
+def snapshot_slug(name: str) -> str:
+    """The slug a snapshot is known by (what `snapshot: slug` boots from): its name, lowercased, with runs of
+    other characters turned into `-`."""
+    slug = re.sub(r"[^a-z0-9._-]+", "-", name.strip().lower()).strip("-.")
+    return slug[:80] or "snapshot"
 
 
 def reply_for(message: str, agent: str, turn: int) -> str:

@@ -39,8 +39,8 @@ DESCRIPTION = """
 A faithful local stand-in for two cloud-sandbox APIs, for boxdeck's demo and tests.
 
 * **Amika** (`/api/v0beta1`): `Authorization: Bearer <amika token>`.
-* **Devbox** (`/api/v1`): `X-Sprites-Token` or `X-Provider-Token`, plus `Authorization: Bearer <user token>`
-  for `/users/*` and `/integrations/*`.
+* **Devbox** (`/api/v1`): `X-Sprites-Token` or `X-Provider-Token`, and optionally
+  `Authorization: Bearer <user token>` (listings are then the user's own devboxes).
 * **Control** (`/_sim/`): clock, faults, reset — no auth.
 """
 

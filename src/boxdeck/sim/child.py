@@ -23,6 +23,8 @@ from boxdeck.sim.config import SimConfig
 __all__ = ["DEMO_SEED", "SimChild", "SimChildError", "start_demo_child"]
 
 READY_PREFIX = "boxdeck simulator serving on "
+SSH_PREFIX = "  SSH         "
+HOST_KEY_PREFIX = "  SSH host key "
 
 #: The demo world's seed (`boxdeck --demo`).
 DEMO_SEED = 42
@@ -50,6 +52,10 @@ class SimChild:
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._seen: list[str] = []
         self.base_url = ""
+        self.ssh_host = ""
+        self.ssh_port = 0
+        self.ssh_host_key = ""
+        """`ssh-ed25519 AAAA…` once `wait_ssh()` has seen the child say it; "" before."""
 
     # -- what the dashboard and the tests read (the same names as SimServer's) --------------------------
     @property
@@ -97,10 +103,32 @@ class SimChild:
                 raise SimChildError(f"the simulator said nothing for {timeout:g} s", self.output) from None
             if line is None:
                 raise SimChildError("the simulator exited before it served", self.output)
-            self._seen.append(line)
-            if line.startswith(READY_PREFIX):
-                self.base_url = line.removeprefix(READY_PREFIX).strip()
+            self._note(line)
         return self.base_url
+
+    def wait_ssh(self, timeout: float = 30.0) -> bool:
+        """Block until the child's SSH server has its host key (`ssh_host_key`); False if it never says."""
+        self.wait_ready(timeout)
+        while not self.ssh_host_key:
+            try:
+                line = self._lines.get(timeout=timeout)
+            except queue.Empty:
+                return False
+            if line is None:
+                return False
+            self._note(line)
+        return True
+
+    def _note(self, line: str) -> None:
+        self._seen.append(line)
+        if line.startswith(READY_PREFIX):
+            self.base_url = line.removeprefix(READY_PREFIX).strip()
+        elif line.startswith(SSH_PREFIX):
+            address = line.removeprefix(SSH_PREFIX).split()[0]
+            host, _, port = address.rpartition(":")
+            self.ssh_host, self.ssh_port = host.strip("[]"), int(port)
+        elif line.startswith(HOST_KEY_PREFIX):
+            self.ssh_host_key = " ".join(line.removeprefix(HOST_KEY_PREFIX).split()[:2])
 
     @property
     def output(self) -> str:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import logging
+import os
 import shlex
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
+from typing import TYPE_CHECKING
 
+from boxdeck.sim.child import HOST_KEY_PREFIX, READY_PREFIX, SSH_PREFIX
 from boxdeck.sim.config import (
     DEFAULT_AMIKA_TOKEN,
     DEFAULT_SPRITES_TOKEN,
@@ -19,6 +22,10 @@ from boxdeck.sim.config import (
     FAULT_KINDS,
     SimConfig,
 )
+from boxdeck.sim.ssh_endpoint import SshEndpoint
+
+if TYPE_CHECKING:
+    from boxdeck.sim.server import SimServer
 
 DEFAULT_PORT = 8765
 
@@ -45,7 +52,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--devboxes", type=int, default=None, metavar="N", help="number of devboxes")
     p.add_argument("--empty", action="store_true", help="start with an empty world (no demo data)")
     p.add_argument(
-        "--failure-rate", type=float, default=0.1, help="share of creates that fail (default: 0.1)"
+        "--failure-rate",
+        type=float,
+        default=0.1,
+        help="share of the demo world's own new boxes that fail (default: 0.1)",
+    )
+    p.add_argument(
+        "--client-failure-rate",
+        type=float,
+        default=0.0,
+        metavar="R",
+        help="share of the boxes a client creates (and of its snapshots) that fail (default: 0)",
     )
     p.add_argument(
         "--fault-rate",
@@ -66,6 +83,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="boxes appear and change state now and then (default: on)",
     )
     p.add_argument("--state", metavar="FILE", default=None, help="load the world from FILE and keep it there")
+    p.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        default=None,
+        help="the SSH host key, the boxes' directories and snapshots (default: FILE.d with --state, "
+        "else a temporary directory removed on exit)",
+    )
+    p.add_argument(
+        "--ssh-port", type=int, default=0, help="port for SSH logins into the boxes (default: 0 = any free)"
+    )
+    p.add_argument("--no-ssh", action="store_true", help="serve no SSH (answers then name made-up hosts)")
+    p.add_argument(
+        "--ssh-allow-remote",
+        action="store_true",
+        help="accept SSH logins from other machines (they get a shell on THIS machine: think twice)",
+    )
+    p.add_argument(
+        "--no-bwrap",
+        action="store_true",
+        help="run box shells without bubblewrap even where it works (box paths are then this machine's)",
+    )
+    p.add_argument(
+        "--strict-user-token",
+        action="store_true",
+        help="Devbox /users/* and /integrations/* require the user token (the seed calls it optional)",
+    )
     # For `boxdeck --demo` (boxdeck.sim.child): stop when stdin reaches end of file (the parent quit or died,
     # so the simulator never outlives it), and keep uvicorn's request lines off the pipe.
     p.add_argument("--parent-pipe", action="store_true", help=argparse.SUPPRESS)
@@ -98,12 +141,21 @@ def config_from(args: argparse.Namespace) -> SimConfig:
         user_token=args.user_token,
         state_file=args.state,
         failure_rate=args.failure_rate,
+        client_failure_rate=args.client_failure_rate,
         host=args.host,
         port=args.port,
+        ssh=not args.no_ssh,
+        ssh_port=args.ssh_port,
+        ssh_allow_remote=args.ssh_allow_remote,
+        state_dir=args.state_dir,
+        bwrap=not args.no_bwrap,
+        strict_user_token=args.strict_user_token,
     )
 
 
-def banner(base_url: str, config: SimConfig) -> str:
+
+
+def banner(base_url: str, config: SimConfig, ssh: SshEndpoint | None = None, state_dir: str = "") -> str:
     q = shlex.quote
     command = (
         f"boxdeck --amika-url {q(base_url)} --amika-token {q(config.amika_token)} "
@@ -112,12 +164,13 @@ def banner(base_url: str, config: SimConfig) -> str:
     )
     return "\n".join(
         [
-            f"boxdeck simulator serving on {base_url}",
+            f"{READY_PREFIX}{base_url}",
             f"  Amika API   {base_url}/api/v0beta1   token: {config.amika_token}",
             f"  Devbox API  {base_url}/api/v1        sprites token: {config.sprites_token}   "
             f"user token: {config.user_token}",
             f"  API docs    {base_url}/docs",
             f"  Control     {base_url}/_sim/health",
+            *_ssh_lines(ssh, state_dir),
             "",
             "Point boxdeck at it:",
             f"  {command}",
@@ -125,6 +178,27 @@ def banner(base_url: str, config: SimConfig) -> str:
             "Press Ctrl-C to stop.",
         ]
     )
+
+
+def _ssh_lines(ssh: SshEndpoint | None, state_dir: str) -> list[str]:
+    if ssh is None:
+        return []
+    host = f"[{ssh.host}]" if ":" in ssh.host else ssh.host
+    return [
+        f"{SSH_PREFIX}{host}:{ssh.port}   known_hosts: {state_dir}/known_hosts",
+        f"  !! SSH logins into the boxes get a shell on THIS machine, as user {_whoami()},",
+        f"  !! in each box's own directory under {state_dir}/boxes (bubblewrap keeps the rest read-only",
+        "  !! where it works here; without it the shell sees this machine's files as they are).",
+    ]
+
+
+def _whoami() -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):
+        return str(os.getuid())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -139,8 +213,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.speed <= 0:
         print("boxdeck sim: --speed must be positive", file=sys.stderr)
         return 2
-    if not 0 <= args.fault_rate <= 1 or not 0 <= args.failure_rate <= 1:
-        print("boxdeck sim: --fault-rate and --failure-rate must be between 0 and 1", file=sys.stderr)
+    rates = (args.fault_rate, args.failure_rate, args.client_failure_rate)
+    if not all(0 <= r <= 1 for r in rates):
+        print(
+            "boxdeck sim: --fault-rate, --failure-rate and --client-failure-rate must be between 0 and 1",
+            file=sys.stderr,
+        )
         return 2
     unknown = [k for k in args.fault_kinds.split(",") if k.strip() and k.strip() not in FAULT_KINDS]
     if unknown:
@@ -171,10 +249,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Ctrl-C belongs to the dashboard (or to the ssh session it runs while suspended), not to us; set
         # before the banner, which tells the parent we are ready.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    print(banner(server.base_url, server.config), flush=True)
+    print(banner(server.base_url, server.config, server.ssh, str(server.state_dir or "")), flush=True)
     if args.parent_pipe:
         threading.Thread(target=_stop_at_eof, args=(done,), name="parent-pipe", daemon=True).start()
     try:
+        _say_ssh_ready(server, done)
         while not done.wait(0.5):
             pass
     except KeyboardInterrupt:
@@ -184,6 +263,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.parent_pipe:  # the parent may have closed its end of stdout already
         print("boxdeck simulator stopped.", flush=True)
     return 0
+
+
+def _say_ssh_ready(server: SimServer, done: threading.Event) -> None:
+    """The host key line, once SSH serves: after the banner (whose first line says "serving"), so waiting
+    for the SSH side never delays the HTTP side."""
+    if server.ssh is None:
+        return
+    for _ in range(60):
+        if done.is_set():
+            return
+        if server.ssh_ready(0.5):
+            key, note = server.ssh.public_key(), server.ssh.sandbox_note
+            print(f"{HOST_KEY_PREFIX}{key}   ({server.ssh.fingerprint()}; shells: {note})", flush=True)
+            return
+    print("boxdeck sim: the SSH server did not start; logins will fail", file=sys.stderr, flush=True)
 
 
 def _stop_at_eof(done: threading.Event) -> None:

@@ -17,6 +17,14 @@ class SimConfig:
 
     `sandboxes` / `devboxes` = None means "the hand-made demo world"; a number asks for that many boxes in
     mixed states (scale tests and benchmarks). Tokens are fixed strings so the docs stay copy-pasteable.
+
+    `failure_rate` is the share of the demo world's own creates (churn) that fail; a client's creates fail
+    only at `client_failure_rate` (0 unless asked), so a client is never surprised by a failure it did not
+    ask for. `ssh` serves real SSH logins into the boxes on `ssh_port` (0 = ephemeral) of the same loopback
+    host; `ssh_allow_remote` is needed to accept them from anywhere else. `state_dir` holds the SSH host key,
+    the boxes' directories and the snapshots (a temporary directory per run when None and no `state_file`).
+    `bwrap` mounts each box's directory at the box's own path (bubblewrap) where this machine allows it.
+    `strict_user_token` makes `/users/*` and `/integrations/*` refuse requests without the user's token.
     """
 
     seed: int = 1
@@ -37,3 +45,10 @@ class SimConfig:
     start_time: float | None = None
     host: str = "127.0.0.1"
     port: int = 0
+    client_failure_rate: float = 0.0
+    ssh: bool = True
+    ssh_port: int = 0
+    ssh_allow_remote: bool = False
+    state_dir: str | None = None
+    bwrap: bool = True
+    strict_user_token: bool = False

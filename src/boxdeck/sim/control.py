@@ -35,6 +35,7 @@ class Reset(BaseModel):
     sandboxes: int | None = Field(default=None, ge=0)
     devboxes: int | None = Field(default=None, ge=0)
     failure_rate: float | None = Field(default=None, ge=0, le=1)
+    client_failure_rate: float | None = Field(default=None, ge=0, le=1)
     fault_rate: float | None = Field(default=None, ge=0, le=1)
     churn: bool | None = None
 
@@ -76,6 +77,22 @@ def health_of(request: Request) -> dict[str, Any]:
 @router.get("/health")
 def health(request: Request) -> dict[str, Any]:
     return health_of(request)
+
+
+@router.get("/ssh", summary="The SSH server: where it listens, its host key, whether shells are sandboxed")
+def ssh(request: Request) -> Any:
+    endpoint = runtime(request).ssh
+    if endpoint is None:
+        return JSONResponse({"detail": "this simulator serves no SSH"}, status_code=404)
+    return {
+        "host": endpoint.host,
+        "port": endpoint.port,
+        "host_key": endpoint.public_key(),
+        "fingerprint": endpoint.fingerprint(),
+        "known_hosts": endpoint.known_hosts_line(),
+        "sandboxed": endpoint.sandboxed,
+        "sandbox_note": endpoint.sandbox_note,
+    }
 
 
 @router.post("/advance", summary="Move the clock forward (manual clock; offsets the real one)")

@@ -12,9 +12,9 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from boxdeck.sim.amika_state import ME
+from boxdeck.sim.amika_state import ME, READY_STATES
 from boxdeck.sim.config import SimConfig
-from boxdeck.sim.devbox_state import CLONE_ERRORS, Devbox
+from boxdeck.sim.devbox_state import CLONE_ERRORS, USER_ID, Devbox
 from boxdeck.sim.names import CITIES
 from boxdeck.sim.world import SimError, World, make_clock
 
@@ -46,6 +46,8 @@ DEMO_SANDBOXES: list[tuple[str | None, str, str | None, bool, Creator, list[list
     (None, "failed", GH + "acme-labs/platform.git", True, ME, []),
     (None, "stopping", None, True, ME, []),
 ]
+#: Providers other than Daytona (the default) for some demo sandboxes: each reports "ready" its own way.
+DEMO_PROVIDERS = {2: "e2b", 6: "freestyle"}
 SANDBOX_MIX = (
     "active",
     "active",
@@ -112,6 +114,7 @@ def build_world(config: SimConfig) -> World:
         speed=config.speed,
         failure_rate=config.failure_rate,
         churn=config.churn,
+        client_failure_rate=config.client_failure_rate,
     )
     demo = len(DEMO_SANDBOXES) if config.demo_world else 0
     n_sandboxes = config.sandboxes if config.sandboxes is not None else demo
@@ -141,7 +144,8 @@ def _populate(w: World, n_sandboxes: int, n_devboxes: int, *, extras: bool) -> N
         else:
             repo = w.rng.choice([None, *(GH + str(r["full_name"]) for r in REPO.values())])
             spec = (None, SANDBOX_MIX[i % len(SANDBOX_MIX)], repo, True, ME, [])
-        _plan_sandbox(w, at, spec, w.rng.uniform(start + 1, settled), end)
+        provider = DEMO_PROVIDERS.get(i) if extras else None
+        _plan_sandbox(w, at, spec, w.rng.uniform(start + 1, settled), end, provider)
     for i in range(n_devboxes):
         if i < len(DEMO_DEVBOXES):
             dspec = DEMO_DEVBOXES[i]
@@ -171,9 +175,8 @@ def _extras(w: World) -> None:
     a.create_provider_secret("codex", "codex-login", '{"tokens":{"access_token":"sim"}}', "oauth", "user")
     a.create_secret("GITHUB_TOKEN", "ghp_sim000000000000000000000000000000", "user", "PAT for private clones")
     a.create_secret("NPM_TOKEN", "npm_sim0000000000000000000000000000", "org", None)
-    d.set_ssh_key(
-        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKsimsimsimsimsimsimsimsimsimsimsimsimsimsimsim sim@boxdeck"
-    )
+    # No SSH key is registered: a registered key must sign every devbox login, and nobody holds the private
+    # half of a made-up one, so the demo's devboxes would refuse their own user.
     d.connect_github()
     d.update_org_grants(["acme-labs"])
 
@@ -184,15 +187,16 @@ def _plan_sandbox(
     spec: tuple[str | None, str, str | None, bool, Creator, list[list[str]]],
     t: float,
     end: float,
+    provider: str | None = None,
 ) -> None:
     name, state, repo, creds, creator, chats = spec
-    req: dict[str, Any] = {"name": name, "repo_url": repo}
+    req: dict[str, Any] = {"name": name, "repo_url": repo, "provider": provider}
     if creds:
         req["agent_credentials"] = [{"kind": "claude"}, {"kind": "codex"}]
     ref: dict[str, str] = {}
 
     def create(fail: str | None = None) -> None:
-        ref["name"] = w.amika._create(dict(req), created_by=creator, fail=fail)["name"]
+        ref["name"] = w.amika._create(dict(req), created_by=creator, fail=fail, demo=True)["name"]
 
     if state == "initializing":
         at(end - w.dur(5), create)
@@ -252,7 +256,9 @@ def _plan_devbox(
     box: dict[str, Devbox] = {}
 
     def create(**kw: Any) -> None:
-        box["d"] = w.devbox._create(dict(req), claude_token=True, proxied=proxied, **kw)
+        box["d"] = w.devbox._create(
+            dict(req), claude_token=True, proxied=proxied, demo=True, owner=USER_ID, **kw
+        )
 
     if state == "provisioning":
         at(end - w.dur(15), create)
@@ -281,32 +287,38 @@ def install_churn(w: World) -> None:
 
 
 def _churn(w: World, base: tuple[int, int]) -> None:
+    """One random happening, only ever to the demo world's own boxes: a client's boxes are left alone."""
     a, d = w.amika, w.devbox
     rng = w.rng
     action = rng.choice(("create", "create", "stop", "start", "delete", "devbox", "destroy", "chat"))
-    boxes = list(a.sandboxes.values())
+    boxes = [s for s in a.sandboxes.values() if s.demo and s.state != "deleting"]
+    devboxes = [x for x in d.devboxes.values() if x.demo]
     try:
         if action == "create" and len(boxes) < base[0] + 5:
             a._create(
-                {"agent_credentials": [{"kind": "claude"}]}, created_by=DANA if rng.random() < 0.5 else ME
+                {"agent_credentials": [{"kind": "claude"}]},
+                created_by=DANA if rng.random() < 0.5 else ME,
+                demo=True,
             )
-        elif action == "stop" and (active := [s for s in boxes if s.state == "active"]):
+        elif action == "stop" and (active := [s for s in boxes if s.state in READY_STATES]):
             a.stop(rng.choice(active).name)
         elif action == "start" and (stopped := [s for s in boxes if s.state == "stopped"]):
             a.start(rng.choice(stopped).name)
         elif action == "delete" and len(boxes) > max(1, base[0] - 2):
             victims = [s for s in boxes if s.state in ("stopped", "failed")] or boxes
             a.delete(rng.choice(victims).name)
-        elif action == "devbox" and sum(x.listed for x in d.devboxes.values()) < base[1] + 4:
+        elif action == "devbox" and sum(x.listed for x in devboxes) < base[1] + 4:
             repos = rng.sample(sorted(REPO), rng.randint(0, 2))
-            d._create({"name": f"churn-{rng.choice(CITIES)}", "repositories": [REPO[r] for r in repos]})
-        elif action == "destroy" and (
-            ready := [x for x in d.devboxes.values() if x.state in ("ready", "failed")]
-        ):
-            if sum(x.listed for x in d.devboxes.values()) > max(1, base[1] - 2):
+            d._create(
+                {"name": f"churn-{rng.choice(CITIES)}", "repositories": [REPO[r] for r in repos]},
+                demo=True,
+                owner=USER_ID,
+            )
+        elif action == "destroy" and (ready := [x for x in devboxes if x.state in ("ready", "failed")]):
+            if sum(x.listed for x in devboxes) > max(1, base[1] - 2):
                 d.delete(rng.choice(ready).id)
         elif action == "chat" and (
-            chatty := [s for s in boxes if s.state == "active" and "claude" in s.creds]
+            chatty := [s for s in boxes if s.state in READY_STATES and "claude" in s.creds]
         ):
             _chat(
                 w, rng.choice(chatty).name, rng.choice(("Run the tests", "Summarise today's changes")), False

@@ -1,7 +1,8 @@
 """Devbox's REST surface (`/api/v1`), with the envelopes and statuses in reference/devbox-api.md.
 
-The service token is accepted as `X-Sprites-Token` (the seed) or `X-Provider-Token` (SDK 0.2.0). User-scoped
-endpoints (`/users/*`, `/integrations/*`) also need the user's bearer token.
+The service token is accepted as `X-Sprites-Token` (the seed) or `X-Provider-Token` (SDK 0.2.0). The user's
+bearer token is optional, as the seed says: a wrong one is refused, a missing one means the account's one
+user (the simulator has one); `strict_user_token` makes `/users/*` and `/integrations/*` require it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from boxdeck.sim import devbox_models as m
+from boxdeck.sim.devbox_state import USER_ID
 from boxdeck.sim.runtime import runtime, world
 from boxdeck.sim.world import SimError, World
 
@@ -49,8 +51,13 @@ def service_auth(
 def user_auth(
     request: Request, user: Annotated[HTTPAuthorizationCredentials | None, Security(user_bearer)]
 ) -> None:
-    if user is None:
+    if user is None and runtime(request).config.strict_user_token:
         raise _unauthorized("User token required (Authorization: Bearer <token>)")
+
+
+def current_user(user: Annotated[HTTPAuthorizationCredentials | None, Security(user_bearer)]) -> str | None:
+    """The user a request speaks for: the token's owner (checked by `service_auth`), or None without one."""
+    return USER_ID if user is not None else None
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": m.HTTPErrorBody}, 404: {"model": m.HTTPErrorBody}}
@@ -59,6 +66,7 @@ user_router = APIRouter(
     prefix="/api/v1", dependencies=[Depends(service_auth), Depends(user_auth)], responses=ERRORS
 )
 W = Annotated[World, Depends(world)]
+User = Annotated[str | None, Depends(current_user)]
 NO_CONTENT: dict[str, Any] = {"status_code": 204, "response_class": Response}
 
 
@@ -70,19 +78,25 @@ def _data(items: list[dict[str, Any]]) -> JSONResponse:
 @router.post("/devboxes", status_code=202, response_model=m.DevboxResponse, tags=["Devboxes"])
 def create_devbox(
     w: W,
+    user: User,
     body: m.CreateDevboxRequest,
     x_claude_token: Annotated[str | None, Header()] = None,
     x_codex_token: Annotated[str | None, Header()] = None,
 ) -> Response:
     out = w.devbox.create(
-        body.model_dump(), claude_token=bool(x_claude_token), codex_token=bool(x_codex_token)
+        body.model_dump(), claude_token=bool(x_claude_token), codex_token=bool(x_codex_token), owner=user
     )
     return JSONResponse(out, status_code=202)
 
 
-@router.get("/devboxes", response_model=list[m.DevboxResponse], tags=["Devboxes"], summary="Bare array")
-def list_devboxes(w: W) -> Response:
-    return Response(w.devbox.list_json(), media_type="application/json")
+@router.get(
+    "/devboxes",
+    response_model=list[m.DevboxResponse],
+    tags=["Devboxes"],
+    summary="Bare array; with the user's token, only that user's devboxes",
+)
+def list_devboxes(w: W, user: User) -> Response:
+    return Response(w.devbox.list_json(owner=user), media_type="application/json")
 
 
 @router.get("/devboxes/{devbox_id}", response_model=m.DevboxResponse, tags=["Devboxes"])
@@ -158,7 +172,12 @@ def start_oauth(request: Request, w: W, body: m.OAuthStartRequest) -> Response:
     return JSONResponse(w.devbox.start_oauth(body.return_url, base))
 
 
-@user_router.get("/integrations/github/connection", response_model=m.OAuthConnectionResponse, tags=["GitHub"])
+@user_router.get(
+    "/integrations/github/connection",
+    response_model=m.OAuthConnectionResponse | None,
+    tags=["GitHub"],
+    summary="The connection, or null when GitHub is not connected",
+)
 def get_connection(w: W) -> Response:
     return JSONResponse(w.devbox.connection())
 

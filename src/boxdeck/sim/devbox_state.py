@@ -5,6 +5,12 @@ Pipeline at speed 1 (service seconds): requested for 2 s; `provision` 8-14 s; `i
 `clone_repositories` 3-8 s per repository plus the setup commands (`sleep N` takes N s, `false`/`exit N` fail,
 anything else 3-10 s; the total is cut at `setup_timeout_seconds`); `publish_access` 2-3 s. A devbox without
 repositories is ready in about 15-20 s. Access sessions live 30 minutes; destroyed devboxes stay listed 60 s.
+
+With the simulator's SSH server running, an access session is a real login: `ssh -p PORT SESSION@127.0.0.1`
+(the session id is the user name, so it identifies the devbox and proves the session), plus the user's
+registered SSH key when there is one. Without it (an app built without a server), the answers name made-up
+hosts, some behind a made-up relay, as before. A devbox created with the user's bearer token belongs to that
+user, and a listing made with the token shows only the user's devboxes.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from boxdeck.sim.boxfs import BoxTarget, RepoStub
 from boxdeck.sim.world import SimError, iso_us, locked
 
 if TYPE_CHECKING:
@@ -27,6 +34,9 @@ ACCESS_TTL = 1800.0
 DESTROYED_LINGER = 60.0
 OAUTH_TTL = 600.0
 SSH_USER = "dev"
+USER_ID = "dbx_user_0001"
+WORKSPACE = "/workspace"
+USER_HOME = f"/home/{SSH_USER}"
 GITHUB_LOGIN = "sim-octocat"
 GITHUB_USER_ID = 583231
 CLONE_ERRORS = (
@@ -105,6 +115,8 @@ class Devbox:
     repositories: list[Repository] = field(default_factory=list)
     proxied: bool = False
     listed: bool = True
+    demo: bool = False
+    owner: str | None = None
     fail_step: str | None = None
     fail_message: str | None = None
     gen: int = 0
@@ -193,8 +205,10 @@ class DevboxState:
 
     # -- devboxes --------------------------------------------------------------------------------------------
     @locked
-    def list_json(self) -> bytes:
-        return b"[" + b",".join(self.wire_json(d) for d in self.devboxes.values() if d.listed) + b"]"
+    def list_json(self, owner: str | None = None) -> bytes:
+        """Every listed devbox, or (with the user's token) only that user's."""
+        rows = (d for d in self.devboxes.values() if d.listed and (owner is None or d.owner == owner))
+        return b"[" + b",".join(self.wire_json(d) for d in rows) + b"]"
 
     @locked
     def get(self, devbox_id: str) -> dict[str, Any]:
@@ -202,9 +216,16 @@ class DevboxState:
 
     @locked
     def create(
-        self, req: dict[str, Any], *, claude_token: bool = False, codex_token: bool = False
+        self,
+        req: dict[str, Any],
+        *,
+        claude_token: bool = False,
+        codex_token: bool = False,
+        owner: str | None = USER_ID,
     ) -> dict[str, Any]:
-        return self.wire(self._create(req, claude_token=claude_token, codex_token=codex_token))
+        """`owner`: the user whose token made the request (None: made with the service token alone)."""
+        d = self._create(req, claude_token=claude_token, codex_token=codex_token, owner=owner)
+        return self.wire(d)
 
     def _create(
         self,
@@ -215,6 +236,8 @@ class DevboxState:
         fail_step: str | None = None,
         fail_message: str | None = None,
         proxied: bool | None = None,
+        demo: bool = False,
+        owner: str | None = None,
     ) -> Devbox:
         w = self.world
         profile = req.get("credential_profile") or {}
@@ -255,8 +278,10 @@ class DevboxState:
             setup_timeout=int(req.get("setup_timeout_seconds") or 900),
             repositories=repos,
             proxied=w.chance(0.3) if proxied is None else proxied,
+            demo=demo,
+            owner=owner,
         )
-        if fail_step is None and w.chance(w.failure_rate):
+        if fail_step is None and w.fails(demo):
             steps = ["provision", "publish_access"] + (["clone_repositories"] if repos else [])
             fail_step = w.rng.choice(steps)
         if fail_step:
@@ -408,6 +433,8 @@ class DevboxState:
         d.access_sessions.clear()
         d.exec_sessions.clear()
         self._touch(d)
+        if self.world.files is not None:
+            self.world.files.remove_box("devbox", d.id)
         self.world.schedule(DESTROYED_LINGER, "dbx.unlist", id=d.id)
 
     @locked
@@ -458,8 +485,15 @@ class DevboxState:
             del d.access_sessions[s.session_id]
             d.exec_sessions = [e for e in d.exec_sessions if e.id != s.exec_id]
 
-    @locked
     def create_access(self, devbox_id: str) -> dict[str, Any]:
+        if self.world.ssh is not None:
+            # The answer carries the host key's fingerprint: wait for a just-started SSH server's key here,
+            # not while holding the world lock every other request needs.
+            self.world.ssh.public_key()
+        return self._create_access(devbox_id)
+
+    @locked
+    def _create_access(self, devbox_id: str) -> dict[str, Any]:
         d = self._find(devbox_id)
         if d.state != "ready":
             raise http(409, f"Devbox is not ready (state: {d.state})")
@@ -470,13 +504,15 @@ class DevboxState:
         d.access_sessions[s.session_id] = s
         d.exec_sessions.append(ExecSession(s.exec_id, "bash -l", self._workdir(d), now, True))
         w.changed()
-        ssh = self.ssh_object(d)
+        ssh = self.ssh_object(d, s.session_id)
         if d.answer_proxy_command is not None:
             ssh["proxy_command"] = d.answer_proxy_command
+        real = w.ssh is not None
+        command = d.answer_command if d.answer_command is not None else ssh_command(ssh, real=real)
         return {
             "session_id": s.session_id,
             "expires_at": iso_us(s.expires_at),
-            "command": d.answer_command if d.answer_command is not None else ssh_command(ssh),
+            "command": command,
             "ssh": ssh,
         }
 
@@ -488,16 +524,28 @@ class DevboxState:
 
     @staticmethod
     def _workdir(d: Devbox) -> str:
-        return d.repositories[0].target_path if d.repositories else "/workspace"
+        return d.repositories[0].target_path if d.repositories else WORKSPACE
 
-    def ssh_object(self, d: Devbox) -> dict[str, Any]:
+    def ssh_object(self, d: Devbox, session_id: str = "") -> dict[str, Any]:
+        endpoint = self.world.ssh
+        if endpoint is not None:
+            return {
+                "host": endpoint.host,
+                "port": endpoint.port,
+                "username": session_id,
+                "workspace_path": WORKSPACE,
+                "host_key_fingerprint": endpoint.fingerprint(),
+                "proxy_command": None,
+                "ssh_port": None,
+                "proxy_host": None,
+            }
         digest = base64.b64encode(hashlib.sha256(d.id.encode()).digest()).decode().rstrip("=")
         host = f"{d.id[:8]}.ssh.sim.boxdeck.local"
         ssh: dict[str, Any] = {
             "host": host,
             "port": 2222,
             "username": SSH_USER,
-            "workspace_path": "/workspace",
+            "workspace_path": WORKSPACE,
             "host_key_fingerprint": f"SHA256:{digest}",
             "proxy_command": None,
             "ssh_port": None,
@@ -522,6 +570,58 @@ class DevboxState:
             raise http(404, "Access session not found")
         d.exec_sessions = [e for e in d.exec_sessions if e.id != s.exec_id]
         self.world.changed()
+
+    @locked
+    def login(self, session_id: str) -> BoxTarget | None:
+        """The devbox an SSH login with this user name opens: an active access session of a ready devbox."""
+        for d in self.devboxes.values():
+            if session_id in d.access_sessions:
+                self._prune(d)
+                if session_id not in d.access_sessions or d.state != "ready":
+                    return None
+                return self.target(d, session_id)
+        return None
+
+    @locked
+    def alive(self, box_id: str, gen: int) -> bool:
+        d = self.devboxes.get(box_id)
+        return d is not None and d.gen == gen and d.state == "ready"
+
+    @locked
+    def session_alive(self, box_id: str, gen: int, session_id: str | None) -> bool:
+        """Like `alive`, and the access session is still there (not revoked, not expired)."""
+        d = self.devboxes.get(box_id)
+        if d is None or d.gen != gen or d.state != "ready":
+            return False
+        self._prune(d)
+        return session_id is None or session_id in d.access_sessions
+
+    def target(self, d: Devbox, session_id: str | None = None) -> BoxTarget:
+        """The workspace (`workspace_path`, holding the cloned repositories) and the user's home."""
+        repos = tuple(
+            RepoStub(r.target_path, r.full_name, r.ref, f"https://github.com/{r.full_name}.git")
+            for r in d.repositories
+            if r.clone_status == "cloned"
+        )
+        creds = tuple(
+            path
+            for kind, path in (("claude", ".claude/.credentials.json"), ("codex", ".codex/auth.json"))
+            if d.inject.get(kind) and d.tokens_given.get(kind)
+        )
+        return BoxTarget(
+            backend="devbox",
+            box_id=d.id,
+            name=d.name,
+            gen=d.gen,
+            user=SSH_USER,
+            home=USER_HOME,
+            cwd=WORKSPACE,
+            mounts=((WORKSPACE, "workspace"), (USER_HOME, "home")),
+            repos=repos,
+            credential_files=creds,
+            required_key=self.ssh_key,
+            grant=session_id,
+        )
 
     @locked
     def exec_sessions(self, devbox_id: str) -> list[dict[str, Any]]:
@@ -603,9 +703,10 @@ class DevboxState:
         return self.github
 
     @locked
-    def connection(self) -> dict[str, Any]:
-        c = self._connection()
-        return {**c, "connected_at": iso_us(c["connected_at"])}
+    def connection(self) -> dict[str, Any] | None:
+        """The connection, or None when GitHub is not connected (the seed: "or null if not connected")."""
+        c = self.github
+        return None if c is None else {**c, "connected_at": iso_us(c["connected_at"])}
 
     @locked
     def disconnect(self) -> None:
@@ -642,12 +743,15 @@ class DevboxState:
         return {"selected_count": sum(self.orgs.values())}
 
 
-def ssh_command(ssh: dict[str, Any]) -> str:
-    """`ssh user@host -p port`, plus `-o ProxyCommand=…` as one shell word for a box behind a relay."""
+def ssh_command(ssh: dict[str, Any], *, real: bool = False) -> str:
+    """A real login's command is `ssh -p PORT user@host`. The made-up ones keep the seed's example shape
+    (`ssh user@host -p port`); a box behind a relay gets `-o ProxyCommand=…` as one shell word."""
     target = f"{ssh['username']}@{ssh['host']}"
     port = ssh.get("ssh_port") or ssh["port"]
     if ssh.get("proxy_command"):
         return f"ssh -o {shlex.quote('ProxyCommand=' + ssh['proxy_command'])} {target} -p {port}"
+    if real:
+        return f"ssh -p {port} {target}"
     return f"ssh {target} -p {port}"
 
 

@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import fields, is_dataclass
 from typing import Any, get_args, get_origin, get_type_hints
 
-from boxdeck.sim.amika_state import AgentSession, ProviderSecret, Sandbox, Secret
+from boxdeck.sim.amika_state import AgentSession, ProviderSecret, Sandbox, SandboxSnapshot, Secret
 from boxdeck.sim.clock import ManualClock, RealClock
 from boxdeck.sim.config import SimConfig
 from boxdeck.sim.devbox_state import Devbox, GitHubRepo
@@ -72,6 +72,7 @@ def world_to_dict(w: World) -> dict[str, Any]:
                 "sessions": dump(list(a.sessions.values())),
                 "secrets": dump(list(a.secrets.values())),
                 "provider_secrets": dump(list(a.provider_secrets.values())),
+                "snapshots": dump(list(a.snapshots.values())),
             },
             "devbox": {
                 "devboxes": dump(list(d.devboxes.values())),
@@ -94,6 +95,7 @@ def world_from_dict(data: dict[str, Any], config: SimConfig) -> World:
         speed=config.speed,
         failure_rate=config.failure_rate,
         churn=config.churn,
+        client_failure_rate=config.client_failure_rate,
     )
     version, internal, gauss = data["rng"]
     w.rng.setstate((version, tuple(internal), gauss))
@@ -109,6 +111,9 @@ def world_from_dict(data: dict[str, Any], config: SimConfig) -> World:
     a.secrets = {s.id: s for s in (load(Secret, raw) for raw in data["amika"]["secrets"])}
     a.provider_secrets = {
         p.id: p for p in (load(ProviderSecret, raw) for raw in data["amika"]["provider_secrets"])
+    }
+    a.snapshots = {
+        s.id: s for s in (load(SandboxSnapshot, raw) for raw in data["amika"].get("snapshots", []))
     }
     d.devboxes = {x.id: x for x in (load(Devbox, raw) for raw in data["devbox"]["devboxes"])}
     d.ssh_key = data["devbox"]["ssh_key"]

@@ -1,4 +1,5 @@
-"""What the app serves from: the live world (swapped on reset), the config and the fault settings."""
+"""What the app serves from: the live world (swapped on reset), the config, the fault settings, and (when a
+server runs it) the SSH endpoint and the boxes' directories every world it builds is attached to."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from typing import Any
 
 from fastapi import Request
 
+from boxdeck.sim.boxfs import BoxFiles
 from boxdeck.sim.config import SimConfig
 from boxdeck.sim.faults import FaultSettings
+from boxdeck.sim.ssh_endpoint import SshEndpoint
 from boxdeck.sim.world import World
 
 
@@ -19,8 +22,16 @@ class SimRuntime:
         self.base_config = config
         self.config = config
         self._lock = threading.Lock()
+        self.ssh: SshEndpoint | None = None
+        self.files: BoxFiles | None = None
         self.world = world if world is not None else self._initial_world(config)
         self.faults = FaultSettings(config.seed, config.fault_rate, config.fault_kinds, config.slow_seconds)
+
+    def attach(self, ssh: SshEndpoint | None, files: BoxFiles | None) -> None:
+        """Serve real SSH and keep box directories, from now on and in every world a reset builds."""
+        self.ssh, self.files = ssh, files
+        with self.world.lock:
+            self.world.ssh, self.world.files = ssh, files
 
     @staticmethod
     def _initial_world(config: SimConfig) -> World:
@@ -37,6 +48,9 @@ class SimRuntime:
 
         config = dataclasses.replace(self.base_config, **overrides)
         world = build_world(config)
+        world.ssh, world.files = self.ssh, self.files
+        if self.files is not None:
+            self.files.wipe()  # seeded ids come back: their directories must start afresh
         with self._lock:
             self.config = config
             self.world = world

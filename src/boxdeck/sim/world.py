@@ -21,7 +21,9 @@ from boxdeck.sim.clock import Clock, ManualClock, RealClock
 
 if TYPE_CHECKING:
     from boxdeck.sim.amika_state import AmikaState
+    from boxdeck.sim.boxfs import BoxFiles
     from boxdeck.sim.devbox_state import DevboxState
+    from boxdeck.sim.ssh_endpoint import SshEndpoint
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -84,6 +86,7 @@ class World:
         speed: float = 1.0,
         failure_rate: float = 0.1,
         churn: bool = False,
+        client_failure_rate: float = 0.0,
     ) -> None:
         from boxdeck.sim.amika_state import AmikaState
         from boxdeck.sim.devbox_state import DevboxState
@@ -94,7 +97,12 @@ class World:
         self.seed = seed
         self.speed = speed
         self.failure_rate = failure_rate
+        self.client_failure_rate = client_failure_rate
         self.churn = churn
+        self.ssh: SshEndpoint | None = None
+        """Where real SSH logins go (None: the answers name made-up hosts, as without an SSH server)."""
+        self.files: BoxFiles | None = None
+        """The boxes' directories on this machine (None: snapshots keep no files)."""
         self.rng = random.Random(seed)
         self.lock = threading.RLock()
         self.version = 0
@@ -156,6 +164,11 @@ class World:
 
     def chance(self, p: float) -> bool:
         return p > 0 and self.rng.random() < p
+
+    def fails(self, demo: bool) -> bool:
+        """Whether a new box fails: the demo world's own boxes at `failure_rate`, a client's only at
+        `client_failure_rate` (0 unless a test or a user asks for failures)."""
+        return self.chance(self.failure_rate if demo else self.client_failure_rate)
 
     def changed(self) -> None:
         self.version += 1

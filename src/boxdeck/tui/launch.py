@@ -26,8 +26,9 @@ import io
 import logging
 import os
 import sys
+import threading
 import traceback
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from boxdeck.service.config import ENV_VARS, ConfigError, Service, Settings, settings_from
@@ -306,7 +307,7 @@ def demo_simulator(seed: int, started: Any = None) -> Iterator[Any]:
     """The demo's simulator: a child process started first (by `boxdeck.cli` when it can, as `started`), so
     its start-up overlaps the dashboard's own imports on the other core (`boxdeck.sim.child`); in this
     process, in a thread, if the child cannot start (no `python -m` in a frozen build, a sandbox that
-    forbids processes)."""
+    forbids processes). Its SSH host key is pinned for the run (see `pinned_host_key`)."""
     from boxdeck.sim.child import SimChildError, start_demo_child
 
     child = started if started is not None else start_demo_child(seed)
@@ -321,14 +322,71 @@ def demo_simulator(seed: int, started: Any = None) -> Iterator[Any]:
             child.stop()
         else:
             try:
-                yield child
+                with pinned_host_key(lambda: _child_host_key(child)):
+                    yield child
             finally:
                 child.stop()
             return
     from boxdeck.sim import SimConfig, SimServer
 
-    with SimServer(SimConfig(seed=seed, churn=True)) as sim:
+    with SimServer(SimConfig(seed=seed, churn=True)) as sim, pinned_host_key(lambda: _server_host_key(sim)):
         yield sim
+
+
+HostKey = tuple[str, int, str]
+
+
+def _child_host_key(child: Any) -> HostKey | None:
+    if not child.wait_ssh():
+        return None
+    return child.ssh_host, child.ssh_port, child.ssh_host_key
+
+
+def _server_host_key(sim: Any) -> HostKey | None:
+    if sim.ssh is None or not sim.ssh_ready():
+        return None
+    return sim.ssh.host, sim.ssh.port, sim.ssh.public_key()
+
+
+@contextlib.contextmanager
+def pinned_host_key(fetch: Callable[[], HostKey | None]) -> Iterator[threading.Event]:
+    """Pin the demo simulator's SSH host key in boxdeck's known_hosts while the demo runs, so enter on a box
+    logs in without a host key prompt, and to that key only. boxdeck started the simulator itself, so its key
+    comes from a source it trusts. Fetched in a thread, so the dashboard does not wait for the SSH side; the
+    event yielded is set once that is settled."""
+    from boxdeck.service.hostkeys import HostKeyError, KnownHosts
+
+    known = KnownHosts()
+    pinned: list[HostKey] = []
+    settled = threading.Event()
+
+    def pin() -> None:
+        try:
+            _pin()
+        finally:
+            settled.set()
+
+    def _pin() -> None:
+        key = fetch()
+        if key is None:
+            log.warning("demo simulator: no SSH host key; ssh to its boxes will ask about the host key")
+            return
+        try:
+            known.pin(*key)
+        except (HostKeyError, OSError) as exc:
+            log.warning("demo simulator: could not pin its SSH host key: %s", exc)
+            return
+        pinned.append(key)
+
+    thread = threading.Thread(target=pin, name="demo host key", daemon=True)
+    thread.start()
+    try:
+        yield settled
+    finally:
+        thread.join(timeout=1.0)
+        for host, port, _key in pinned:
+            with contextlib.suppress(HostKeyError, OSError):
+                known.forget(host, port)
 
 
 def report_crash(details: str, request_log: Any) -> None:

@@ -53,9 +53,10 @@ def app_state(app: App[Any]) -> SessionState:
     state = SessionState(
         conversations=Conversations(amika, clock=now) if amika is not None else None,
         sessions=SandboxSessions(amika) if amika is not None else None,
-        grants=SshGrants(amika, clock=now) if amika is not None else None,
+        grants=SshGrants(amika, clock=now, known_hosts=service.known_hosts) if amika is not None else None,
         access=DevboxAccess(devbox, clock=now, trust=service.actions.proxy_trust,
-                            scrub=service.redactor.redact) if devbox is not None else None,
+                            scrub=service.redactor.redact, known_hosts=service.known_hosts)
+        if devbox is not None else None,
         account=Account(devbox, has_user_token=bool(devbox_settings and devbox_settings.user_token)),
         service=service,
     )
