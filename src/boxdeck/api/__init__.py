@@ -4,6 +4,7 @@
 Imports only httpx and pydantic, so it can be used (and published) without the dashboard.
 """
 
+from ._body import DEFAULT_MAX_BODY_BYTES
 from ._http import RequestRecord, parse_retry_after
 from ._net import is_loopback_host
 from ._time import parse_timestamp
@@ -52,6 +53,7 @@ from .errors import (
     AmikaDecodeError,
     AmikaError,
     AmikaHTTPError,
+    AmikaResponseTooLargeError,
     AmikaSandboxFailedError,
     AmikaTimeoutError,
     AmikaTransportError,
@@ -59,6 +61,7 @@ from .errors import (
     DevboxDecodeError,
     DevboxError,
     DevboxRequestTimeoutError,
+    DevboxResponseTooLargeError,
     DevboxTimeoutError,
     DevboxTransportError,
     extract_agent_auth_error,
@@ -66,6 +69,7 @@ from .errors import (
 from .tokens import StaticTokenSource, TokenSource
 
 __all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
     "FAILED_STATES",
     "OPERATION_STEPS",
     "READY_STATE",
@@ -79,6 +83,7 @@ __all__ = [
     "AmikaDecodeError",
     "AmikaError",
     "AmikaHTTPError",
+    "AmikaResponseTooLargeError",
     "AmikaSandboxFailedError",
     "AmikaTimeoutError",
     "AmikaTransportError",
@@ -92,6 +97,7 @@ __all__ = [
     "DevboxRepository",
     "DevboxRepositoryRequest",
     "DevboxRequestTimeoutError",
+    "DevboxResponseTooLargeError",
     "DevboxState",
     "DevboxTimeoutError",
     "DevboxTransportError",

@@ -78,6 +78,8 @@ class Settings:
     steady_interval: float = 5.0
     busy_interval: float = 1.0
     allow_insecure: bool = False
+    #: The largest answer read from a server, once decompressed (None: the clients' default).
+    max_response_bytes: int | None = None
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -164,6 +166,8 @@ class Service:
 
         redactor = Redactor(settings.secrets)
         extra: dict[str, Any] = {"transport": transport, "allow_insecure": settings.allow_insecure}
+        if settings.max_response_bytes is not None:
+            extra["max_body_bytes"] = settings.max_response_bytes
         if on_request is not None:
             extra["on_request"] = on_request
         try:

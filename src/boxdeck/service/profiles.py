@@ -14,6 +14,7 @@ come from, plus the app settings (poll cadence, theme, clipboard clear time, rea
     clipboard_clear_seconds = 60   # 0 = never clear a copied command holding a token
     read_only = false              # default for every profile
     write_grant_minutes = 10       # how long the "grant write access" key lasts
+    max_response_mb = 64           # the largest answer read from a server, decompressed
 
     [settings.keymap]              # binding id -> keys (Textual keymap syntax, comma-separated)
     delete = "d"
@@ -105,6 +106,7 @@ _SETTINGS_KEYS = frozenset(
         "clipboard_clear_seconds",
         "read_only",
         "write_grant_minutes",
+        "max_response_mb",
         "keymap",
     }
 )
@@ -164,6 +166,8 @@ class FileSettings:
     read_only: bool = False
     write_grant_minutes: float = DEFAULT_WRITE_GRANT_MINUTES
     keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: The largest answer read from a server, once decompressed, in MiB (None: the clients' default).
+    max_response_mb: float | None = None
 
 
 @dataclass(frozen=True)
@@ -288,6 +292,7 @@ def _parse_settings(reader: _Reader, raw: Mapping[str, Any]) -> FileSettings:
         raw.get("clipboard_clear_seconds"), "settings.clipboard_clear_seconds", minimum=1, allow_zero=True
     )
     grant = reader.number(raw.get("write_grant_minutes"), "settings.write_grant_minutes", minimum=0.1)
+    max_response = reader.number(raw.get("max_response_mb"), "settings.max_response_mb", minimum=1)
     keymap_raw = _parse_keymap(reader, reader.table(raw.get("keymap"), "settings.keymap"))
     keymap, problems = clean_keymap(keymap_raw)
     reader.warnings.extend(f"settings.keymap: {p}; that binding keeps its default key" for p in problems)
@@ -299,6 +304,7 @@ def _parse_settings(reader: _Reader, raw: Mapping[str, Any]) -> FileSettings:
         read_only=bool(reader.boolean(raw.get("read_only"), "settings.read_only")),
         write_grant_minutes=DEFAULT_WRITE_GRANT_MINUTES if grant is None else grant,
         keymap=MappingProxyType(keymap),
+        max_response_mb=max_response,
     )
 
 
@@ -598,6 +604,8 @@ def _resolve(
         value = flag if isinstance(flag, int | float) and not isinstance(flag, bool) else getattr(fs, name)
         if value is not None:
             replace[name] = float(value)
+    if fs.max_response_mb is not None:
+        replace["max_response_bytes"] = int(fs.max_response_mb * 1024 * 1024)
     settings = dataclasses.replace(base, **replace)
     return AppConfig(
         settings=settings,

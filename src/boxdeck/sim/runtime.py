@@ -1,4 +1,5 @@
-"""What the app serves from: the live world (swapped on reset), the config and the fault settings."""
+"""What the app serves from: the live world (swapped on reset), the config, the fault settings and the hostile
+behaviours tests turn on."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi import Request
 
 from boxdeck.sim.config import SimConfig
 from boxdeck.sim.faults import FaultSettings
+from boxdeck.sim.hostile import HostileSettings
 from boxdeck.sim.world import World
 
 
@@ -21,6 +23,7 @@ class SimRuntime:
         self._lock = threading.Lock()
         self.world = world if world is not None else self._initial_world(config)
         self.faults = FaultSettings(config.seed, config.fault_rate, config.fault_kinds, config.slow_seconds)
+        self.hostile = HostileSettings()
 
     @staticmethod
     def _initial_world(config: SimConfig) -> World:
@@ -32,7 +35,8 @@ class SimRuntime:
         return build_world(config)
 
     def reset(self, **overrides: Any) -> World:
-        """A fresh world from the starting config plus overrides; faults go back to the config's rate."""
+        """A fresh world from the starting config plus overrides; faults go back to the config's rate and the
+        hostile behaviours are turned off."""
         from boxdeck.sim.demo_world import build_world
 
         config = dataclasses.replace(self.base_config, **overrides)
@@ -41,6 +45,7 @@ class SimRuntime:
             self.config = config
             self.world = world
             self.faults.configure(config.fault_rate, config.fault_kinds, config.slow_seconds)
+            self.hostile.clear()
         return world
 
 
