@@ -132,6 +132,7 @@ class Actions:
         if self.monitor.devbox is None:
             raise ActionError("Devbox is not configured: set DEVBOX_SPRITES_TOKEN or pass --sprites-token")
         one_off = [fields.get("claude_token"), fields.get("codex_token")]
+        self.redactor.add_typed(*one_off)  # a server may echo them later, anywhere; only a digest is kept
         try:
             devbox = await self.monitor.devbox.devboxes.create(name, **fields)
         except Exception as exc:

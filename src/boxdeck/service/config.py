@@ -17,7 +17,7 @@ import httpx
 from boxdeck.api import is_loopback_host
 from boxdeck.service.actions import Actions
 from boxdeck.service.monitor import Monitor
-from boxdeck.service.redact import Redactor
+from boxdeck.service.redact import Redactor, mask_library_logs
 
 __all__ = [
     "DEFAULT_AMIKA_URL",
@@ -165,6 +165,7 @@ class Service:
         from boxdeck.api import AmikaClient, DevboxClient
 
         redactor = Redactor(settings.secrets)
+        mask_library_logs()
         extra: dict[str, Any] = {"transport": transport, "allow_insecure": settings.allow_insecure}
         if settings.max_response_bytes is not None:
             extra["max_body_bytes"] = settings.max_response_bytes

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 from boxdeck.api.errors import DevboxError
 from boxdeck.service.errors import ServiceError, failure, quoted, status_of, why_failed
 from boxdeck.service.sshcmd import SshCommand, SshCommandError, devbox_ssh_command
-from boxdeck.service.text import sanitize
+from boxdeck.service.text import sanitize, shown
 from boxdeck.service.timefmt import countdown, relative
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def format_rate(bytes_per_second: float | None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ExecSessionRow:
-    """One exec-sessions table row, every cell sanitized text."""
+    """One exec-sessions table row, every cell sanitized text (the id exact: it is the row's key)."""
 
     id: str
     command: str
@@ -80,8 +80,8 @@ def exec_session_row(session: ExecSession, now: datetime | None = None) -> ExecS
     now = now or datetime.now(UTC)
     return ExecSessionRow(
         id=sanitize(session.id),
-        command=sanitize(session.command) or "-",
-        workdir=sanitize(session.workdir) or "-",
+        command=shown(session.command) or "-",
+        workdir=shown(session.workdir) or "-",
         active="yes" if session.is_active else "no",
         tty="yes" if session.tty else "no",
         last_activity=relative(session.last_activity, now),
@@ -156,7 +156,7 @@ class DevboxAccess:
         except SshCommandError as exc:
             raise AccessError(
                 f"Devbox {quoted(devbox_id)} opened an access session but its SSH details are unusable: "
-                f"{sanitize(str(exc))}", subject=devbox_id,
+                f"{shown(str(exc))}", subject=devbox_id,
             ) from exc
         known = KnownAccess(devbox_id, session, command, self._clock())
         if session.session_id:

@@ -8,11 +8,12 @@ user. Both behaviours are off by default, touch only ``/api/…`` and end with a
 - ``endless``: a chunked body that never ends.
 Each stops when the client hangs up.
 
-``echo``: the server reflects what clients sent it. The credentials in a request's headers (the bearer
-token, ``X-Sprites-Token``, the agent tokens of a devbox create), the values of secrets it was sent and the
-SSH tokens it minted are remembered, and every name, repo, branch, error message and agent reply in a JSON
-answer gets them appended as `` [echo …]``. The suffix is stripped from request paths again, so a sandbox
-whose name now holds a token is still addressed by that name.
+``echo``: the server reflects what clients sent it. Every name in a JSON answer gets the credentials of
+the request it answers appended as `` [echo …]`` (the bearer token, ``X-Sprites-Token``: the same for every
+request of a client, so a name stays the same from poll to poll); every repo, branch, description, error
+message and agent reply gets those plus everything remembered since echo was turned on: the agent tokens of
+a devbox create, the values of secrets it was sent and the SSH tokens it minted. The suffix is stripped from
+request paths again, so a sandbox whose name now holds a token is still addressed by that name.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ BODY_KINDS: Final = ("gzip_bomb", "double_gzip_bomb", "endless")
 DEFAULT_BOMB_BYTES: Final = 1 << 30
 
 #: JSON keys whose string values get the echo appended: what a client shows as names, repos and messages.
+#: Names get only the request's credentials (see the module docstring).
 ECHO_KEYS: Final = frozenset(
     {
         "name",
@@ -93,7 +95,7 @@ class HostileSettings:
 
     def suffix(self) -> str:
         with self._lock:
-            return f" [echo {' '.join(self.remembered)}]" if self.remembered else ""
+            return _suffix(self.remembered)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -216,6 +218,10 @@ def _strip_echo_from_path(scope: Scope) -> Scope:
     return {**scope, "raw_path": new_raw + query_sep + query, "path": unquote(new_raw.decode("latin-1"))}
 
 
+def _suffix(values: list[str]) -> str:
+    return f" [echo {' '.join(values)}]" if values else ""
+
+
 def _credentials(scope: Scope) -> list[str]:
     found = []
     for name, value in scope.get("headers", ()):
@@ -232,14 +238,17 @@ def _secret_fields(data: Any) -> list[str]:
     return [v for k in ("value", "token") if isinstance(v := data.get(k), str)]
 
 
-def _echoed(data: Any, suffix: str) -> Any:
+def _echoed(data: Any, names: str, others: str) -> Any:
     if isinstance(data, dict):
-        return {
-            k: (v + suffix if k in ECHO_KEYS and isinstance(v, str) and v else _echoed(v, suffix))
-            for k, v in data.items()
-        }
+        out = {}
+        for k, v in data.items():
+            if k in ECHO_KEYS and isinstance(v, str) and v:
+                out[k] = v + (names if k == "name" else others)
+            else:
+                out[k] = _echoed(v, names, others)
+        return out
     if isinstance(data, list):
-        return [_echoed(v, suffix) for v in data]
+        return [_echoed(v, names, others) for v in data]
     return data
 
 
@@ -256,7 +265,8 @@ async def _echoing(app: Any, settings: HostileSettings, scope: Scope, receive: A
         sent = json.loads(body) if body else None
     except ValueError:
         sent = None
-    settings.remember(*_credentials(scope), *_secret_fields(sent))
+    credentials = _credentials(scope)
+    settings.remember(*credentials, *_secret_fields(sent))
     replayed = False
 
     async def replay() -> Any:
@@ -288,7 +298,7 @@ async def _echoing(app: Any, settings: HostileSettings, scope: Scope, receive: A
                 minted = data.get("token") if isinstance(data, dict) else None
                 if isinstance(minted, str):  # an SSH token the server just minted
                     settings.remember(minted)
-                out = json.dumps(_echoed(data, settings.suffix())).encode()
+                out = json.dumps(_echoed(data, _suffix(credentials), settings.suffix())).encode()
         headers.append((b"content-length", str(len(out)).encode()))
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": out})

@@ -30,7 +30,7 @@ from boxdeck.service.actions import ActionError
 from boxdeck.service.boxes import PENDING_CREATING, PENDING_STARTING, Backend, Box, StateKind
 from boxdeck.service.expiry import Credential
 from boxdeck.service.sshcmd import SshCommand
-from boxdeck.service.text import sanitize, single_line
+from boxdeck.service.text import sanitize, shown, single_line
 from boxdeck.service.timefmt import countdown, duration
 from boxdeck.tui.clipboard import copy_secret, flush_clipboard
 from boxdeck.tui.messages import BoxesChanged
@@ -190,7 +190,7 @@ class ConnectApp(_Base):
             return None
         self.refresh_now()  # type: ignore[attr-defined]
         if error is not None:
-            self.notify(f"Couldn't run ssh: {sanitize(str(error))}", title="Connect", severity="error",
+            self.notify(f"Couldn't run ssh: {shown(str(error))}", title="Connect", severity="error",
                         markup=False, timeout=10)
             return None
         if status:
