@@ -19,7 +19,10 @@ from boxdeck.sim import SimServer
 from boxdeck.subcommands import ssh as ssh_cmd
 
 AMIKA_CMD = re.compile(r"ssh -p (\d+) -- (\S+)@(\S+)")
-DEVBOX_CMD = re.compile(r"ssh -p (\d+) -- (\S+)@(127\.0\.0\.1)")
+# A Devbox command accepts only the host key the API vouched for (checked, then pinned by boxdeck).
+DEVBOX_CMD = re.compile(
+    r"ssh -o UserKnownHostsFile=\S+ -o StrictHostKeyChecking=yes -p (\d+) -- (\S+)@(127\.0\.0\.1)"
+)
 
 
 def test_print_amika_command(sim_env: SimServer, run_cli) -> None:
@@ -149,8 +152,9 @@ def test_runs_the_devbox_command_given_by_the_service(sim_env: SimServer, run_cl
     monkeypatch.setattr(ssh_cmd, "stdin_is_terminal", lambda: True)
     result = run_cli("ssh", "scratch")
     assert result.code == 0, result.err
-    assert sim_env.ssh is not None and seen and seen[0][:3] == ["ssh", "-p", str(sim_env.ssh.port)]
-    assert seen[0][3] == "--" and seen[0][4].endswith("@127.0.0.1")  # the session's own command
+    assert sim_env.ssh is not None and seen and seen[0][:2] == ["ssh", "-o"]
+    assert seen[0][4:7] == ["StrictHostKeyChecking=yes", "-p", str(sim_env.ssh.port)]
+    assert seen[0][7] == "--" and seen[0][8].endswith("@127.0.0.1")  # the session's own command
     assert "BatchMode=yes" not in seen[0]
     assert result.out == ""
 

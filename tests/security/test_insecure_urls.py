@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from boxdeck.api import AmikaClient, DevboxClient
+from boxdeck.api import AmikaClient, AmikaTransportError, DevboxClient, DevboxTransportError
 from boxdeck.service.config import ConfigError, Service, settings_from
 from boxdeck.service.profiles import resolve_settings
 
@@ -211,11 +211,13 @@ _HOSTS = st.one_of(
 _JOINERS = st.sampled_from(["", "@", ":", ":80@", "\\", "/", "#@", "?@", "%40", "\t", "\n", " ", "."])
 
 
-@given(a=_HOSTS, joiner=_JOINERS, b=_HOSTS, port=st.sampled_from(["", ":80", ":65535", ":0x50"]))
-@settings(max_examples=50, deadline=None)
-def test_an_accepted_plain_http_url_really_goes_to_loopback(a: str, joiner: str, b: str, port: str) -> None:
-    """Whatever spelling gets past the check, the host httpx actually connects to must be loopback."""
-    url = f"http://{a}{joiner}{b}{port}"
+def _requests_from_accepted_clients(url: str) -> tuple[int, list[str]]:
+    """Build both clients for `url` (each may refuse it) and list boxes with each that accepted it: (how many
+    accepted and sent a request, the host of every request that went out).
+
+    A client that accepted the URL either sends its one request, or (a spelling httpx itself cannot parse)
+    fails with a transport error having sent nothing; anything else fails the test.
+    """
     seen: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -224,25 +226,52 @@ def test_an_accepted_plain_http_url_really_goes_to_loopback(a: str, joiner: str,
 
     transport = httpx.MockTransport(handler)
 
-    async def probe() -> None:
+    async def probe() -> int:
+        sent = 0
         for make in (_amika, _devbox):
             try:
                 client = make(url, transport=transport)
             except ValueError:
                 continue
-            try:
-                if isinstance(client, AmikaClient):
-                    await client.list_sandboxes()
+            before = len(seen)
+            async with client:
+                try:
+                    if isinstance(client, AmikaClient):
+                        assert await client.list_sandboxes() == []
+                    else:
+                        assert await client.devboxes.list() == []
+                except (AmikaTransportError, DevboxTransportError) as exc:
+                    assert "InvalidURL" in str(exc) and len(seen) == before, (url, exc)
                 else:
-                    await client.devboxes.list()
-            except Exception:
-                pass
-            finally:
-                await client.aclose()
+                    sent += 1
+        return sent
 
-    asyncio.run(probe())
-    for host in seen:
-        assert host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback, (url, host)
+    return asyncio.run(probe()), seen
+
+
+def _is_loopback(host: str) -> bool:
+    return host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+
+
+@given(a=_HOSTS, joiner=_JOINERS, b=_HOSTS, port=st.sampled_from(["", ":80", ":65535", ":0x50"]))
+@settings(max_examples=50, deadline=None)
+def test_an_accepted_plain_http_url_really_goes_to_loopback(a: str, joiner: str, b: str, port: str) -> None:
+    """Whatever spelling gets past the check, the host httpx actually connects to must be loopback."""
+    url = f"http://{a}{joiner}{b}{port}"
+    sent, seen = _requests_from_accepted_clients(url)
+    assert len(seen) == sent, (url, seen)  # one request from each client that could send
+    assert all(_is_loopback(host) for host in seen), (url, seen)
+
+
+ODD_LOOPBACK = [f"http://{h}:8080" for h in ("LOCALHOST.", "[::ffff:127.0.0.1]", "[0:0:0:0:0:0:0:1]")]
+
+
+@pytest.mark.parametrize("url", [*LOOPBACK, *ODD_LOOPBACK])
+def test_loopback_spellings_are_accepted_and_connect_to_loopback(url: str) -> None:
+    """The property above holds vacuously for a refused URL; these are accepted, so it is really tested."""
+    sent, seen = _requests_from_accepted_clients(url)
+    assert sent == 2 and len(seen) == 2, (url, seen)
+    assert all(_is_loopback(host) for host in seen), (url, seen)
 
 
 # One rule, every door: the clients and the service config use the same `is_loopback_host`.

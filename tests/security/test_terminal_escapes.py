@@ -16,11 +16,11 @@ from collections.abc import Iterator
 import pytest
 from security_helpers import SECURITY_SIM, has_terminal_control
 
-from boxdeck.api import AmikaClient, AmikaHTTPError, DevboxApiError, DevboxClient
+from boxdeck.api import AmikaClient, AmikaHTTPError, DevboxApiError, DevboxClient, Sandbox
 from boxdeck.api.errors import AmikaAgentAuthError
 from boxdeck.service import sanitize
 from boxdeck.service.errors import describe_error
-from boxdeck.service.text import single_line
+from boxdeck.service.text import shown, single_line
 from boxdeck.sim import SimServer
 
 OSC52 = "\x1b]52;c;" + base64.b64encode(b"rm -rf ~\n").decode() + "\x07"
@@ -106,19 +106,31 @@ async def test_simulator_errors_quoting_hostile_names_come_out_clean(
         for call in (
             lambda: amika.get_sandbox(name),
             lambda: amika.start_sandbox(name),
-            lambda: amika.create_sandbox(name=name),
             lambda: amika.agent_send(name, ATTACKS[attack]),
         ):
-            try:
+            with pytest.raises(AmikaHTTPError) as info:  # 404: no such sandbox, quoting the name
                 await call()
-            except AmikaHTTPError as exc:
-                assert_clean(sanitize(exc.user_message))
-                assert_clean(describe_error(exc))
+            assert info.value.status_code == 404
+            assert ATTACKS[attack] in info.value.user_message  # the server did send the sequence back...
+            assert_clean(sanitize(info.value.user_message))  # ...and what is shown is clean
+            assert_clean(describe_error(info.value))
+        # The server refuses some of these names (400, quoting them) and accepts others: both ways, clean.
+        try:
+            created: Sandbox | AmikaHTTPError = await amika.create_sandbox(name=name)
+        except AmikaHTTPError as exc:
+            created = exc
+        if isinstance(created, AmikaHTTPError):
+            assert created.status_code == 400
+            assert_clean(describe_error(created))
+        else:
+            assert created.name == name  # kept verbatim in the model...
+            assert_clean(shown(created.name))  # ...shown clean
     async with DevboxClient(
         escape_sim.base_url, sprites_token=escape_sim.sprites_token, user_token=escape_sim.user_token
     ) as devbox:
-        for call in (lambda: devbox.devboxes.get(name), lambda: devbox.users.set_ssh_key(ATTACKS[attack])):
-            try:
+        for call, status in ((lambda: devbox.devboxes.get(name), 404),
+                             (lambda: devbox.users.set_ssh_key(ATTACKS[attack]), 422)):
+            with pytest.raises(DevboxApiError) as dinfo:
                 await call()
-            except DevboxApiError as exc:
-                assert_clean(describe_error(exc))
+            assert dinfo.value.status == status
+            assert_clean(describe_error(dinfo.value))

@@ -223,3 +223,82 @@ async def test_ssh_tokens_are_masked_everywhere_but_the_command_itself(
     ]
     assert leaks(texts, command.secrets) == []
     assert any(secret in command.text for secret in command.secrets)
+
+
+async def test_an_echoing_server_puts_no_secret_on_screen_text_or_in_the_log(
+    canary_sim: SimServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The simulator echoes the tokens, the SSH tokens it mints and a secret value it is given into names,
+    repos, descriptions and error messages. The models keep that text as the server sent it (the boxes are
+    still acted on by their real names); everything built for display from it — messages, notices, health,
+    the text functions the screens use — and the log hold none of it."""
+    from boxdeck.service.text import shown, single_line
+
+    canary_sim.reset()
+    canary_sim.set_hostile(echo=True)
+    settings = _settings(canary_sim, AMIKA_TOKEN, SPRITES_TOKEN, USER_TOKEN)
+    log_path = tmp_path / "requests.log"
+    logger = RequestLogger(log_path, secrets=settings.secrets)
+    caplog.set_level(logging.DEBUG)
+    value = "sv_ECHO_CANARY_" + "7d3a" * 6
+    texts: list[str] = []
+    service = Service.from_settings(settings, on_request=logger.on_request)
+    logger.use_redactor(service.redactor)
+    monitor, actions = service.monitor, service.actions
+    try:
+        for backend in (Backend.AMIKA, Backend.DEVBOX):
+            await monitor.poll(backend)
+        amika_boxes = list(monitor.snapshot(Backend.AMIKA).boxes.values())
+        devboxes = list(monitor.snapshot(Backend.DEVBOX).boxes.values())
+        assert all(AMIKA_TOKEN in b.name for b in amika_boxes), "the server did not echo the token"
+        assert all(SPRITES_TOKEN in b.name for b in devboxes)
+        store = SecretStore(monitor.amika, redactor=service.redactor)
+        await store.create("ECHO_CANARY", value)
+        listed = await store.list()
+        assert any(value in (s.description or "") for s in listed), "the server did not echo the value"
+        texts += [shown(f"{s.name} {s.description}") for s in listed]
+        ready = next(b for b in amika_boxes if b.state == "active")
+        command = await actions.ssh_command(ready)  # mints an SSH token, echoed from now on
+        texts.append(command.masked())
+        logger.log_action("ssh", ready.name, "amika", "ok")
+        for box in [*amika_boxes[:6], *devboxes[:6]]:
+            for attempt in (actions.start, actions.stop):  # some the server refuses, quoting the name
+                try:
+                    await attempt(box)
+                except ActionError as exc:
+                    texts.append(str(exc))
+                logger.log_action("start-or-stop", box.name, box.backend.value, "ok")
+        for backend in (Backend.AMIKA, Backend.DEVBOX):
+            diff = await monitor.poll(backend)
+            texts += [f"{n.title} {n.message}" for n in monitor.notices(diff)]
+            texts.append(monitor.health(backend).last_error or "")
+        echoed = list(monitor.snapshot(Backend.AMIKA).boxes.values())
+        assert any(value in str(b.sandbox and b.sandbox.repo_name) for b in echoed)
+        assert any(command.secrets[0] in str(b.sandbox and b.sandbox.repo_name) for b in echoed)
+        for box in echoed:  # what the table and detail pane make of each box
+            sandbox = box.sandbox
+            assert sandbox is not None
+            texts += [shown(box.name), single_line(str(sandbox.repo_name)), shown(str(sandbox.branch))]
+        # The stopped/started boxes were addressed by the names the server gave them, token and all.
+        assert any(r.path.startswith("/sandboxes/") and r.status == 202 for r in records_of(log_path))
+        canary_sim.set_faults(1.0, ["500"])
+        await monitor.poll(Backend.DEVBOX)
+        texts.append(monitor.health(Backend.DEVBOX).last_error or "")
+    finally:
+        await service.aclose()
+        logger.close()
+    secrets = (*TOKENS, value, *command.secrets)
+    assert leaks([*texts, log_path.read_text(encoding="utf-8"), caplog.text], secrets) == []
+
+
+def records_of(log_path: Path) -> list[RequestRecord]:
+    """The request lines of a log file, read back as records (method, path, status)."""
+    out = []
+    for line in log_path.read_text(encoding="utf-8").splitlines():
+        words = line.split()
+        if "request" in words:
+            i = words.index("request")
+            status = words[i + 4]
+            out.append(RequestRecord(words[i + 1], words[i + 2], words[i + 3],
+                                     int(status) if status.isdigit() else None, 0.0, None))
+    return out

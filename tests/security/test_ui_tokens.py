@@ -1,5 +1,10 @@
 """Tokens and secret values never reach the screen, screenshots, notifications or logs — as the app runs.
 
+The simulator echoes what it is sent (``/_sim/hostile`` echo): every name, repo, branch, error message and
+agent reply it answers carries the tokens of the request, the SSH tokens it minted and the secret values it
+was given, so a leak anywhere in the display path shows. The box models keep the real names (the boxes can
+still be acted on); only what is shown is masked.
+
 Real flows run in the headless app against a simulator configured with distinctive canary tokens: polling,
 copy SSH (`c`), an SSH grant from the sessions view, a devbox created with Claude/Codex tokens (and one
 refused by the server), secrets and a provider credential created and updated, server errors (500s, and
@@ -33,10 +38,12 @@ from test_ui_support import (
     paste,
     set_text,
 )
-from textual.widgets import Input, Select, Switch
+from textual.app import App as TextualApp
+from textual.widgets import Input, Markdown, Select, Switch, TextArea
 from tui_helpers import SIZE, START, sim_now, until
 
 from boxdeck.service.activity_log import RequestLogger
+from boxdeck.service.boxes import Backend
 from boxdeck.service.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.sim import SimServer
 from boxdeck.sim.config import DEFAULT_AMIKA_TOKEN, DEFAULT_SPRITES_TOKEN, DEFAULT_USER_TOKEN
@@ -47,11 +54,13 @@ from boxdeck.tui.modals.provider_secret_form import NewProviderSecretModal
 from boxdeck.tui.modals.secret_form import NewSecretModal, UpdateSecretModal
 from boxdeck.tui.screens.account import AccountScreen
 from boxdeck.tui.screens.activity import ActivityScreen
+from boxdeck.tui.screens.agent_prompt import AgentPromptScreen
 from boxdeck.tui.screens.devboxes import DevboxesScreen
 from boxdeck.tui.screens.help import HelpScreen
 from boxdeck.tui.screens.sandbox_sessions import SandboxSessionsScreen
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
 from boxdeck.tui.screens.secrets import SecretsScreen
+from boxdeck.tui.state import app_state
 from boxdeck.tui.widgets.box_table import BoxTable
 
 CODEX_TOKEN = "cx_SECURITY_CANARY_5e5e4d4d3c3c2b2b"
@@ -82,14 +91,16 @@ class Captured:
         self.texts.append(f"[svg {what}] {svg}")
         self.texts.append(f"[svg text {what}] {html.unescape(re.sub(r'<[^>]+>', '', svg))}")
 
-    def record_notifications(self, app: Any) -> None:
-        real = app.notify
+    def record_notifications(self, app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Record each notification as it reaches Textual (whatever the app did to it on the way)."""
+        real = TextualApp.notify
 
-        def notify(message: str, *args: Any, **kwargs: Any) -> Any:
-            self.notifications.append(f"{kwargs.get('title', '')} {message}")
-            return real(message, *args, **kwargs)
+        def notify(this: Any, message: str, *args: Any, **kwargs: Any) -> Any:
+            if this is app:
+                self.notifications.append(f"{kwargs.get('title', '')} {message}")
+            return real(this, message, *args, **kwargs)
 
-        app.notify = notify
+        monkeypatch.setattr(TextualApp, "notify", notify)
 
 
 def make_app(sim: SimServer, amika: str, sprites: str, user: str) -> tuple[BoxdeckApp, RequestLogger]:
@@ -134,21 +145,47 @@ def minted_ssh_tokens(sim: SimServer) -> list[str]:
     return [t for sb in sim.world.amika.sandboxes.values() for t in getattr(sb, "ssh_tokens", {})]
 
 
+def real_name(box: Any) -> str:
+    """The name the simulator's world holds, without the echo its answers append."""
+    return box.name.split(" [echo ", 1)[0]
+
+
+def echoed(app: Any, backend: Backend, secret: str) -> bool:
+    """The server's echo of `secret` reached the box models (so the screen was given it to show): in a name,
+    or in a repo (where the values remembered from other requests go)."""
+    snapshot = app.monitor.snapshot(backend)
+    if snapshot is None:
+        return False
+    boxes = snapshot.boxes.values()
+    return any(secret in b.name or secret in str(b.sandbox and b.sandbox.repo_name) for b in boxes)
+
+
 def check_no_leaks(captured: Captured, extra: list[str], secrets: tuple[str, ...]) -> None:
     found = leaks([*captured.texts, *captured.notifications, *extra], secrets)
     assert not found, found[:5]
 
 
-async def test_tokens_and_typed_secrets_never_shown_or_logged(canary_sim, clipboard, caplog, capsys):  # noqa: F811
+async def test_tokens_and_typed_secrets_never_shown_or_logged(
+    canary_sim, clipboard, caplog, capsys, monkeypatch  # noqa: F811
+):
     sim = canary_sim
     sim.reset(start_time=START)
+    sim.set_hostile(echo=True)
     caplog.set_level(logging.DEBUG)
     captured = Captured()
     app, log = make_app(sim, AMIKA_TOKEN, SPRITES_TOKEN, USER_TOKEN)
-    captured.record_notifications(app)
+    captured.record_notifications(app, monkeypatch)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_for(pilot, SandboxesScreen, lambda: table_of(app).row_count > 0)
+        assert echoed(app, Backend.AMIKA, AMIKA_TOKEN), "the server did not echo the token"
         captured.screenshot(app, "sandboxes")
+        # A box whose name holds a token is shown masked but can still be acted on: start a stopped one.
+        stopped = await select(pilot, app, lambda b: b.state == "stopped")
+        assert AMIKA_TOKEN in stopped.name
+        await pilot.press("s")
+        world_box = next(sb for sb in sim.world.amika.sandboxes.values() if sb.name == real_name(stopped))
+        await until(pilot, lambda: world_box.state != "stopped")
+        captured.screenshot(app, "starting a box named with a token")
         # Copy SSH (c) on an active sandbox: the full command goes to the clipboard only.
         await select(pilot, app, lambda b: b.state == "active")
         await pilot.press("c")
@@ -164,10 +201,25 @@ async def test_tokens_and_typed_secrets_never_shown_or_logged(canary_sim, clipbo
         await pilot.pause()
         captured.screenshot(app, "sessions with grant")
         await pilot.press("escape")
+        # The agent prompt: the reply echoes the token and the SSH tokens minted so far.
+        await wait_for(pilot, SandboxesScreen)
+        await select(pilot, app, lambda b: real_name(b) == "acme/platform")
+        await pilot.press("a")
+        prompt = await wait_for(pilot, AgentPromptScreen)
+        prompt.query_one("#prompt", TextArea).text = "Say hello"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: bool(prompt.query(Markdown)), timeout=10)
+        await pilot.pause()
+        history = app_state(app).conversations.history(prompt.sandbox)
+        assert history and AMIKA_TOKEN in (history[-1].reply or ""), "the reply did not echo the token"
+        captured.screenshot(app, "agent reply")
+        await pilot.press("escape")
 
         # Screen 2: a devbox with Claude and Codex tokens; then one the server refuses (500).
         await pilot.press("2")
         await wait_for(pilot, DevboxesScreen, lambda: table_of(app).row_count > 0)
+        assert echoed(app, Backend.DEVBOX, SPRITES_TOKEN) and echoed(app, Backend.DEVBOX, USER_TOKEN)
         captured.screenshot(app, "devboxes")
         for attempt in ("created", "refused"):
             await pilot.press("n")
@@ -200,9 +252,11 @@ async def test_tokens_and_typed_secrets_never_shown_or_logged(canary_sim, clipbo
         captured.screenshot(app, "secret form")
         await pilot.press("ctrl+s")
         await wait_for(pilot, SecretsScreen,
-                       lambda: any(s.name == "CANARY_SECRET" for s in app.screen.generic.values()))
+                       lambda: any(s.name.startswith("CANARY_SECRET") for s in app.screen.generic.values()))
         secrets = app.screen
-        key = next(k for k, s in secrets.generic.items() if s.name == "CANARY_SECRET")
+        descriptions = [str(s.description) for s in secrets.generic.values()]
+        assert any(SECRET_VALUE in d for d in descriptions), "the value was not echoed"
+        key = next(k for k, s in secrets.generic.items() if s.name.startswith("CANARY_SECRET"))
         table = secrets.query_one("#generic")
         table.focus()
         table.move_cursor(row=table.get_row_index(key))
@@ -228,6 +282,8 @@ async def test_tokens_and_typed_secrets_never_shown_or_logged(canary_sim, clipbo
         await wait_for(pilot, AccountScreen, lambda: app.screen.loaded_at is not None)
         captured.screenshot(app, "account")
         await pilot.press("1")
+        await until(pilot, lambda: echoed(app, Backend.AMIKA, NEW_SECRET_VALUE), timeout=10)
+        captured.screenshot(app, "sandboxes named with every secret")
         sim.set_faults(1.0, ["500", "502", "503", "429"])
         app.refresh_now()
         await until(pilot, lambda: app.monitor.health(next(iter(app.monitor.backends))).status == "failing",
@@ -258,13 +314,14 @@ async def test_tokens_and_typed_secrets_never_shown_or_logged(canary_sim, clipbo
     assert any(t in c for t in ssh_tokens for c in clipboard.copied)
 
 
-async def test_wrong_tokens_401_everywhere_shown_without_the_tokens(canary_sim, caplog, capsys):
+async def test_wrong_tokens_401_everywhere_shown_without_the_tokens(canary_sim, caplog, capsys, monkeypatch):
     sim = canary_sim
     sim.reset(start_time=START)
+    sim.set_hostile(echo=True)  # the 401 messages quote the wrong tokens
     caplog.set_level(logging.DEBUG)
     captured = Captured()
     app, log = make_app(sim, *WRONG)
-    captured.record_notifications(app)
+    captured.record_notifications(app, monkeypatch)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         monitor = app.monitor
         await until(pilot, lambda: all(monitor.health(b).status == "failing" for b in monitor.backends),
@@ -282,6 +339,8 @@ async def test_wrong_tokens_401_everywhere_shown_without_the_tokens(canary_sim, 
             await pilot.pause(0.3)
             captured.screenshot(app, f"401 {kind.__name__}")
         captured.notifications.extend(f"{n.title} {n.message}" for n in app._notifications)
+    errors = [app.monitor.health(b).last_error or "" for b in app.monitor.backends]
+    assert any("[echo amk_WR… spr_WR…" in e for e in errors), errors  # quoted by the server, shown masked
     logged = log.path.read_text(encoding="utf-8") if log.path.exists() else ""
     assert " 401 " in logged
     out = capsys.readouterr()

@@ -84,7 +84,7 @@ async def test_without_a_user_token_nothing_is_sent() -> None:
             await call
         assert str(info.value) == USER_TOKEN_REQUIRED and info.value.reason == "user-token"
     assert rec.requests == []
-    assert "--user-token or DEVBOX_USER_TOKEN" in USER_TOKEN_REQUIRED
+    assert "--user-token-file or DEVBOX_USER_TOKEN" in USER_TOKEN_REQUIRED
 
 
 async def test_without_devbox_configured() -> None:

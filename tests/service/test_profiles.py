@@ -176,11 +176,33 @@ def test_unknown_keys_warn_not_crash(tmp_path: Path) -> None:
         ('[profiles.a]\namika_token = { vault = "x" }\n', "unknown key"),
         ('default_profile = "ghost"\n[profiles.a]\n', "default_profile 'ghost'"),
         ("[settings]\nbusy_interval = 0\n", "at least"),
+        ("[settings]\nmax_response_mb = 0\n", "settings.max_response_mb: must be at least 1"),
+        ('[settings]\nmax_response_mb = "big"\n', "settings.max_response_mb: expected a number"),
     ],
 )
 def test_wrong_types_are_errors(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigFileError, match=message.replace("(", r"\(").replace(")", r"\)")):
         load_profiles(write(tmp_path, text))
+
+
+async def test_max_response_mb_caps_what_the_clients_read(tmp_path: Path) -> None:
+    from boxdeck.api import DEFAULT_MAX_BODY_BYTES
+    from boxdeck.service.config import Service
+
+    text = (
+        '[settings]\nmax_response_mb = 8\n[profiles.a]\namika_token = { env = "A" }\n'
+        'sprites_token = "spr_x_1234"\n'
+    )
+    settings = resolve_settings(no_args(), {"A": "amk_a_1234"}, write(tmp_path, text))
+    assert settings.max_response_bytes == 8 * 1024 * 1024
+    async with Service.from_settings(settings) as service:
+        clients = (service.monitor.amika, service.monitor.devbox)
+        assert [c._core.max_body_bytes for c in clients if c is not None] == [8 * 1024 * 1024] * 2
+    default = resolve_settings(no_args(), {"A": "amk_a_1234"}, write(tmp_path, text.split("\n", 2)[2]))
+    assert default.max_response_bytes is None
+    async with Service.from_settings(default) as service:
+        assert service.monitor.amika is not None
+        assert service.monitor.amika._core.max_body_bytes == DEFAULT_MAX_BODY_BYTES
 
 
 def test_token_spec_error_never_holds_the_value(tmp_path: Path) -> None:

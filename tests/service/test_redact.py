@@ -48,3 +48,28 @@ def test_a_redacted_text_never_contains_the_secret(secret, before, after):
 def test_mask_never_shows_the_whole_secret(secret):
     shown = mask(secret)
     assert shown != secret and len(shown.rstrip("…")) <= 6
+
+
+def test_what_any_redactor_learns_is_masked_in_every_text_shown():
+    from boxdeck.service.text import shown, single_line
+
+    token = "tok_learned_by_one_service_5e1f9a"
+    assert token in shown(f"box {token}")  # not yet known
+    Redactor().add(token)
+    assert shown(f"box-{token}") == "box-tok_le…"
+    assert single_line(f"HTTP 409: {token}\n exists") == "HTTP 409: tok_le… exists"
+    assert Redactor().redact(f"[{token}]") == "[tok_le…]"  # another service's redactor masks it too
+
+
+def test_a_typed_value_is_masked_without_being_kept():
+    from boxdeck.service.text import shown
+
+    value = "typed-" + "b7" * 12
+    short = "pw-1234"
+    redactor = Redactor()
+    redactor.add_typed(value, short, None, "ab")
+    text = shown(f"name {value}, again {value}{value}; and {short}! ab")
+    assert value not in text and short not in text
+    assert text == "name typed-…, again typed-…typed-…; and ***! ab"
+    assert value not in repr(vars(redactor)) and value not in repr(redactor)
+    assert shown(value[:-1]) == value[:-1]  # only the whole value is masked

@@ -166,7 +166,40 @@ async def test_create_and_update_pin_the_requests_and_keep_no_value() -> None:
     assert rec.bodies() == [{"name": "API_KEY", "value": VALUE, "scope": "org"}, {"value": VALUE + "2"}]
     assert [r.method for r in rec.requests] == ["POST", "PUT"]
     assert not _holds(store, VALUE)
-    assert store.__slots__ == ("_amika",) and not hasattr(store, "__dict__")
+    assert store.__slots__ == ("_amika", "_learn") and not hasattr(store, "__dict__")
+
+
+async def test_a_value_sent_is_masked_wherever_it_is_shown_later_yet_not_kept() -> None:
+    """With the service's redactor, a value the server may echo later (in a name, a reply) is masked in
+    display text from the moment it is sent; only a digest of it is kept, in no object the store reaches."""
+    import gc
+    import importlib
+
+    from boxdeck.service.redact import Redactor
+    from boxdeck.service.text import shown, single_line
+
+    value = "sv_sent_once_" + "4f1e" * 6
+    rec = Recorder({("POST", S): httpx.Response(201)})
+    redactor = Redactor()
+    store = SecretStore(rec.store()._amika, redactor=redactor)
+    assert value in shown(f"box-{value}")  # not learnt yet (else this test would prove nothing)
+    await store.create("API_KEY", value)
+    for text in (shown(f"box-{value}"), single_line(f"echo: {value}!"), redactor.redact(f"x{value}y")):
+        assert value not in text and value[:5] in text
+    # Nothing reachable from the store, the redactor or the module that masks holds the value.
+    redact_module = importlib.import_module("boxdeck.service.redact")
+    todo: list[object] = [store, redactor, vars(redact_module)]
+    seen: set[int] = set()
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen or isinstance(obj, type | type(redact_module) | AmikaClient):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, str | bytes):
+            assert value not in str(obj), "the value is kept"
+            continue
+        todo.extend(gc.get_referents(obj))
+    assert len(seen) > 20, "the walk reached nothing"
 
 
 @pytest.mark.parametrize(

@@ -147,3 +147,46 @@ async def test_client_accepts_a_command_source() -> None:
     ) as client:
         await client.list_sandboxes()
     assert seen == ["Bearer amk_from_password_manager"]
+
+
+def test_a_command_printing_forever_is_stopped_at_the_cap() -> None:
+    """An endless output ends in a clear error at once (not at the timeout), without keeping it all."""
+    import time
+    import tracemalloc
+
+    src = CommandTokenSource(py_cmd("import sys\nwhile True: sys.stdout.write('x' * 65536)"), timeout=30)
+    started = time.monotonic()
+    tracemalloc.start()
+    try:
+        with pytest.raises(TokenSourceError, match="printed more than 64 KiB") as info:
+            src.token()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.monotonic() - started < 10
+    assert peak < 4 * 1024 * 1024, f"peak {peak} bytes"
+    assert "xxxx" not in str(info.value)
+
+
+def test_a_token_within_the_cap_after_a_long_pass_entry_is_read() -> None:
+    src = CommandTokenSource(py_cmd("print('tok_long_entry'); print('note: ' + 'y' * 60000)"))
+    assert src.token() == "tok_long_entry"
+
+
+def test_a_command_that_keeps_its_output_open_times_out() -> None:
+    code = "import sys, time; print('tok', flush=True); time.sleep(30)"
+    src = CommandTokenSource(py_cmd(code), timeout=0.5)
+    with pytest.raises(TokenSourceError, match="timed out"):
+        src.token()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups are POSIX")
+def test_a_helper_the_command_started_cannot_hold_the_pipe_past_the_timeout() -> None:
+    import time
+
+    code = "import subprocess, sys; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'])"
+    src = CommandTokenSource(py_cmd(code), timeout=0.5)
+    started = time.monotonic()
+    with pytest.raises(TokenSourceError, match="timed out"):
+        src.token()
+    assert time.monotonic() - started < 10

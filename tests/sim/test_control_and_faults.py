@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -150,3 +151,40 @@ def test_ssh_answers_can_be_made_hostile_for_tests(sim: SimServer, control: http
     assert usual["command"].startswith("ssh ") and usual["ssh"]["proxy_command"] is None
     missing = control.post("/boxes/amika/no-such-box/ssh", json={})
     assert missing.status_code == 404
+
+
+def test_hostile_echo_reflects_what_the_client_sent(
+    sim: SimServer, control: httpx.Client, amika: httpx.Client
+) -> None:
+    assert control.post("/hostile", json={"echo": True}).json()["echo"] is True
+    listed = amika.get("/sandboxes").json()
+    token = sim.amika_token
+    assert listed and all(s["name"].endswith(f" [echo {token}]") for s in listed)
+    created = amika.post("/secrets", json={"name": "K", "value": "sv_echoed_value_123"})
+    assert created.status_code == 201
+    secrets = amika.get("/secrets").json()
+    assert any("sv_echoed_value_123" in (s.get("description") or "") for s in secrets)
+    assert all("sv_echoed_value_123" not in s["name"] for s in listed + secrets)  # names: credentials only
+    stopped = next(s["name"] for s in listed if s["state"] == "stopped")
+    assert amika.post(f"/sandboxes/{quote(stopped, safe='')}/start").status_code == 202  # echoed name works
+    refused = amika.post(f"/sandboxes/{quote(stopped, safe='')}/start").json()
+    assert token in refused["message"]  # an error quotes it too
+    control.post("/reset")
+    assert all("[echo" not in s["name"] for s in amika.get("/sandboxes").json())  # a reset ends it
+
+
+@pytest.mark.parametrize("body", ["gzip_bomb", "double_gzip_bomb", "endless"])
+def test_hostile_bodies_are_served_until_turned_off(
+    control: httpx.Client, amika: httpx.Client, body: str
+) -> None:
+    control.post("/hostile", json={"body": body, "bomb_bytes": 1 << 20})
+    with amika.stream("GET", "/sandboxes") as r:
+        raw = b""
+        for chunk in r.iter_raw():
+            raw += chunk
+            if len(raw) > 65536 * 4:
+                break
+    assert r.headers.get("content-encoding") == {"endless": None, "gzip_bomb": "gzip"}.get(body, "gzip, gzip")
+    assert raw
+    control.post("/hostile", json={})
+    assert isinstance(amika.get("/sandboxes").json(), list)

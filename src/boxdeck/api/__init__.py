@@ -4,6 +4,7 @@
 Imports only httpx and pydantic, so it can be used (and published) without the dashboard.
 """
 
+from ._body import DEFAULT_MAX_BODY_BYTES
 from ._http import RequestRecord, parse_retry_after
 from ._net import is_loopback_host
 from ._time import parse_timestamp
@@ -56,6 +57,7 @@ from .errors import (
     AmikaDecodeError,
     AmikaError,
     AmikaHTTPError,
+    AmikaResponseTooLargeError,
     AmikaSandboxFailedError,
     AmikaSnapshotFailedError,
     AmikaTimeoutError,
@@ -64,6 +66,7 @@ from .errors import (
     DevboxDecodeError,
     DevboxError,
     DevboxRequestTimeoutError,
+    DevboxResponseTooLargeError,
     DevboxTimeoutError,
     DevboxTransportError,
     extract_agent_auth_error,
@@ -71,6 +74,7 @@ from .errors import (
 from .tokens import StaticTokenSource, TokenSource
 
 __all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
     "FAILED_STATES",
     "OPERATION_STEPS",
     "READY_STATE",
@@ -84,6 +88,7 @@ __all__ = [
     "AmikaDecodeError",
     "AmikaError",
     "AmikaHTTPError",
+    "AmikaResponseTooLargeError",
     "AmikaSandboxFailedError",
     "AmikaSnapshotFailedError",
     "AmikaTimeoutError",
@@ -98,6 +103,7 @@ __all__ = [
     "DevboxRepository",
     "DevboxRepositoryRequest",
     "DevboxRequestTimeoutError",
+    "DevboxResponseTooLargeError",
     "DevboxState",
     "DevboxTimeoutError",
     "DevboxTransportError",

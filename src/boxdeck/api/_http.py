@@ -22,10 +22,20 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from .. import __version__
+from ._body import (
+    ACCEPT_ENCODING,
+    DEFAULT_MAX_BODY_BYTES,
+    ERROR_BODY_BYTES,
+    BodyEncodingError,
+    BodyTooLarge,
+    check_limit,
+    read_body,
+)
 from ._memo import Fresh, ListMemo, body_digest
 from ._net import canonical_loopback_host
 
 __all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_TIMEOUT",
     "NO_BODY",
     "ErrorTypes",
@@ -35,8 +45,8 @@ __all__ = [
     "check_token",
     "normalize_base_url",
     "parse_retry_after",
+    "body_text",
     "path_segment",
-    "response_text",
 ]
 
 log = logging.getLogger(__name__)
@@ -83,12 +93,17 @@ RequestObserver = Callable[[RequestRecord], None]
 
 @dataclass(frozen=True, slots=True)
 class ErrorTypes:
-    """How one client turns each kind of failure into its own exception."""
+    """How one client turns each kind of failure into its own exception.
 
-    http: Callable[[httpx.Response, float | None], Exception]
+    ``http`` gets the response (status, reason, headers) and its body as text, read with a cap: the body
+    itself is gone by then (it was streamed).
+    """
+
+    http: Callable[[httpx.Response, str, float | None], Exception]
     transport: Callable[[str], Exception]
     timeout: Callable[[str], Exception]
     decode: Callable[[str], Exception]
+    too_large: Callable[[str], Exception]
 
 
 def normalize_base_url(base_url: str, prefix: str, *, allow_insecure: bool) -> str:
@@ -199,6 +214,9 @@ class HttpCore:
 
     Redirects are not followed: httpx drops ``Authorization`` on a cross-origin redirect but would forward
     custom token headers such as ``X-Sprites-Token``, so a 3xx surfaces as an HTTP error instead.
+
+    Bodies are streamed and decoded with a cap (``max_body_bytes`` once decompressed, see ``_body``): a gzip
+    bomb or an endless body ends in the client's ``too_large`` error instead of eating the machine's memory.
     """
 
     def __init__(
@@ -211,10 +229,12 @@ class HttpCore:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         on_request: RequestObserver | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
         self.api = api
         self.base_url = base_url
         self.timeout = timeout
+        self.max_body_bytes = check_limit(max_body_bytes)
         self._auth_headers = auth_headers
         self._errors = errors
         self._transport = transport
@@ -227,7 +247,7 @@ class HttpCore:
                 transport=self._transport,
                 timeout=self.timeout,
                 follow_redirects=False,
-                headers={"User-Agent": USER_AGENT},
+                headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
             )
         return self._client
 
@@ -271,40 +291,57 @@ class HttpCore:
         try:
             try:
                 async with asyncio.timeout(limit):
-                    response = await self._get_client().request(
+                    client = self._get_client()
+                    request = client.build_request(
                         method,
                         self.base_url + path,
                         content=content,
                         headers=request_headers,
                         timeout=httpx.Timeout(limit),
                     )
+                    response = await client.send(request, stream=True)
+                    try:
+                        status = response.status_code
+                        ok = 200 <= status < 300
+                        if ok:
+                            body = await read_body(response, self.max_body_bytes)
+                        else:
+                            body = await read_body(response, ERROR_BODY_BYTES, truncate=True)
+                    finally:
+                        await response.aclose()
             except (httpx.TimeoutException, TimeoutError) as exc:
                 error = _describe(exc) if isinstance(exc, httpx.TimeoutException) else "timeout"
                 raise self._errors.timeout(
                     f"{method} {path} timed out after {limit:g}s ({_describe(exc)})"
                 ) from exc
+            except BodyTooLarge as exc:
+                error = "answer too large"
+                raise self._errors.too_large(
+                    f"{method} {path}: the answer is {exc} (max_body_bytes); reading stopped there"
+                ) from None
+            except BodyEncodingError as exc:
+                error = "unreadable encoding"
+                raise self._errors.decode(f"{method} {path}: {exc}") from None
             except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
                 error = _describe(exc)
                 raise self._errors.transport(f"{method} {path} failed: {_describe(exc)}") from exc
-            status = response.status_code
-            if not 200 <= status < 300:
+            if not ok:
                 error = f"HTTP {status}"
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                raise self._errors.http(response, retry_after)
+                raise self._errors.http(response, body_text(response, body), retry_after)
             if not parse:
                 return None
             try:
-                content = response.content
                 digest = None
                 if memo is not None:
-                    digest = body_digest(content)
+                    digest = body_digest(body)
                     recalled = memo.recall(digest)
                     if recalled is not None:
                         return recalled
-                if len(content) >= OFFLOAD_BYTES:  # a big list: decoding it on the loop would stall the UI
-                    data = await asyncio.to_thread(decode_json, content)
+                if len(body) >= OFFLOAD_BYTES:  # a big list: decoding it on the loop would stall the UI
+                    data = await asyncio.to_thread(decode_json, body)
                 else:
-                    data = decode_json(content)
+                    data = decode_json(body)
                 return data if digest is None else Fresh(data, digest)
             except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
                 error = "invalid JSON"
@@ -326,20 +363,19 @@ class HttpCore:
             log.exception("on_request observer failed")
 
 
-def response_text(response: httpx.Response) -> str:
-    """``response.text``, or the body as lenient UTF-8 when the declared charset cannot decode it.
-
-    httpx raises UnicodeError, TypeError or even AssertionError for ``charset=utf-16`` without a BOM, ``idna``
-    or ``base64``; an error body must still become the client's own HTTP error."""
+def body_text(response: httpx.Response, body: bytes | bytearray) -> str:
+    """A body read from ``response`` as text in its declared charset, or as lenient UTF-8 when that charset
+    cannot decode it (``utf-16`` without a BOM, ``idna``, ``base64``, an unknown name): an error body must
+    still become the client's own HTTP error."""
     try:
-        return response.text
+        return bytes(body).decode(response.charset_encoding or "utf-8")
     except Exception:
-        return response.content.decode("utf-8", "replace")
+        return bytes(body).decode("utf-8", "replace")
 
 
-def decode_json(content: bytes) -> Any:
+def decode_json(content: bytes | bytearray) -> Any:
     """Parse a 2xx body: empty (or whitespace) means "no data" and gives None; anything else must be JSON."""
-    if not content.strip():
+    if not content or content.isspace():
         return None
     return json.loads(content)
 

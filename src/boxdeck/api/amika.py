@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from ._body import DEFAULT_MAX_BODY_BYTES
 from ._http import (
     DEFAULT_TIMEOUT,
     ErrorTypes,
@@ -26,7 +27,6 @@ from ._http import (
     check_token,
     normalize_base_url,
     path_segment,
-    response_text,
 )
 from ._memo import ListMemo, Recalled
 from ._parse import parse_many, parse_many_async, parse_one, parse_optional
@@ -49,6 +49,7 @@ from .errors import (
     AmikaDecodeError,
     AmikaError,
     AmikaHTTPError,
+    AmikaResponseTooLargeError,
     AmikaSandboxFailedError,
     AmikaSnapshotFailedError,
     AmikaTimeoutError,
@@ -87,12 +88,16 @@ def _decode_error(message: str) -> Exception:
     return AmikaDecodeError(message)
 
 
-def _http_error(response: httpx.Response, retry_after: float | None) -> Exception:
-    return AmikaHTTPError(response.status_code, response_text(response), retry_after=retry_after)
+def _http_error(response: httpx.Response, body: str, retry_after: float | None) -> Exception:
+    return AmikaHTTPError(response.status_code, body, retry_after=retry_after)
 
 
 _ERRORS: Final = ErrorTypes(
-    http=_http_error, transport=AmikaTransportError, timeout=AmikaTimeoutError, decode=_decode_error
+    http=_http_error,
+    transport=AmikaTransportError,
+    timeout=AmikaTimeoutError,
+    decode=_decode_error,
+    too_large=AmikaResponseTooLargeError,
 )
 
 
@@ -116,6 +121,7 @@ class AmikaClient:
         agent_send_timeout: float = AGENT_SEND_TIMEOUT,
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.monotonic,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
         if access_token and token_source is not None:
             raise ValueError("pass either access_token or token_source, not both")
@@ -136,6 +142,7 @@ class AmikaClient:
             transport=transport,
             timeout=timeout,
             on_request=on_request,
+            max_body_bytes=max_body_bytes,
         )
         self._sandbox_list: ListMemo[Sandbox] = ListMemo(lambda sandbox: (sandbox.id, sandbox.name))
 

@@ -18,6 +18,7 @@ from typing import Any, Final, Self
 import httpx
 from pydantic import BaseModel
 
+from ._body import DEFAULT_MAX_BODY_BYTES
 from ._http import (
     DEFAULT_TIMEOUT,
     ErrorTypes,
@@ -26,7 +27,6 @@ from ._http import (
     check_token,
     normalize_base_url,
     path_segment,
-    response_text,
 )
 from ._memo import ListMemo, Recalled
 from ._parse import parse_many, parse_many_async, parse_one, parse_optional
@@ -52,6 +52,7 @@ from .errors import (
     DevboxDecodeError,
     DevboxError,
     DevboxRequestTimeoutError,
+    DevboxResponseTooLargeError,
     DevboxTimeoutError,
     DevboxTransportError,
     devbox_error_detail,
@@ -82,8 +83,7 @@ def _decode_error(message: str) -> Exception:
     return DevboxDecodeError(message)
 
 
-def _http_error(response: httpx.Response, retry_after: float | None) -> Exception:
-    body = response_text(response)
+def _http_error(response: httpx.Response, body: str, retry_after: float | None) -> Exception:
     reason = response.reason_phrase or "HTTP error"
     return DevboxApiError(
         response.status_code, devbox_error_detail(body, reason), retry_after=retry_after, body=body
@@ -91,7 +91,11 @@ def _http_error(response: httpx.Response, retry_after: float | None) -> Exceptio
 
 
 _ERRORS: Final = ErrorTypes(
-    http=_http_error, transport=DevboxTransportError, timeout=DevboxRequestTimeoutError, decode=_decode_error
+    http=_http_error,
+    transport=DevboxTransportError,
+    timeout=DevboxRequestTimeoutError,
+    decode=_decode_error,
+    too_large=DevboxResponseTooLargeError,
 )
 
 
@@ -135,6 +139,7 @@ class DevboxClient:
         timeout: float = DEFAULT_TIMEOUT,
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.monotonic,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
         if not sprites_token:
             raise ValueError("sprites_token is required")
@@ -156,6 +161,7 @@ class DevboxClient:
             transport=transport,
             timeout=timeout,
             on_request=on_request,
+            max_body_bytes=max_body_bytes,
         )
         self.devboxes = DevboxesResource(self)
         self.users = UsersResource(self)

@@ -19,6 +19,7 @@ __all__ = [
     "AmikaDecodeError",
     "AmikaError",
     "AmikaHTTPError",
+    "AmikaResponseTooLargeError",
     "AmikaSandboxFailedError",
     "AmikaSnapshotFailedError",
     "AmikaTimeoutError",
@@ -27,6 +28,7 @@ __all__ = [
     "DevboxDecodeError",
     "DevboxError",
     "DevboxRequestTimeoutError",
+    "DevboxResponseTooLargeError",
     "DevboxTimeoutError",
     "DevboxTransportError",
     "amika_user_message",
@@ -108,6 +110,10 @@ class AmikaSnapshotFailedError(AmikaError):
 
 class AmikaDecodeError(AmikaError):
     """A 2xx answer whose body is not the JSON the endpoint promises."""
+
+
+class AmikaResponseTooLargeError(AmikaDecodeError):
+    """An answer larger than the client's ``max_body_bytes`` once decompressed; reading stopped at the cap."""
 
 
 class AmikaAgentAuthError(AmikaError):
@@ -210,6 +216,10 @@ class DevboxRequestTimeoutError(DevboxTransportError):
 
 class DevboxDecodeError(DevboxError):
     """A 2xx answer whose body is not the JSON the endpoint promises."""
+
+
+class DevboxResponseTooLargeError(DevboxDecodeError):
+    """An answer larger than the client's ``max_body_bytes`` once decompressed; reading stopped at the cap."""
 
 
 def devbox_error_detail(body: str, reason: str) -> str:

@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 USER_TOKEN_REQUIRED: Final = (
-    "GitHub and account features need a user token: --user-token or DEVBOX_USER_TOKEN"
+    "GitHub and account features need a user token: --user-token-file or DEVBOX_USER_TOKEN"
 )
 DEVBOX_NOT_CONFIGURED: Final = "The Devbox API is not configured: account and GitHub features need it."
 DEFAULT_RETURN_URL: Final = "http://127.0.0.1/boxdeck/github-callback"

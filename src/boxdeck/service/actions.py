@@ -142,7 +142,7 @@ class Actions:
             fields = {**fields, "name": name} if name else {k: v for k, v in fields.items() if k != "name"}
             what = f"sandbox {_q(name)}" if name else "a sandbox"
         if self.monitor.amika is None:
-            raise ActionError("Amika is not configured: set AMIKA_API_KEY or pass --amika-token")
+            raise ActionError("Amika is not configured: set AMIKA_API_KEY or pass --amika-token-file")
         try:
             sandbox = await self.monitor.amika.create_sandbox(**fields)
         except Exception as exc:
@@ -156,8 +156,11 @@ class Actions:
         what = f"devbox {_q(name)}"
         self._check_writable("create", None, what)
         if self.monitor.devbox is None:
-            raise ActionError("Devbox is not configured: set DEVBOX_SPRITES_TOKEN or pass --sprites-token")
+            raise ActionError(
+                "Devbox is not configured: set DEVBOX_SPRITES_TOKEN or pass --sprites-token-file"
+            )
         one_off = [fields.get("claude_token"), fields.get("codex_token")]
+        self.redactor.add_typed(*one_off)  # a server may echo them later, anywhere; only a digest is kept
         try:
             devbox = await self.monitor.devbox.devboxes.create(name, **fields)
         except Exception as exc:

@@ -28,7 +28,7 @@ from boxdeck.api.errors import (
     AmikaTransportError,
 )
 from boxdeck.service.errors import ServiceError, describe_error, quoted, status_of, why_failed
-from boxdeck.service.text import has_surrogate, sanitize
+from boxdeck.service.text import has_surrogate, sanitize, shown
 
 if TYPE_CHECKING:
     from boxdeck.api import AmikaClient
@@ -124,11 +124,12 @@ class Turn:
 
 def reply_markdown_source(turn: Turn) -> str:
     """The reply as text safe to give a Markdown widget: escape sequences and control characters removed,
-    newlines and tabs kept. Empty while in flight; the error message for a failed turn."""
+    known secrets masked, newlines and tabs kept. Empty while in flight; the error message for a failed
+    turn."""
     if turn.reply is not None:
-        return sanitize(turn.reply, keep_newlines=True)
+        return shown(turn.reply, keep_newlines=True)
     if turn.error is not None:
-        return sanitize(turn.error, keep_newlines=True)
+        return shown(turn.error, keep_newlines=True)
     return ""
 
 

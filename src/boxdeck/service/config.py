@@ -19,7 +19,7 @@ from boxdeck.api import is_loopback_host
 from boxdeck.service.actions import Actions
 from boxdeck.service.hostkeys import KnownHosts
 from boxdeck.service.monitor import Monitor
-from boxdeck.service.redact import Redactor
+from boxdeck.service.redact import Redactor, mask_library_logs
 from boxdeck.service.ssh_trust import ProxyTrust, trust_file
 
 __all__ = [
@@ -87,6 +87,8 @@ class Settings:
     trusted_proxy_commands: tuple[str, ...] = ()
     #: The config file consulted, named in "how to trust it" messages.
     config_path: Path | None = None
+    #: The largest answer read from a server, once decompressed (None: the clients' default).
+    max_response_bytes: int | None = None
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -174,7 +176,10 @@ class Service:
         from boxdeck.api import AmikaClient, DevboxClient
 
         redactor = Redactor(settings.secrets)
+        mask_library_logs()
         extra: dict[str, Any] = {"transport": transport, "allow_insecure": settings.allow_insecure}
+        if settings.max_response_bytes is not None:
+            extra["max_body_bytes"] = settings.max_response_bytes
         if on_request is not None:
             extra["on_request"] = on_request
         try:

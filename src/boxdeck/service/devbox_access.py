@@ -20,7 +20,7 @@ from boxdeck.service.errors import ServiceError, failure, quoted, status_of, why
 from boxdeck.service.hostkeys import HostKeyError, KnownHosts, vouch
 from boxdeck.service.ssh_trust import ProxyTrust, ProxyTrustRequired, checked_devbox_command
 from boxdeck.service.sshcmd import SshCommand, SshCommandError
-from boxdeck.service.text import sanitize
+from boxdeck.service.text import sanitize, shown
 from boxdeck.service.timefmt import countdown, relative
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def format_rate(bytes_per_second: float | None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ExecSessionRow:
-    """One exec-sessions table row, every cell sanitized text."""
+    """One exec-sessions table row, every cell sanitized text (the id exact: it is the row's key)."""
 
     id: str
     command: str
@@ -82,8 +82,8 @@ def exec_session_row(session: ExecSession, now: datetime | None = None) -> ExecS
     now = now or datetime.now(UTC)
     return ExecSessionRow(
         id=sanitize(session.id),
-        command=sanitize(session.command) or "-",
-        workdir=sanitize(session.workdir) or "-",
+        command=shown(session.command) or "-",
+        workdir=shown(session.workdir) or "-",
         active="yes" if session.is_active else "no",
         tty="yes" if session.tty else "no",
         last_activity=relative(session.last_activity, now),
@@ -181,7 +181,7 @@ class DevboxAccess:
         except SshCommandError as exc:
             raise AccessError(
                 f"Devbox {quoted(devbox_id)} opened an access session but its SSH details are unusable: "
-                f"{sanitize(str(exc))}", subject=devbox_id,
+                f"{shown(str(exc))}", subject=devbox_id,
             ) from exc
         fingerprint = session.ssh.host_key_fingerprint if session.ssh is not None else None
         try:

@@ -14,10 +14,12 @@ from typing import Final, TypeVar
 from boxdeck.api.errors import (
     AmikaAgentAuthError,
     AmikaDecodeError,
+    AmikaResponseTooLargeError,
     AmikaTimeoutError,
     AmikaTransportError,
     DevboxDecodeError,
     DevboxRequestTimeoutError,
+    DevboxResponseTooLargeError,
     DevboxTransportError,
 )
 from boxdeck.service.redact import redact
@@ -73,6 +75,8 @@ def describe_error(
             text = f"HTTP {status}: {text}" if text else f"HTTP {status}"
     elif not text:
         text = type(exc).__name__
+    if isinstance(exc, AmikaResponseTooLargeError | DevboxResponseTooLargeError):
+        text += " (if the answer is real, raise max_response_mb in the config file's [settings])"
     # Sanitize before redacting (an escape sequence inside a token would hide it from the redactor) and
     # redact before cutting (a cut token would no longer match).
     text = single_line(text, limit=1_000_000)

@@ -14,6 +14,7 @@ come from, plus the app settings (poll cadence, theme, clipboard clear time, rea
     clipboard_clear_seconds = 60   # 0 = never clear a copied command holding a token
     read_only = false              # default for every profile
     write_grant_minutes = 10       # how long the "grant write access" key lasts
+    max_response_mb = 64           # the largest answer read from a server, decompressed
 
     [settings.keymap]              # binding id -> keys (Textual keymap syntax, comma-separated)
     delete = "d"
@@ -31,14 +32,19 @@ come from, plus the app settings (poll cadence, theme, clipboard clear time, rea
 Precedence, per field: flags > environment (``AMIKA_API_URL`` …) > profile > defaults. A token source is only
 run when neither a flag nor the environment gave that token (no password-manager prompt for nothing).
 
-The permission rule (issue 7: "the config file is refused when others can read it"), on POSIX:
+The permission rule, on POSIX. A file that sets a profile's URL or token decides which program boxdeck runs (a
+``command`` source) or where a token is sent, so whoever can change it can take the token:
 - writable by group or others (``mode & 0o022``): **refused** whatever it holds — whoever can edit it can
   point a URL at their server or swap a token command for their own program;
 - any group/other permission bit (``mode & 0o077``) while the file holds an inline token: **refused**, with
   the fix ``chmod 600 <file>`` in the message;
+- owned by another user (not you, not root) while it sets a URL or a token: **refused**, with the ``chown``
+  that fixes it;
+- in a directory (or below one) that another user owns, or that group or others can write (unless it is
+  sticky, as ``/tmp`` is: then nobody else can rename or replace the file), while it sets a URL or a token:
+  **refused** — they could swap the file for their own —, with the ``chmod go-w`` or ``chown`` that fixes it;
 - readable by others but with only ``env``/``command`` token sources: accepted, with a warning — it names
-  variables and commands, not secrets;
-- owned by another user (not root) while holding an inline token: refused.
+  variables and commands, not secrets.
 
 Problems that cannot hurt (unknown keys, a keymap entry that breaks a rule) become warnings and the rest of
 the file is used; problems that would make boxdeck do something other than what the file says (bad TOML, a
@@ -108,6 +114,7 @@ _SETTINGS_KEYS = frozenset(
         "clipboard_clear_seconds",
         "read_only",
         "write_grant_minutes",
+        "max_response_mb",
         "keymap",
     }
 )
@@ -169,6 +176,8 @@ class FileSettings:
     read_only: bool = False
     write_grant_minutes: float = DEFAULT_WRITE_GRANT_MINUTES
     keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: The largest answer read from a server, once decompressed, in MiB (None: the clients' default).
+    max_response_mb: float | None = None
 
 
 @dataclass(frozen=True)
@@ -300,6 +309,7 @@ def _parse_settings(reader: _Reader, raw: Mapping[str, Any]) -> FileSettings:
         raw.get("clipboard_clear_seconds"), "settings.clipboard_clear_seconds", minimum=1, allow_zero=True
     )
     grant = reader.number(raw.get("write_grant_minutes"), "settings.write_grant_minutes", minimum=0.1)
+    max_response = reader.number(raw.get("max_response_mb"), "settings.max_response_mb", minimum=1)
     keymap_raw = _parse_keymap(reader, reader.table(raw.get("keymap"), "settings.keymap"))
     keymap, problems = clean_keymap(keymap_raw)
     reader.warnings.extend(f"settings.keymap: {p}; that binding keeps its default key" for p in problems)
@@ -311,6 +321,7 @@ def _parse_settings(reader: _Reader, raw: Mapping[str, Any]) -> FileSettings:
         read_only=bool(reader.boolean(raw.get("read_only"), "settings.read_only")),
         write_grant_minutes=DEFAULT_WRITE_GRANT_MINUTES if grant is None else grant,
         keymap=MappingProxyType(keymap),
+        max_response_mb=max_response,
     )
 
 
@@ -341,6 +352,57 @@ def _parse_profile(reader: _Reader, name: str, raw: Any) -> Profile:
     )
 
 
+def _risk(pf: ProfilesFile) -> str | None:
+    """What the file can make boxdeck do, worst first, naming the key; None when it sets no URL or token."""
+    specs = [
+        (f"profiles.{p.name}.{f}", spec)
+        for p in pf.profiles.values()
+        for f in TOKEN_FIELDS
+        if (spec := p.token_spec(f)) is not None
+    ]
+    for kind, words in (("command", "runs a command"), ("value", "holds a token")):
+        where = next((w for w, spec in specs if spec.kind == kind), None)
+        if where is not None:
+            return f"{words} ({where})"
+    if specs:
+        return f"says where a token is sent ({specs[0][0]})"
+    urls = [f"profiles.{p.name}.{f}" for p in pf.profiles.values() for f in URL_FIELDS if getattr(p, f)]
+    return f"says where your tokens are sent ({urls[0]})" if urls else None
+
+
+def _user_name(uid: int) -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return str(uid)
+
+
+def _unsafe_directory(path: Path, uid: int) -> str | None:
+    """Why someone else could replace ``path`` through one of its directories (with the fix), or None."""
+    seen: set[Path] = set()
+    for start in (Path(os.path.abspath(path)).parent, path.resolve().parent):
+        for directory in (start, *start.parents):
+            if directory in seen:
+                continue
+            seen.add(directory)
+            try:
+                st = directory.stat()
+            except OSError:
+                continue
+            mode = stat.S_IMODE(st.st_mode)
+            quoted = shlex.quote(str(directory))
+            if st.st_uid not in (uid, 0):
+                owner, you = _user_name(st.st_uid), _user_name(uid)
+                return (f"its directory {directory} belongs to another user ({owner}), who could replace it. "
+                        f"Fix: move the file to a directory you own, or sudo chown {you} {quoted}")
+            if mode & 0o022 and not mode & stat.S_ISVTX:
+                return (f"its directory {directory} is writable by other users (mode {mode:04o}), who could "
+                        f"replace it. Fix: chmod go-w {quoted}")
+    return None
+
+
 def _check_permissions(path: Path, st: os.stat_result, pf: ProfilesFile, warnings: list[str]) -> None:
     """Enforce the permission rule of the module docstring (POSIX only)."""
     if os.name != "posix":
@@ -353,31 +415,38 @@ def _check_permissions(path: Path, st: os.stat_result, pf: ProfilesFile, warning
             f"tokens. Fix: chmod 600 {quoted}",
             path=path,
         )
-    if not pf.has_inline_secret:
-        if mode & 0o044:
-            warnings.append(
-                f"{path} is readable by other users (mode {mode:04o}); it holds no inline token so it is "
-                f"accepted, but chmod 600 {quoted} is recommended"
-            )
+    risk = _risk(pf)
+    if risk is None:
         return
-    secret_at = next(
-        f"profiles.{p.name}.{f}"
-        for p in pf.profiles.values()
-        for f in TOKEN_FIELDS
-        if (s := p.token_spec(f)) is not None and s.is_inline
-    )
-    if mode & 0o077:
+    if pf.has_inline_secret and mode & 0o077:
+        secret_at = next(
+            f"profiles.{p.name}.{f}"
+            for p in pf.profiles.values()
+            for f in TOKEN_FIELDS
+            if (s := p.token_spec(f)) is not None and s.is_inline
+        )
         raise ConfigFileError(
             f"{path} holds a token ({secret_at}) and other users can access it (mode {mode:04o}). "
             f"Fix: chmod 600 {quoted} — or move the token to {{ env = \"NAME\" }} or {{ command = \"…\" }}",
             path=path,
         )
     getuid = getattr(os, "getuid", None)
-    if getuid is not None and st.st_uid not in (getuid(), 0):
+    if getuid is None:
+        return
+    uid = getuid()
+    if st.st_uid not in (uid, 0):
         raise ConfigFileError(
-            f"{path} holds a token ({secret_at}) but belongs to another user (uid {st.st_uid}); "
-            "use a config file you own",
+            f"{path} {risk} but belongs to another user ({_user_name(st.st_uid)}), who could change it. "
+            f"Fix: sudo chown {_user_name(uid)} {quoted} — or use a config file you own",
             path=path,
+        )
+    unsafe = _unsafe_directory(path, uid)
+    if unsafe is not None:
+        raise ConfigFileError(f"{path} {risk}, but {unsafe}", path=path)
+    if not pf.has_inline_secret and mode & 0o044:
+        warnings.append(
+            f"{path} is readable by other users (mode {mode:04o}); it holds no inline token so it is "
+            f"accepted, but chmod 600 {quoted} is recommended"
         )
 
 
@@ -621,6 +690,8 @@ def _resolve(
         value = flag if isinstance(flag, int | float) and not isinstance(flag, bool) else getattr(fs, name)
         if value is not None:
             replace[name] = float(value)
+    if fs.max_response_mb is not None:
+        replace["max_response_bytes"] = int(fs.max_response_mb * 1024 * 1024)
     settings = dataclasses.replace(base, **replace)
     return AppConfig(
         settings=settings,

@@ -19,7 +19,7 @@ from boxdeck.api.errors import AmikaError
 from boxdeck.service.errors import ServiceError, failure, quoted, status_of, why_failed
 from boxdeck.service.hostkeys import KnownHosts, vouch
 from boxdeck.service.sshcmd import AMIKA_DESTINATION_SHAPE, SshCommand, SshCommandError, amika_ssh_command
-from boxdeck.service.text import has_surrogate, sanitize, single_line
+from boxdeck.service.text import has_surrogate, sanitize, shown, single_line
 from boxdeck.service.timefmt import countdown, relative
 
 if TYPE_CHECKING:
@@ -155,7 +155,7 @@ def format_metadata(metadata: Mapping[str, Any] | None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SessionRow:
-    """One sessions-table row, every cell already sanitized text."""
+    """One sessions-table row, every cell already sanitized text (the id exact: it is the row's key)."""
 
     id: str
     agent: str
@@ -169,8 +169,8 @@ def session_row(session: Session, now: datetime | None = None) -> SessionRow:
     now = now or datetime.now(UTC)
     return SessionRow(
         id=sanitize(session.id),
-        agent=sanitize(session.agent_name) or "-",
-        status=sanitize(session.status) or "-",
+        agent=shown(session.agent_name) or "-",
+        status=shown(session.status) or "-",
         started=relative(session.started_at or session.created_at, now),
         ended=relative(session.ended_at, now),
     )

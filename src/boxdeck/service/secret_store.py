@@ -5,7 +5,9 @@ that needs it and dropped: no attribute of these classes, no error message and n
 A server may echo the request body in its error text, so every form the value can come back in (as sent,
 JSON-escaped, and for an OAuth credential each string inside it) is masked in the message, and the error is
 raised *after* the ``except`` block, so neither its ``__cause__`` nor its ``__context__`` is the client error
-that holds the echo. The API never returns values, so listings carry names, scopes and types only.
+that holds the echo. Given a ``redactor``, the store also has it learn those forms (``Redactor.add_typed``,
+which keeps a digest, not the value), so an echo later — in a secret's name, a box name, an agent's reply —
+is masked wherever it is shown. The API never returns values, so listings carry names, scopes and types only.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 from boxdeck.api.errors import AmikaError
 from boxdeck.service.errors import ServiceError, failure, quoted, status_of, why_failed
-from boxdeck.service.redact import MIN_SECRET_LEN
+from boxdeck.service.redact import MIN_SECRET_LEN, Redactor
 from boxdeck.service.text import has_surrogate
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from boxdeck.api import AmikaClient
     from boxdeck.api.amika_models import ProviderSecret, Secret
 
@@ -43,6 +47,9 @@ SCOPES: Final = ("user", "org")
 PROVIDERS: Final = ("claude", "codex")
 PROVIDER_SECRET_TYPES: Final = ("oauth", "api_key")
 MAX_SECRET_NAME: Final = 255
+#: Shorter strings inside an OAuth credential ("user", a scope) are masked in the error about sending it, but
+#: not learnt for masking everywhere, where they would garble ordinary words.
+TYPED_ECHO_MIN: Final = 8
 
 #: What the UI shows instead of a delete action for generic secrets.
 GENERIC_DELETE_REASON: Final = (
@@ -213,14 +220,25 @@ def _check_id(secret_id: str, what: str) -> str:
 class SecretStore:
     """Generic and provider secrets on one Amika account. Holds the client only (see the module docstring)."""
 
-    __slots__ = ("_amika",)
+    __slots__ = ("_amika", "_learn")
 
     #: The API has no delete endpoint for generic secrets; show :data:`GENERIC_DELETE_REASON` instead.
     can_delete_generic: Final = False
     generic_delete_reason: Final = GENERIC_DELETE_REASON
 
-    def __init__(self, amika: AmikaClient) -> None:
+    def __init__(self, amika: AmikaClient, *, redactor: Redactor | None = None) -> None:
         self._amika = amika
+        self._learn: Callable[..., None] | None = redactor.add_typed if redactor is not None else None
+
+    def _sending(self, value: str, parsed: dict[str, Any] | None = None) -> None:
+        """A value is about to go out: a server may echo it from now on, anywhere."""
+        if self._learn is None:
+            return
+        forms = list(_echo_forms(value))
+        for leaf in _strings_in(parsed) if parsed is not None else ():
+            if len(leaf) >= TYPED_ECHO_MIN:
+                forms.extend(_echo_forms(leaf))
+        self._learn(*forms)
 
     # ----------------------------------------------------------------------------------------- generic
 
@@ -239,6 +257,7 @@ class SecretStore:
         _check_scope(scope)
         error: SecretError
         try:
+            self._sending(value)
             return await self._amika.create_secret(name, value, scope)
         except AmikaError as exc:
             # Built here, raised below: raised inside this block it would keep `exc` (and the server's echo
@@ -262,6 +281,7 @@ class SecretStore:
         label = quoted(name) if name else quoted(secret_id)
         error: SecretError
         try:
+            self._sending(value)
             return await self._amika.update_secret(secret_id, value)
         except AmikaError as exc:  # the error is raised after this block: see create()
             status = status_of(exc)
@@ -299,6 +319,7 @@ class SecretStore:
             value = validate_api_key_value(value)
         error: SecretError
         try:
+            self._sending(value, parsed)
             return await self._amika.create_provider_secret(provider, name, value, type)
         except AmikaError as exc:  # the error is raised after this block: see create()
             status = status_of(exc)

@@ -7,13 +7,20 @@ itself. Textual escapes markup, not control bytes, so everything that came over 
 
 Lone surrogates (U+D800–U+DFFF, valid in JSON as ``"\\ud800"`` escapes) are replaced with U+FFFD: they cannot
 be encoded as UTF-8, so one of them would break a log file or the terminal driver's write.
+
+A server may also put a secret it was sent into any text (a box name, a repo, an error, an agent's reply), so
+text on its way to the screen goes through `shown`: sanitized, then every secret this process knows masked
+(`boxdeck.service.redact.mask_known`). `sanitize` alone is for checks on what the user typed and for words
+that must stay exact (an SSH destination holds its token).
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["has_surrogate", "sanitize", "single_line"]
+from boxdeck.service.redact import mask_known
+
+__all__ = ["has_surrogate", "sanitize", "shown", "single_line"]
 
 # String sequences (OSC, DCS, SOS, PM, APC) in 7-bit and 8-bit form. The body runs until BEL, ST (ESC \ or
 # 0x9c) or the next ESC (which terminals treat as an abort); an unterminated one runs to the end of the text.
@@ -52,9 +59,16 @@ def sanitize(text: str, *, keep_newlines: bool = False) -> str:
     return _SURROGATES.sub("\ufffd", _CONTROLS.sub("", text))
 
 
+def shown(text: str, *, keep_newlines: bool = False) -> str:
+    """`text` as it may be displayed: `sanitize`d, then every known secret masked (after sanitizing, so an
+    escape sequence inside a token cannot hide it)."""
+    return mask_known(sanitize(text, keep_newlines=keep_newlines))
+
+
 def single_line(text: str, *, limit: int = 300) -> str:
-    """Sanitize to one line and cut to `limit` characters, for error messages and health tooltips."""
-    text = " ".join(sanitize(text).split())
+    """Sanitize to one line, mask known secrets and cut to `limit` characters (after masking, so a cut token
+    still matches), for error messages, notices and health tooltips."""
+    text = " ".join(shown(text).split())
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text

@@ -18,8 +18,10 @@ they never contain the token nor the command's output (a failing ``pass`` may st
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shlex
+import signal
 import subprocess
 import threading
 import time
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
+    "COMMAND_OUTPUT_LIMIT",
     "COMMAND_TIMEOUT_S",
     "COMMAND_TTL_S",
     "CommandTokenSource",
@@ -37,14 +40,71 @@ __all__ = [
     "TokenSpec",
     "ValueTokenSource",
     "parse_token_spec",
+    "run_capped",
 ]
 
 COMMAND_TIMEOUT_S = 10.0
 COMMAND_TTL_S = 300.0
+#: The most a token command may print: a token is a line, a `pass` entry a few more.
+COMMAND_OUTPUT_LIMIT = 64 * 1024
 
 
 class TokenSourceError(Exception):
     """A token could not be obtained. ``str(e)`` is user-facing and never holds the token."""
+
+
+class OutputTooLarge(Exception):
+    """A command printed more than it was allowed to; it was killed."""
+
+
+def run_capped(
+    argv: list[str], *, timeout: float, max_output: int = COMMAND_OUTPUT_LIMIT
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ``argv`` without a shell and return what it printed on stdout, at most ``max_output`` bytes.
+
+    ``subprocess.run(capture_output=True)`` keeps everything a command prints, so a command that prints
+    forever eats memory until the timeout. Here stdout is read up to the cap and the command is killed past
+    it (``OutputTooLarge``) or past ``timeout`` (``subprocess.TimeoutExpired``). Stdin is closed and stderr
+    discarded (it is never shown: it may hold part of a secret). The command runs in its own process group,
+    killed whole, so a helper it started cannot keep the pipe open after the timeout.
+    """
+    posix = os.name == "posix"
+    proc = subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, shell=False,
+        start_new_session=posix,
+    )
+    expired = threading.Event()
+
+    def kill() -> None:
+        if posix:
+            with contextlib.suppress(OSError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            proc.kill()
+
+    def on_timeout() -> None:
+        expired.set()
+        kill()
+
+    timer = threading.Timer(timeout, on_timeout)
+    timer.start()
+    try:
+        assert proc.stdout is not None
+        out = proc.stdout.read(max_output + 1)
+        if len(out) > max_output:
+            kill()
+            raise OutputTooLarge(max_output)
+        proc.wait()
+    finally:
+        timer.cancel()
+        if proc.poll() is None:
+            kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+    if expired.is_set():
+        raise subprocess.TimeoutExpired(argv, timeout)
+    return subprocess.CompletedProcess(argv, proc.returncode, out, b"")
 
 
 @runtime_checkable
@@ -116,10 +176,10 @@ class CommandTokenSource:
     """A token printed by a command (a password manager), cached for ``ttl`` seconds.
 
     The command is split with :func:`shlex.split` and run without a shell (no injection through the config
-    file, no surprises with quoting), with a timeout, stdin closed and stdout captured; surrounding whitespace
-    is stripped. The result is cached so a password manager is not asked on every request; ``invalidate()``
-    (e.g. after a 401) makes the next ``token()`` run the command again. Thread-safe: two callers racing for a
-    stale token run the command once.
+    file, no surprises with quoting), with a timeout, stdin closed and at most ``COMMAND_OUTPUT_LIMIT`` bytes
+    of stdout read (:func:`run_capped`); surrounding whitespace is stripped. The result is cached so a
+    password manager is not asked on every request; ``invalidate()`` (e.g. after a 401) makes the next
+    ``token()`` run the command again. Thread-safe: two callers racing for a stale token run the command once.
     """
 
     def __init__(
@@ -129,7 +189,7 @@ class CommandTokenSource:
         ttl: float = COMMAND_TTL_S,
         timeout: float = COMMAND_TIMEOUT_S,
         clock: Callable[[], float] = time.monotonic,
-        runner: Runner = subprocess.run,
+        runner: Runner = run_capped,
     ) -> None:
         if isinstance(command, str):
             try:
@@ -181,15 +241,12 @@ class CommandTokenSource:
     def _run(self) -> str:
         where = f"token command {self.program!r}"
         try:
-            proc = self._runner(
-                list(self.argv),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                timeout=self.timeout,
-                check=False,
-                shell=False,
-            )
+            proc = self._runner(list(self.argv), timeout=self.timeout, max_output=COMMAND_OUTPUT_LIMIT)
+        except OutputTooLarge:
+            raise TokenSourceError(
+                f"{where} printed more than {COMMAND_OUTPUT_LIMIT // 1024} KiB; a token command should print "
+                "the token (on its first line)"
+            ) from None
         except FileNotFoundError:
             raise TokenSourceError(f"{where} not found (is it installed and on PATH?)") from None
         except PermissionError:

@@ -19,6 +19,7 @@ from boxdeck import __version__
 from boxdeck.sim import amika_routes, control, devbox_routes
 from boxdeck.sim.config import SimConfig
 from boxdeck.sim.faults import FaultMiddleware
+from boxdeck.sim.hostile import HostileMiddleware
 from boxdeck.sim.paths import SandboxNamePathMiddleware
 from boxdeck.sim.runtime import SimRuntime
 from boxdeck.sim.world import RawError, SimError, World
@@ -48,9 +49,10 @@ A faithful local stand-in for two cloud-sandbox APIs, for boxdeck's demo and tes
 class SimApp(FastAPI):
     def build_middleware_stack(self) -> Any:
         """Faults wrap everything (they need uvicorn's own `send` to drop a connection); the name rewrite must
-        run before routing."""
+        run before routing, and after the hostile echo has taken its suffix off a path."""
         inner = SandboxNamePathMiddleware(super().build_middleware_stack())
-        return FaultMiddleware(inner, lambda: self.state.sim.faults)
+        hostile = HostileMiddleware(inner, lambda: self.state.sim.hostile)
+        return FaultMiddleware(hostile, lambda: self.state.sim.faults)
 
 
 def _is_amika(request: Request) -> bool:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
+from boxdeck.sim.hostile import BODY_KINDS
 from boxdeck.sim.runtime import runtime
 from boxdeck.sim.world import SimError, iso_us
 
@@ -25,6 +26,13 @@ class Faults(BaseModel):
     rate: float = Field(ge=0, le=1)
     kinds: list[Literal["500", "502", "503", "429", "slow", "drop"]] | None = None
     slow_seconds: float | None = Field(default=None, ge=0)
+
+
+class Hostile(BaseModel):
+    echo: bool = False
+    body: Literal["gzip_bomb", "double_gzip_bomb", "endless"] | None = None
+    status: int = Field(default=200, ge=200, le=599)
+    bomb_bytes: int | None = Field(default=None, gt=0)
 
 
 class Reset(BaseModel):
@@ -106,6 +114,14 @@ def faults(request: Request, body: Faults) -> dict[str, Any]:
     rt = runtime(request)
     rt.faults.configure(body.rate, body.kinds, body.slow_seconds)
     return rt.faults.describe()
+
+
+@router.post("/hostile", summary=f"Hostile: echo what clients sent, or bodies {', '.join(BODY_KINDS)}")
+def hostile(request: Request, body: Hostile) -> dict[str, Any]:
+    """See `boxdeck.sim.hostile`. `{}` turns both behaviours off; a reset does too."""
+    settings = runtime(request).hostile
+    settings.configure(echo=body.echo, body=body.body, status=body.status, bomb_bytes=body.bomb_bytes)
+    return settings.describe()
 
 
 @router.post("/reset", summary="A fresh world from the starting config plus these overrides")

@@ -1,5 +1,6 @@
-"""What the app serves from: the live world (swapped on reset), the config, the fault settings, and (when a
-server runs it) the SSH endpoint and the boxes' directories every world it builds is attached to."""
+"""What the app serves from: the live world (swapped on reset), the config, the fault settings, the hostile
+behaviours tests turn on, and (when a server runs it) the SSH endpoint and the boxes' directories every world
+it builds is attached to."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from fastapi import Request
 from boxdeck.sim.boxfs import BoxFiles
 from boxdeck.sim.config import SimConfig
 from boxdeck.sim.faults import FaultSettings
+from boxdeck.sim.hostile import HostileSettings
 from boxdeck.sim.ssh_endpoint import SshEndpoint
 from boxdeck.sim.world import World
 
@@ -26,6 +28,7 @@ class SimRuntime:
         self.files: BoxFiles | None = None
         self.world = world if world is not None else self._initial_world(config)
         self.faults = FaultSettings(config.seed, config.fault_rate, config.fault_kinds, config.slow_seconds)
+        self.hostile = HostileSettings()
 
     def attach(self, ssh: SshEndpoint | None, files: BoxFiles | None) -> None:
         """Serve real SSH and keep box directories, from now on and in every world a reset builds."""
@@ -43,7 +46,8 @@ class SimRuntime:
         return build_world(config)
 
     def reset(self, **overrides: Any) -> World:
-        """A fresh world from the starting config plus overrides; faults go back to the config's rate."""
+        """A fresh world from the starting config plus overrides; faults go back to the config's rate and the
+        hostile behaviours are turned off."""
         from boxdeck.sim.demo_world import build_world
 
         config = dataclasses.replace(self.base_config, **overrides)
@@ -55,6 +59,7 @@ class SimRuntime:
             self.config = config
             self.world = world
             self.faults.configure(config.fault_rate, config.fault_kinds, config.slow_seconds)
+            self.hostile.clear()
         return world
 
 

@@ -273,6 +273,12 @@ class SimServer:
         """Play a hostile server (see `World.answer_ssh`; also `POST /_sim/boxes/{backend}/{ref}/ssh`)."""
         self.world.answer_ssh(backend, ref, **answer)
 
+    def set_hostile(
+        self, *, echo: bool = False, body: str | None = None, status: int = 200, bomb_bytes: int | None = None
+    ) -> None:
+        """Turn the hostile behaviours of `boxdeck.sim.hostile` on (no arguments: off)."""
+        self._runtime.hostile.configure(echo=echo, body=body, status=status, bomb_bytes=bomb_bytes)
+
     def save(self, path: str | None = None) -> None:
         target = path or self.config.state_file
         if target:

@@ -22,6 +22,7 @@ from typing import Any, NoReturn, TextIO
 from boxdeck.service.boxes import Backend, Box
 from boxdeck.service.config import ConfigError, Service, Settings
 from boxdeck.service.text import single_line
+from boxdeck.service.token_files import add_token_file_flags, resolve_token_files
 
 __all__ = [
     "EXIT_CONFIG",
@@ -97,11 +98,13 @@ def add_connection_flags(parser: argparse.ArgumentParser) -> None:
         "connection (flags > environment > profile)",
     )
     group.add_argument("--amika-url", metavar="URL", help="Amika API origin (env AMIKA_API_URL)")
-    group.add_argument("--amika-token", metavar="TOKEN", help="Amika API key (env AMIKA_API_KEY)")
+    group.add_argument("--amika-token", metavar="TOKEN",
+                       help="Amika API key (env AMIKA_API_KEY); other users see it in ps")
     group.add_argument("--devbox-url", metavar="URL", help="Devbox API origin (env DEVBOX_API_URL)")
     group.add_argument("--sprites-token", metavar="TOKEN",
                        help="Devbox sprites token (env DEVBOX_SPRITES_TOKEN)")
     group.add_argument("--user-token", metavar="TOKEN", help="Devbox user token (env DEVBOX_USER_TOKEN)")
+    add_token_file_flags(group)
     group.add_argument(
         "--allow-insecure", action="store_true", default=False,
         help="allow plain http:// to a non-loopback host (the token travels unencrypted)",
@@ -137,6 +140,7 @@ def resolve_settings(args: argparse.Namespace, environ: Mapping[str, str] | None
     """
     env = os.environ if environ is None else environ
     try:
+        resolve_token_files(args)
         try:
             from boxdeck.service.profiles import resolve_app_config
         except ImportError:  # profiles not shipped: flags > environment only
@@ -153,8 +157,8 @@ def resolve_settings(args: argparse.Namespace, environ: Mapping[str, str] | None
     if settings.amika is None and settings.devbox is None:
         raise CliError(
             "no backend configured. Set AMIKA_API_KEY (and AMIKA_API_URL) for Amika and/or "
-            "DEVBOX_SPRITES_TOKEN (and DEVBOX_API_URL) for Devbox, pass --amika-token / --sprites-token, "
-            "or choose a profile with --profile",
+            "DEVBOX_SPRITES_TOKEN (and DEVBOX_API_URL) for Devbox, pass --amika-token-file / "
+            "--sprites-token-file, or choose a profile with --profile",
             EXIT_CONFIG,
         )
     return settings
@@ -171,8 +175,8 @@ def build_service(settings: Settings, timing: Timing, **monitor_options: Any) ->
 
 def require_backend(service: Service, backend: Backend) -> None:
     if backend not in service.monitor.backends:
-        hint = "AMIKA_API_KEY / --amika-token" if backend is Backend.AMIKA else (
-            "DEVBOX_SPRITES_TOKEN / --sprites-token"
+        hint = "AMIKA_API_KEY / --amika-token-file" if backend is Backend.AMIKA else (
+            "DEVBOX_SPRITES_TOKEN / --sprites-token-file"
         )
         raise CliError(f"{backend} is not configured: set {hint}", EXIT_CONFIG)
 

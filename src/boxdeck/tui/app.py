@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING, Any
 from textual import events, on
 from textual.app import App
 from textual.command import CommandPalette
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from boxdeck.service.boxes import Backend
+from boxdeck.service.redact import mask_known
 from boxdeck.service.text import sanitize
 from boxdeck.tui.commands import BY_ACTION, BoxdeckCommands, bindings_for
 from boxdeck.tui.configured import ConfiguredApp
@@ -130,6 +132,21 @@ class BoxdeckApp(WatchingApp, ConfiguredApp, ConnectApp, ExpiryApp, App[None]):
             return screen
 
         return make
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification (screens' and widgets' too) passes here: a secret a server put into a name or a
+        message is masked whatever built the text."""
+        super().notify(
+            mask_known(message), title=mask_known(title), severity=severity, timeout=timeout, markup=markup
+        )
 
     def on_mount(self) -> None:
         self._unsubscribe = self.monitor.subscribe(self._published)

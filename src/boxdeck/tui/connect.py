@@ -37,7 +37,7 @@ from boxdeck.service.redact import redact
 from boxdeck.service.ssh_run import SshExit, run_attached
 from boxdeck.service.ssh_trust import ProxyTrustRequired
 from boxdeck.service.sshcmd import SshCommand, SshCommandError
-from boxdeck.service.text import sanitize, single_line
+from boxdeck.service.text import sanitize, shown, single_line
 from boxdeck.service.timefmt import countdown, duration
 from boxdeck.tui.clipboard import copy_secret, flush_clipboard
 from boxdeck.tui.messages import BoxesChanged
@@ -253,7 +253,7 @@ class ConnectApp(_Base):
             return None
         self.refresh_now()  # type: ignore[attr-defined]
         if error is not None or ended is None:
-            self.notify(f"Couldn't run ssh: {sanitize(str(error))}", title="Connect", severity="error",
+            self.notify(f"Couldn't run ssh: {shown(str(error))}", title="Connect", severity="error",
                         markup=False, timeout=10)
             return None
         if ended.status:

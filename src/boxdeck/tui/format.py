@@ -1,7 +1,7 @@
 """Pure formatting: server values to literal, theme-coloured table cells and detail text.
 
-Nothing here touches a widget. Every string from a server goes through `sanitize` and into `Text(...)`,
-never through markup.
+Nothing here touches a widget. Every string from a server goes through `shown` (sanitized, known secrets
+masked) and into `Text(...)`, never through markup.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from rich.text import Text
 from textual.color import Color
 
 from boxdeck.service.boxes import Box, StateKind
-from boxdeck.service.text import sanitize
+from boxdeck.service.text import shown
 from boxdeck.service.timefmt import relative
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -106,7 +106,7 @@ def clean(value: object, *, limit: int = MAX_VALUE_CHARS) -> str:
     """Any server value as one literal line, at most `limit` characters long."""
     if value is None:
         return ""
-    return clip(sanitize(str(value)), limit)
+    return clip(shown(str(value)), limit)
 
 
 def _folded(text: str) -> str:
@@ -223,6 +223,6 @@ def field_lines(pairs: Iterable[tuple[str, str | Text]], *, indent: int = 0) -> 
     grid.add_column(style="bold", no_wrap=True, max_width=16, overflow="ellipsis")
     grid.add_column(overflow="fold")
     for label, value in pairs:
-        shown = value if isinstance(value, Text) else Text(sanitize(value, keep_newlines=True))
-        grid.add_row(Text(" " * indent + clean(label, limit=200)), shown)
+        cell = value if isinstance(value, Text) else Text(shown(value, keep_newlines=True))
+        grid.add_row(Text(" " * indent + clean(label, limit=200)), cell)
     return grid

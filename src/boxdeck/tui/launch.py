@@ -33,6 +33,7 @@ from typing import Any
 
 from boxdeck.service.config import ENV_VARS, ConfigError, Service, Settings, settings_from
 from boxdeck.service.profiles import PROFILE_ENV, AppConfig, load_profiles, resolve_all, resolve_app_config
+from boxdeck.service.token_files import add_token_file_flags, resolve_token_files, terminal_as_stdin
 from boxdeck.sim.child import DEMO_SEED
 
 log = logging.getLogger(__name__)
@@ -74,12 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--theme", metavar="NAME", help="Textual theme, e.g. textual-dark, textual-light")
     parser.add_argument("--amika-url", metavar="URL", help="Amika API base URL (env AMIKA_API_URL)")
-    parser.add_argument("--amika-token", metavar="TOKEN", help="Amika API key (env AMIKA_API_KEY)")
+    parser.add_argument(
+        "--amika-token", metavar="TOKEN", help="Amika API key (env AMIKA_API_KEY); other users see it in ps"
+    )
     parser.add_argument("--devbox-url", metavar="URL", help="Devbox API base URL (env DEVBOX_API_URL)")
     parser.add_argument(
         "--sprites-token", metavar="TOKEN", help="Devbox service token (env DEVBOX_SPRITES_TOKEN)"
     )
     parser.add_argument("--user-token", metavar="TOKEN", help="Devbox user token (env DEVBOX_USER_TOKEN)")
+    add_token_file_flags(parser)
     parser.add_argument(
         "--allow-insecure",
         action="store_true",
@@ -439,10 +443,13 @@ def main(
     try:
         if args.demo:
             return run_demo(args, demo_sim)
+        from_stdin = resolve_token_files(args)
         config = resolve_config(args, environ)
         watch, warnings = resolve_watched(args, environ, config)
         if warnings:
             config = dataclasses.replace(config, warnings=(*config.warnings, *warnings))
+        if from_stdin:
+            terminal_as_stdin()
         return run_app(
             config.settings,
             config=config,

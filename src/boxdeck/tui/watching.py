@@ -30,7 +30,7 @@ from textual.screen import Screen
 from boxdeck.service.boxes import Backend, Box, StateKind
 from boxdeck.service.eta import EtaHistory, TransitionTracker
 from boxdeck.service.paths import history_file
-from boxdeck.service.text import sanitize
+from boxdeck.service.text import shown
 from boxdeck.tui.messages import BoxesChanged
 from boxdeck.tui.polling import ExtraPolling, ProfileBoxesChanged, ProfilePollFinished
 
@@ -150,7 +150,7 @@ class WatchingApp:
             return
         for notice in service.monitor.notices(message.diff):
             self.notify(  # type: ignore[attr-defined]
-                notice.message, title=f"{notice.title} ({sanitize(message.profile)})",
+                notice.message, title=f"{notice.title} ({shown(message.profile)})",
                 severity=notice.level, markup=False, timeout=8,
             )
 
@@ -201,7 +201,7 @@ class WatchingApp:
             service = await switcher(name)
         except Exception as error:  # ConfigError (a bad token command, an unknown profile…) or a bug
             self.notify(  # type: ignore[attr-defined]
-                sanitize(f"Cannot switch to profile {name}: {error}"), title="Profiles", severity="error",
+                shown(f"Cannot switch to profile {name}: {error}"), title="Profiles", severity="error",
                 markup=False, timeout=10,
             )
             return

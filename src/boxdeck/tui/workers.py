@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.worker import Worker, WorkerState
 
-from boxdeck.service.text import sanitize
+from boxdeck.service.text import shown
 
 
 class ReportWorkerErrors:
@@ -19,7 +19,7 @@ def report_worker_error(node, event: Worker.StateChanged) -> None:
         worker: Worker[object] = event.worker
         error = worker.error
         node.notify(
-            sanitize(f"{worker.name or 'background task'} failed: {type(error).__name__}: {error}"),
+            shown(f"{worker.name or 'background task'} failed: {type(error).__name__}: {error}"),
             severity="error",
             markup=False,
             timeout=10,

@@ -29,7 +29,7 @@ from boxdeck.service.devbox_access import (
     RepoChoice,
     build_devbox_request,
 )
-from boxdeck.service.text import sanitize
+from boxdeck.service.text import shown
 from boxdeck.tui.modals.form import NewBoxModal
 
 NAME_MAX = 63
@@ -57,7 +57,7 @@ class ReposUnavailable(Message, bubble=False):
 
 
 def repo_label(repo: GitHubRepo) -> Text:
-    label = Text(sanitize(repo.full_name))
+    label = Text(shown(repo.full_name))
     notes = []
     if repo.private:
         notes.append("private")
@@ -178,8 +178,8 @@ class NewDevboxFullModal(NewBoxModal):
             target_input.value = target
         finally:
             self._loading_row = False
-        ref_input.placeholder = sanitize(repo.default_branch or "main")
-        target_input.placeholder = f"/workspace/{sanitize(repo.full_name.rsplit('/', 1)[-1])}"
+        ref_input.placeholder = shown(repo.default_branch or "main")
+        target_input.placeholder = f"/workspace/{shown(repo.full_name.rsplit('/', 1)[-1])}"
 
     @on(Input.Changed, "#repo-ref, #repo-target")
     def _repo_row_changed(self, _event: Input.Changed) -> None:

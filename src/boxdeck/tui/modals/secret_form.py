@@ -26,7 +26,7 @@ from textual.worker import Worker, WorkerState
 
 from boxdeck.service.actions import ActionError
 from boxdeck.service.secret_store import SCOPES, SecretStore, validate_secret_name, validate_secret_value
-from boxdeck.service.text import sanitize
+from boxdeck.service.text import shown
 from boxdeck.tui.workers import ReportWorkerErrors
 
 #: The request a form builds once its inputs are valid: sends it and returns a one-line summary for the user.
@@ -123,7 +123,7 @@ class WriteOnlyForm(ReportWorkerErrors, ModalScreen[str | None]):
 
     def show_error(self, message: str) -> None:
         error = self.query_one("#form-error", Static)
-        error.update(sanitize(message))
+        error.update(shown(message))
         error.display = bool(message)
 
     def clear_values(self) -> None:
@@ -255,7 +255,7 @@ class UpdateSecretModal(WriteOnlyForm):
         self.scope = scope
 
     def compose_fields(self) -> ComposeResult:
-        label = f"{sanitize(self.secret_name)}  ({sanitize(self.scope)})"
+        label = f"{shown(self.secret_name)}  ({shown(self.scope)})"
         yield Static(label, markup=False, id="secret-name")
         value = SecretInput(placeholder="paste the new value (hidden)", id="value")
         yield from self.field("New value", value, "Replaces the current value, which boxdeck never sees.")

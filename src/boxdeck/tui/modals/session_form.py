@@ -22,7 +22,7 @@ from textual.worker import Worker, WorkerState
 
 from boxdeck.service.actions import ActionError
 from boxdeck.service.sandbox_sessions import MetadataError, parse_metadata_text
-from boxdeck.service.text import sanitize
+from boxdeck.service.text import shown
 from boxdeck.tui.workers import ReportWorkerErrors
 
 Save = Callable[[str, dict[str, Any]], Awaitable[Any]]
@@ -91,7 +91,7 @@ class SessionFormModal(ReportWorkerErrors, ModalScreen[Any]):
 
     def show_error(self, message: str) -> None:
         error = self.query_one("#form-error", Static)
-        error.update(Text(sanitize(message)))
+        error.update(Text(shown(message)))
         error.display = bool(message)
 
     @on(Button.Pressed, "#save")

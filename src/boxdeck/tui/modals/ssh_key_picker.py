@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 
 from boxdeck.service.account import Account, AccountError
 from boxdeck.service.ssh_keys import KeyFile, PublicKeyError, discover_public_keys, validate_public_key
-from boxdeck.service.text import sanitize
+from boxdeck.service.text import shown
 from boxdeck.tui.modals.secret_form import Request, WriteOnlyForm
 
 PRIVATE_MARKERS = ("PRIVATE KEY", "PuTTY-User-Key-File")
@@ -35,11 +35,11 @@ def key_prompt(key: KeyFile) -> Text:
     """One option: type, comment and fingerprint, with the file on a second line."""
     path = tilde(key.path)
     out = Text(no_wrap=True, overflow="ellipsis")
-    out.append(sanitize(key.type), style="bold")
+    out.append(shown(key.type), style="bold")
     out.append("  ")
-    out.append(sanitize(key.comment) or "(no comment)")
+    out.append(shown(key.comment) or "(no comment)")
     out.append("\n")
-    out.append(f"{key.fingerprint}  {sanitize(path)}", style="dim")
+    out.append(f"{key.fingerprint}  {shown(path)}", style="dim")
     return out
 
 
@@ -116,6 +116,6 @@ class SshKeyPickerModal(WriteOnlyForm):
 
         async def request() -> str:
             await account.set_ssh_key(key_line)
-            return f"SSH key set ({sanitize(source)})."
+            return f"SSH key set ({shown(source)})."
 
         return request

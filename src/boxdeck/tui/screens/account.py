@@ -28,7 +28,7 @@ from textual.widgets.selection_list import Selection
 from boxdeck.api.devbox_models import GitHubConnection, GitHubOrg, GitHubRepo, UserProfile
 from boxdeck.service.account import Account
 from boxdeck.service.actions import ActionError
-from boxdeck.service.text import sanitize
+from boxdeck.service.text import shown
 from boxdeck.tui.clipboard import copy_text
 from boxdeck.tui.commands import BY_ACTION, bindings_for
 from boxdeck.tui.format import Palette, timestamp
@@ -61,9 +61,9 @@ def user_token_help(reason: str) -> Text:
     """What the screen says instead of the account when the user token is missing."""
     out = Text()
     out.append("Account and GitHub need a Devbox user token.\n\n", style="bold")
-    out.append(sanitize(reason) + "\n\n")
-    out.append("Give boxdeck the token with a flag:\n\n")
-    out.append("    boxdeck --user-token TOKEN\n\n", style="bold")
+    out.append(shown(reason) + "\n\n")
+    out.append("Give boxdeck the token in a file (chmod 600) with a flag:\n\n")
+    out.append("    boxdeck --user-token-file PATH\n\n", style="bold")
     out.append("or in the environment:\n\n")
     out.append("    export DEVBOX_USER_TOKEN=…\n\n", style="bold")
     out.append("The Devbox service token alone is enough for the devboxes screen (2), not for this one.")
@@ -286,7 +286,7 @@ class AccountScreen(ReportWorkerErrors, Screen[None]):
         highlighted = orgs.highlighted
         orgs.clear_options()
         orgs.add_options(
-            [Selection(Text(sanitize(o.org_login)), o.org_login, bool(o.granted)) for o in self.orgs]
+            [Selection(Text(shown(o.org_login)), o.org_login, bool(o.granted)) for o in self.orgs]
         )
         if highlighted is not None and orgs.option_count:
             orgs.highlighted = min(highlighted, orgs.option_count - 1)
@@ -315,7 +315,7 @@ class AccountScreen(ReportWorkerErrors, Screen[None]):
         if self.connection is not None:
             github.append("● connected", style=f"bold {p.success}")
             github.append(" as ")
-            github.append(sanitize(self.connection.github_login or "?"), style="bold")
+            github.append(shown(self.connection.github_login or "?"), style="bold")
             github.append(f"\nsince {timestamp(self.connection.connected_at, now)}")
             github.append("\nD disconnects", style=p.muted)
         elif self.connection_known:
@@ -401,7 +401,7 @@ class AccountScreen(ReportWorkerErrors, Screen[None]):
         self.pending_url = None
         self.connection = message.connection
         self.connection_known = True
-        login = sanitize(message.connection.github_login or "?")
+        login = shown(message.connection.github_login or "?")
         self.notify(f"GitHub connected as {login}.", markup=False)
         self._show()
         self.refresh_bindings()
@@ -483,7 +483,7 @@ class AccountScreen(ReportWorkerErrors, Screen[None]):
         self.refresh_bindings()
 
     def action_disconnect_github(self) -> None:
-        login = sanitize(self.connection.github_login) if self.connection else "GitHub"
+        login = shown(self.connection.github_login) if self.connection else "GitHub"
 
         def confirmed(yes: bool | None) -> None:
             if yes:

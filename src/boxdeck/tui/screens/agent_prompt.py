@@ -34,7 +34,7 @@ from boxdeck.service.agent_prompts import (
     reply_markdown_source,
 )
 from boxdeck.service.boxes import Backend, StateKind
-from boxdeck.service.text import sanitize
+from boxdeck.service.text import shown
 from boxdeck.tui.commands import BY_ACTION, bindings_for
 from boxdeck.tui.format import SPINNER, duration, local_time
 from boxdeck.tui.screens.box_views import find_box
@@ -50,7 +50,7 @@ def worker_group(sandbox: str) -> str:
 
 
 def short_id(value: str | None, length: int = 12) -> str:
-    text = sanitize(value or "")
+    text = shown(value or "")
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
@@ -104,7 +104,7 @@ async def send_prompt(
     if not _watching(app, sandbox):
         words = "flagged an error" if turn.is_error else "replied"
         app.notify(
-            f"The agent of sandbox {sanitize(sandbox)} {words}. Press a on it to read the reply.",
+            f"The agent of sandbox {shown(sandbox)} {words}. Press a on it to read the reply.",
             title="Agent", markup=False, timeout=8,
         )
 
@@ -124,7 +124,7 @@ class TurnView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(self._head(), markup=False, classes="turn-head")
-        prompt = Text(sanitize(self.turn.prompt, keep_newlines=True))
+        prompt = Text(shown(self.turn.prompt, keep_newlines=True))
         yield Static(prompt, markup=False, classes="turn-prompt")
         yield Static("", markup=False, classes="turn-status")
 
@@ -132,7 +132,7 @@ class TurnView(Vertical):
         turn = self.turn
         head = Text()
         head.append("you → ", style="bold")
-        head.append(sanitize(turn.agent), style="bold")
+        head.append(shown(turn.agent), style="bold")
         head.append(f"  {local_time(turn.started_at)}")
         if turn.new_session:
             head.append("  · new session")
@@ -272,8 +272,8 @@ class AgentPromptScreen(ReportWorkerErrors, Screen[None]):
         out = Text()
         out.append(" Agent prompt ", style="bold reverse")
         out.append("  sandbox ")
-        out.append(sanitize(self.sandbox), style="bold")
-        state = sanitize(box.display_state) if box is not None else "unknown"
+        out.append(shown(self.sandbox), style="bold")
+        state = shown(box.display_state) if box is not None else "unknown"
         out.append(f"  ({state})")
         conversations = self.state.conversations
         if conversations is not None:
@@ -336,7 +336,7 @@ class AgentPromptScreen(ReportWorkerErrors, Screen[None]):
             if not editor.text.strip():
                 editor.text = self.state.drafts.get(self.sandbox) or turn.prompt
             self._status_pinned = True
-            why = sanitize(turn.error or "", keep_newlines=False)
+            why = shown(turn.error or "", keep_newlines=False)
             prefix = "Cancelled" if turn.cancelled else "Send failed"
             self._set_status(f"{prefix}: {why}  Your prompt is back in the editor.", error=not turn.cancelled)
         elif not turn.in_flight:

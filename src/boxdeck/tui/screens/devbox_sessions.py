@@ -28,7 +28,7 @@ from boxdeck.service.actions import ActionError
 from boxdeck.service.devbox_access import KnownAccess, exec_session_row
 from boxdeck.service.ssh_trust import ProxyTrustRequired
 from boxdeck.service.sshcmd import SshCommand
-from boxdeck.service.text import sanitize
+from boxdeck.service.text import shown
 from boxdeck.tui.clipboard import copy_secret
 from boxdeck.tui.commands import BY_ACTION, bindings_for
 from boxdeck.tui.connect import ProxyTrustAsked
@@ -125,8 +125,8 @@ class DevboxSessionsScreen(ReportWorkerErrors, Screen[None]):
         out = Text()
         out.append(" Sessions ", style="bold reverse")
         out.append("  devbox ")
-        out.append(sanitize(self.devbox_name), style="bold")
-        out.append(f"  ({sanitize(self.devbox_id)})")
+        out.append(shown(self.devbox_name), style="bold")
+        out.append(f"  ({shown(self.devbox_id)})")
         return out
 
     def _tick(self) -> None:
@@ -250,7 +250,7 @@ class DevboxSessionsScreen(ReportWorkerErrors, Screen[None]):
     @on(AccessRevoked)
     def _access_revoked(self, message: AccessRevoked) -> None:
         if message.session_id:
-            self.notify(f"Access session {sanitize(message.session_id)} revoked.", markup=False, timeout=6)
+            self.notify(f"Access session {shown(message.session_id)} revoked.", markup=False, timeout=6)
         self._fill_access()
         self.refresh_bindings()
 
@@ -290,7 +290,7 @@ class DevboxSessionsScreen(ReportWorkerErrors, Screen[None]):
             precise = clock_left(seconds)
             expires = item.countdown(now) + (f" ({precise})" if precise else "")
             rows[item.session_id] = {
-                "session": Text(sanitize(item.session_id)),
+                "session": Text(shown(item.session_id)),
                 "expires": Text(expires),
                 "fingerprint": Text(item.host_key_fingerprint or "not given"),
                 "command": Text(item.command.masked()),
@@ -362,8 +362,8 @@ class DevboxSessionsScreen(ReportWorkerErrors, Screen[None]):
 
         self.app.push_screen(
             ConfirmModal(
-                f"Revoke access session {sanitize(session_id)}?",
-                f"The SSH access session of devbox “{sanitize(self.devbox_name)}” stops working at once; "
+                f"Revoke access session {shown(session_id)}?",
+                f"The SSH access session of devbox “{shown(self.devbox_name)}” stops working at once; "
                 "its copied command will no longer connect.",
                 confirm_label="Revoke",
             ),

@@ -27,7 +27,7 @@ from boxdeck.api.amika_models import Session
 from boxdeck.service.actions import ActionError
 from boxdeck.service.boxes import Backend
 from boxdeck.service.sandbox_sessions import format_metadata, session_row
-from boxdeck.service.text import sanitize
+from boxdeck.service.text import shown
 from boxdeck.tui.clipboard import copy_secret
 from boxdeck.tui.commands import BY_ACTION, bindings_for
 from boxdeck.tui.format import field_lines, timestamp
@@ -200,7 +200,7 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
     def _saved(self, message: SessionSaved) -> None:
         session = message.session
         self.sessions[session.id] = session
-        self.notify(f"Session {sanitize(session.id)}: {message.what}.", markup=False, timeout=5)
+        self.notify(f"Session {shown(session.id)}: {message.what}.", markup=False, timeout=5)
         self._show_status("")
         self._fill_table(select=session.id)
         self._load(select=session.id)  # the latest session may have changed too
@@ -226,7 +226,7 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
             self.notify(body, title="SSH grant", markup=False, timeout=8,
                         severity="information" if grant.command is not None else "error")
         if message.revoked:
-            self.notify(f"SSH access to sandbox {sanitize(self.sandbox)} revoked.", title="SSH grant",
+            self.notify(f"SSH access to sandbox {shown(self.sandbox)} revoked.", title="SSH grant",
                         markup=False, timeout=6)
         self._refresh_grant()
         self.refresh_bindings()
@@ -247,11 +247,11 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
         out = Text()
         out.append(" Sessions ", style="bold reverse")
         out.append("  sandbox ")
-        out.append(sanitize(self.sandbox), style="bold")
-        out.append(f"  ({sanitize(box.display_state) if box else 'unknown'})")
+        out.append(shown(self.sandbox), style="bold")
+        out.append(f"  ({shown(box.display_state) if box else 'unknown'})")
         if self.loaded:
             out.append(f"   {len(self.sessions)} session{'s' if len(self.sessions) != 1 else ''}")
-            out.append(f" · latest {sanitize(self.latest_id)}" if self.latest_id else " · no latest session")
+            out.append(f" · latest {shown(self.latest_id)}" if self.latest_id else " · no latest session")
         self.query_one("#sessions-header", Static).update(out)
 
     @property
@@ -306,9 +306,9 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
             return Text("Select a session to see its details.")
         now = self.now()
         pairs: list[tuple[str, str | Text]] = [
-            ("id", sanitize(session.id)),
-            ("agent", sanitize(session.agent_name) or "-"),
-            ("status", sanitize(session.status) or "-"),
+            ("id", shown(session.id)),
+            ("agent", shown(session.agent_name) or "-"),
+            ("status", shown(session.status) or "-"),
             ("started", timestamp(session.started_at, now)),
             ("ended", timestamp(session.ended_at, now)),
             ("created", timestamp(session.created_at, now)),
@@ -392,7 +392,7 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
                 self.post_message(SessionSaved(session, "created"))
 
         self.app.push_screen(
-            SessionFormModal(f"New session in sandbox {sanitize(self.sandbox)}", save,
+            SessionFormModal(f"New session in sandbox {shown(self.sandbox)}", save,
                              hint='For example {"ticket": "ABC-1"}'),
             done,
         )
@@ -413,7 +413,7 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
 
         self.app.push_screen(
             SessionFormModal(
-                f"Metadata of session {sanitize(session_id)}", save, agent_name=None,
+                f"Metadata of session {shown(session_id)}", save, agent_name=None,
                 metadata_text=format_metadata(getattr(session, "metadata", None) or {}),
                 hint="The whole object replaces the session's metadata.",
             ),
@@ -444,10 +444,10 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
             return
         grant = grants.remembered(self.sandbox)
         if grant is not None:
-            body = (f"The SSH grant of sandbox “{sanitize(self.sandbox)}” ({grant.countdown(self.now())}) "
+            body = (f"The SSH grant of sandbox “{shown(self.sandbox)}” ({grant.countdown(self.now())}) "
                     "stops working at once; anyone using its command is locked out.")
         else:
-            body = (f"boxdeck has no grant of sandbox “{sanitize(self.sandbox)}” remembered: it will fetch "
+            body = (f"boxdeck has no grant of sandbox “{shown(self.sandbox)}” remembered: it will fetch "
                     "the sandbox's current SSH token and revoke it.")
 
         def confirmed(yes: bool | None) -> None:
@@ -455,6 +455,6 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
                 self._revoke_grant()
 
         self.app.push_screen(
-            ConfirmModal(f"Revoke SSH access to {sanitize(self.sandbox)}?", body, confirm_label="Revoke"),
+            ConfirmModal(f"Revoke SSH access to {shown(self.sandbox)}?", body, confirm_label="Revoke"),
             confirmed,
         )

@@ -26,7 +26,7 @@ from textual.widgets import DataTable, Footer, Static
 from boxdeck.api.amika_models import ProviderSecret, Secret
 from boxdeck.service.actions import ActionError
 from boxdeck.service.secret_store import PROVIDERS, SecretStore
-from boxdeck.service.text import sanitize
+from boxdeck.service.text import shown
 from boxdeck.service.timefmt import relative
 from boxdeck.tui.commands import BY_ACTION, bindings_for
 from boxdeck.tui.format import NOT_SET, Palette
@@ -52,7 +52,7 @@ PROVIDER_COLUMNS = (("provider", "Provider"), ("name", "Name"), ("type", "Type")
 
 def cell(value: object) -> Text:
     """A literal, one-line table cell (server text never reaches markup)."""
-    text = sanitize(str(value)) if value not in (None, "") else NOT_SET
+    text = shown(str(value)) if value not in (None, "") else NOT_SET
     return Text(text, no_wrap=True, overflow="ellipsis")
 
 
@@ -117,7 +117,9 @@ class SecretsScreen(ReportWorkerErrors, Screen[None]):
         self.service = service
         amika = service.monitor.amika
         self.configured = amika is not None
-        self.store: SecretStore | None = SecretStore(amika) if amika is not None else None
+        self.store: SecretStore | None = (
+            SecretStore(amika, redactor=service.redactor) if amika is not None else None
+        )
         self.generic: dict[str, Secret] = {}
         self.provider: dict[str, tuple[str, ProviderSecret]] = {}
         self.loading = False
@@ -323,7 +325,7 @@ class SecretsScreen(ReportWorkerErrors, Screen[None]):
 
     def _after_form(self, summary: str | None) -> None:
         if summary:
-            self.notify(sanitize(summary), markup=False)
+            self.notify(shown(summary), markup=False)
             self.load()
 
     def _open(self, modal: Screen[str | None], done: Callable[[str | None], None] | None = None) -> None:
@@ -349,7 +351,7 @@ class SecretsScreen(ReportWorkerErrors, Screen[None]):
         if self.store is None or chosen is None:
             return
         provider, secret = chosen
-        name = sanitize(secret.name)
+        name = shown(secret.name)
 
         def confirmed(yes: bool | None) -> None:
             if yes and self.store is not None:
@@ -358,7 +360,7 @@ class SecretsScreen(ReportWorkerErrors, Screen[None]):
         self.app.push_screen(
             ConfirmModal(
                 f"Delete {provider} credential {name}?",
-                f"The {provider} credential “{name}” ({sanitize(secret.type)}, {sanitize(secret.scope)}) "
+                f"The {provider} credential “{name}” ({shown(secret.type)}, {shown(secret.scope)}) "
                 "will be deleted from Amika. Sandboxes that use it lose access to the agent. "
                 "This cannot be undone.",
                 confirm_label="Delete",
@@ -373,7 +375,7 @@ class SecretsScreen(ReportWorkerErrors, Screen[None]):
         except ActionError as error:
             self.post_message(ActionFailed(str(error)))
             return
-        self.post_message(self.Deleted(f"Deleted {provider} credential {sanitize(name)}."))
+        self.post_message(self.Deleted(f"Deleted {provider} credential {shown(name)}."))
 
     def action_reload_secrets(self) -> None:
         self.load()

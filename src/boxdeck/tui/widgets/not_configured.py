@@ -8,14 +8,14 @@ from textual.widgets import Static
 HOWTO = {
     "amika": (
         "Amika sandboxes are not configured.",
-        [("--amika-url URL", "AMIKA_API_URL"), ("--amika-token TOKEN", "AMIKA_API_KEY")],
+        [("--amika-url URL", "AMIKA_API_URL"), ("--amika-token-file PATH", "AMIKA_API_KEY")],
     ),
     "devbox": (
         "Latitude devboxes are not configured.",
         [
             ("--devbox-url URL", "DEVBOX_API_URL"),
-            ("--sprites-token TOKEN", "DEVBOX_SPRITES_TOKEN"),
-            ("--user-token TOKEN  (optional)", "DEVBOX_USER_TOKEN"),
+            ("--sprites-token-file PATH", "DEVBOX_SPRITES_TOKEN"),
+            ("--user-token-file PATH  (optional)", "DEVBOX_USER_TOKEN"),
         ],
     ),
 }
@@ -25,7 +25,7 @@ def howto_text(backend: str) -> Text:
     title, pairs = HOWTO[backend]
     out = Text()
     out.append(title + "\n\n", style="bold")
-    out.append("Give boxdeck the API URL and token(s) with flags:\n\n")
+    out.append("Give boxdeck the API URL and token(s) with flags (each token file chmod 600):\n\n")
     out.append("    boxdeck " + " ".join(flag.split("  ")[0] for flag, _ in pairs) + "\n\n", style="bold")
     out.append("or in the environment:\n\n")
     for flag, env in pairs:
