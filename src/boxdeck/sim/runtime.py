@@ -41,6 +41,7 @@ class SimRuntime:
             self.config = config
             self.world = world
             self.faults.configure(config.fault_rate, config.fault_kinds, config.slow_seconds)
+            self.faults.clear_counts()
         return world
 
 
