@@ -86,8 +86,9 @@ class ErrorTypes:
     """How one client turns each kind of failure into its own exception."""
 
     http: Callable[[httpx.Response, float | None], Exception]
-    transport: Callable[[str], Exception]
-    timeout: Callable[[str], Exception]
+    transport: Callable[..., Exception]
+    """Called as ``transport(message, request_sent=...)``; so is ``timeout``."""
+    timeout: Callable[..., Exception]
     decode: Callable[[str], Exception]
 
 
@@ -281,11 +282,14 @@ class HttpCore:
             except (httpx.TimeoutException, TimeoutError) as exc:
                 error = _describe(exc) if isinstance(exc, httpx.TimeoutException) else "timeout"
                 raise self._errors.timeout(
-                    f"{method} {path} timed out after {limit:g}s ({_describe(exc)})"
+                    f"{method} {path} timed out after {limit:g}s ({_describe(exc)})",
+                    request_sent=not never_sent(exc),
                 ) from exc
             except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
                 error = _describe(exc)
-                raise self._errors.transport(f"{method} {path} failed: {_describe(exc)}") from exc
+                raise self._errors.transport(
+                    f"{method} {path} failed: {_describe(exc)}", request_sent=not never_sent(exc)
+                ) from exc
             status = response.status_code
             if not 200 <= status < 300:
                 error = f"HTTP {status}"
@@ -342,6 +346,16 @@ def decode_json(content: bytes) -> Any:
     if not content.strip():
         return None
     return json.loads(content)
+
+
+def never_sent(exc: BaseException) -> bool:
+    """httpx raised this before any byte of the request left (no connection, no free pooled connection):
+    the server cannot have acted on it. Anything else (a read or write error, a dropped connection, a read
+    timeout, our own deadline) may come after the server received the request and applied it."""
+    return isinstance(
+        exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout | httpx.UnsupportedProtocol
+        | httpx.InvalidURL
+    )
 
 
 def _describe(exc: BaseException) -> str:
