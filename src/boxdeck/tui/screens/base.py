@@ -21,7 +21,7 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 
-from boxdeck.service.actions import ActionError
+from boxdeck.service.actions import ActionError, AlreadyInFlight
 from boxdeck.service.boxes import Backend, Box, StateKind
 from boxdeck.service.freshness import Freshness, freshness
 from boxdeck.service.snapshot import Diff, Snapshot
@@ -203,7 +203,7 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
 
     @on(ActionFailed)
     def _action_failed(self, message: ActionFailed) -> None:
-        self.notify(message.message, severity="error", markup=False, timeout=8)
+        self.notify(message.message, severity=message.severity, markup=False, timeout=8)
 
     def now(self) -> datetime:
         return self.boxdeck.now()
@@ -459,6 +459,9 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
     async def _run_action(self, verb: str, box: Box) -> None:
         try:
             await getattr(self.actions_for(box), verb)(box)
+        except AlreadyInFlight as busy:  # a second press while the first is out: nothing was sent
+            self.post_message(ActionFailed(str(busy), severity="warning"))
+            return
         except ActionError as error:
             self.post_message(ActionFailed(str(error)))
         self.poll_after_action(box)
