@@ -141,18 +141,26 @@ async def test_a_lost_create_not_found_says_it_may_appear_and_the_retry_looks_fi
 async def test_a_retry_after_a_lost_answer_finds_the_box_and_sends_nothing(sim: SimServer, svc: Any) -> None:
     sim.set_faults(1.0, ["drop-after"])  # the create is applied, and the lookup's answer is lost too
     with pytest.raises(AnswerLost) as info:
-        await svc.actions.create_sandbox(name="late")
+        await svc.actions.create_devbox("late")
     assert info.value.box is None
+    assert "(couldn't look it up: " in str(info.value)
+
+    with pytest.raises(AnswerLost) as blocked:  # still no answer to the lookup: nothing is sent blind
+        await svc.actions.create_devbox("late")
+    assert str(blocked.value).startswith('Not sent: couldn\'t check whether devbox "late" from the earlier')
+    assert str(blocked.value).endswith("Try again in a moment.")
+    assert blocked.value.box is None
+
     sim.set_faults(0.0)
     with pytest.raises(AnswerLost) as again:
-        await svc.actions.create_sandbox(name="late")
+        await svc.actions.create_devbox("late")
     assert again.value.box is not None and again.value.box.name == "late"
     assert str(again.value) == (
-        'Created sandbox "late" already: the earlier attempt\'s answer was lost, but the server has it. '
+        'Created devbox "late" already: the earlier attempt\'s answer was lost, but the server has it. '
         "Nothing new was sent."
     )
-    assert sim.requests("POST", f"{AMIKA}/sandboxes") == 1
-    assert sandboxes_named(sim, "late") == 1
+    assert sim.requests("POST", "/api/v1/devboxes") == 1
+    assert devboxes_named(sim, "late") == 1  # devbox names are not unique: a blind retry would make two
 
 
 async def test_a_refused_connection_is_a_plain_failure(sim: SimServer) -> None:

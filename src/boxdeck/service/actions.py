@@ -183,12 +183,18 @@ class Actions:
     ) -> Box:
         """Send a create, unless an earlier attempt whose answer was lost turns out to have made the box."""
         if name and (backend, name) in self._unanswered:
-            found = await self._find_created(backend, name)
+            found, unchecked = await self._find_created(backend, name)
             if found is not None:
                 raise AnswerLost(
                     f"Created {what} already: the earlier attempt's answer was lost, but the server has it. "
                     "Nothing new was sent.",
                     found,
+                )
+            if unchecked is not None:  # sending now could make a second one
+                raise AnswerLost(
+                    f"Not sent: couldn't check whether {what} from the earlier attempt exists "
+                    f"({unchecked}). Try again in a moment.",
+                    None,
                 )
         before = self._named(backend, name)
         try:
@@ -225,21 +231,22 @@ class Actions:
                 None,
             )
         self._unanswered.setdefault((backend, name), before)
-        found = await self._find_created(backend, name)
+        found, unchecked = await self._find_created(backend, name)
         if found is not None:
             return AnswerLost(
                 f"Created {what}: its answer was lost on the way back ({why}), but the server has it.", found
             )
+        checked = "" if unchecked is None else f" (couldn't look it up: {unchecked})"
         return AnswerLost(
             f"The request to create {what} was sent but its answer was lost ({why}). It may have been "
-            "created and may still appear in the list: look before creating it again (creating it again "
-            "looks first).",
+            f"created and may still appear in the list{checked}: look before creating it again (creating it "
+            "again looks first).",
             None,
         )
 
-    async def _find_created(self, backend: Backend, name: str) -> Box | None:
+    async def _find_created(self, backend: Backend, name: str) -> tuple[Box | None, str | None]:
         """The box an unanswered create of `name` made, if the server lists it now (added to the snapshot,
-        pending "creating"); None when it is not there or the lookup itself failed."""
+        pending "creating"); and why the server could not be asked, when it could not."""
         before = self._unanswered.get((backend, name), frozenset())
         try:
             if backend is Backend.AMIKA:
@@ -248,16 +255,18 @@ class Actions:
             else:
                 assert self.monitor.devbox is not None
                 found = [Box.from_devbox(d) for d in await self.monitor.devbox.devboxes.list()]
-        except Exception:  # 404 (not there), or the server still unreachable: not found, for now
-            return None
+        except Exception as exc:
+            if error_status(exc) == 404:
+                return None, None
+            return None, self._error("", None, exc).message.removeprefix(": ")
         mine = [b for b in found if b.name == name and b.key not in before]
         if not mine:
-            return None
+            return None, None
         box = max(mine, key=lambda b: b.created_at.timestamp() if b.created_at else 0.0)
         self._unanswered.pop((backend, name), None)
         shown = self.monitor.add_local(box, PENDING_CREATING)
         self.monitor.poke(backend)
-        return shown
+        return shown, None
 
     # ------------------------------------------------------------------ access
 
