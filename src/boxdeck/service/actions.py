@@ -339,7 +339,9 @@ class Actions:
                     # poll shows the server's state moved, or it times out.
                     error = self._error(f"The answer to {verb} {_q(box.name)} was lost", box.key, exc)
                     raise ActionError(
-                        f"{error.message}. It may have been done: the row shows what the server did.", box.key
+                        f"{error.message.rstrip('.')}. It may have been done: the row shows what the server "
+                        "did.",
+                        box.key,
                     ) from exc
                 self.monitor.clear_pending(box.key)
                 raise self._error(f"Couldn't {verb} {_q(box.name)}", box.key, exc) from exc

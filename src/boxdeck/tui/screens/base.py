@@ -200,6 +200,8 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
     @on(HealthChanged)
     def _health_changed(self, message: HealthChanged) -> None:
         self.query_one(HealthBar).set_health(message.backend, message.health)
+        if self.configured and self.is_current:
+            self._show_freshness()  # a poll that failed or recovered shows now, not at the next tick
 
     @on(ActionFailed)
     def _action_failed(self, message: ActionFailed) -> None:
