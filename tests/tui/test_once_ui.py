@@ -121,7 +121,8 @@ async def test_retry_after_is_capped_and_counted_down_above_the_table_and_in_the
         await until(pilot, lambda: "retrying in 5 m 0 s" in static_text(app, "#freshness"))
         world.advance(258)
         await until(pilot, lambda: "rate limited · retrying in 42 s" in static_text(app, "#freshness"))
-        assert "rate limited · retrying in 42 s" in plain(app.screen.query_one(HealthBar).content)
+        bar = app.screen.query_one(HealthBar)
+        await until(pilot, lambda: "rate limited · retrying in 42 s" in plain(bar.content))
         world.advance(1)
         await until(pilot, lambda: "retrying in 41 s" in static_text(app, "#freshness"))
 

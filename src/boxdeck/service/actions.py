@@ -223,7 +223,7 @@ class Actions:
         exc: BaseException,
         extra_secrets: Iterable[str | None],
     ) -> AnswerLost:
-        why = self._error("", None, exc, extra_secrets=extra_secrets).message.removeprefix(": ")
+        why = self._why(exc, extra_secrets)
         if not name:
             return AnswerLost(
                 f"The request to create {what} was sent but its answer was lost ({why}): the server may have "
@@ -258,7 +258,7 @@ class Actions:
         except Exception as exc:
             if error_status(exc) == 404:
                 return None, None
-            return None, self._error("", None, exc).message.removeprefix(": ")
+            return None, self._why(exc)
         mine = [b for b in found if b.name == name and b.key not in before]
         if not mine:
             return None, None
@@ -351,10 +351,13 @@ class Actions:
     def _error(
         self, prefix: str, key: str | None, exc: BaseException, *, extra_secrets: Iterable[str | None] = ()
     ) -> ActionError:
-        extra = [s for s in extra_secrets if s]
-
-        def scrub(text: str) -> str:
-            return redact(self.redactor.redact(text), extra)
-
-        message = scrub(f"{prefix}: {describe_error(exc, scrub)}")
+        extra = tuple(extra_secrets)
+        message = self._scrub(f"{prefix}: {self._why(exc, extra)}", extra)
         return ActionError(message, key, status=error_status(exc))
+
+    def _why(self, exc: BaseException, extra_secrets: Iterable[str | None] = ()) -> str:
+        """The failure in one line, tokens (and these one-off secrets) masked."""
+        return describe_error(exc, lambda text: self._scrub(text, extra_secrets))
+
+    def _scrub(self, text: str, extra_secrets: Iterable[str | None] = ()) -> str:
+        return redact(self.redactor.redact(text), [s for s in extra_secrets if s])

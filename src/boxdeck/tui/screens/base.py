@@ -602,12 +602,14 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
             self.query_one("#freshness", Static).update(label, layout=False)
 
     def _sync_health_bar(self) -> None:
-        """Give the header the monitor's health as it is now, so it never lags the freshness line below it
-        (which reads the monitor directly) while a HealthChanged message is still queued."""
+        """Give the header the monitor's health and the time as they are now, so it never lags the freshness
+        line below it (which reads the monitor directly) while a HealthChanged message is still queued or its
+        own tick is due."""
         bar = self.query_one(HealthBar)
         for tab in self.boxdeck.tabs:
             if tab.backend is not None:
                 bar.set_health(tab.backend, self.monitor.health(tab.backend))
+        bar.tick()
 
     def _tick_freshness(self) -> None:
         """Every second: only the freshness words change."""
