@@ -15,8 +15,9 @@ It checks what must hold however the network misbehaves:
 - it shows the degraded backend: the header reads "failing" at some point during the faults;
 - it recovers: once the faults stop, the screen (header and freshness line) is fresh within two steady poll
   intervals, with the real backoff and jitter (no test knobs), by the first or second poll;
-- nothing reaches the simulator twice: each action's request arrives at most once (counted by the simulator
-  itself), no create makes a second box of its name, no prompt reaches the agent twice;
+- nothing is done twice: no action or create reaches the simulator's world again once it has been applied
+  there (a retry after an answered refusal is fine: nothing had happened), no create makes a second box of
+  its name, no prompt reaches the agent twice;
 - nothing is lost silently: every action, create and prompt either took effect or the user was told.
 
 The simulator runs in a thread of this process (its world is instrumented, read-only, to count what arrives
@@ -59,6 +60,7 @@ class Action:
     issued_while_faulty: bool
     arrivals: int = 0  # requests for it that reached the simulator (faulted ones included)
     effects: int = 0
+    after_applied: int = 0  # requests the world handled after one of them had been applied
     error_notices: list[str] = field(default_factory=list)
     outcome: str = ""
 
@@ -79,6 +81,7 @@ class Create:
     said: list[str] = field(default_factory=list)  # what the form or a notification told the user
     submits: int = 0
     arrivals: int = 0  # creates of this name that reached the simulator's world
+    after_applied: int = 0  # ... of them after one had made the box
     exists: int = 0
     outcome: str = ""
 
@@ -119,7 +122,8 @@ class Soak:
         self.records: list[tuple[float, Any]] = []
         self.notices: list[tuple[float, str, str]] = []  # (t, severity, title + message)
         self.effect_log: list[tuple[float, str, str]] = []
-        self.created: Counter[str] = Counter()  # names of creates that reached the world over HTTP
+        # What reached the world over HTTP, in order, applied or refused: (verb, ref) -> [applied, ...]
+        self.handled: dict[tuple[str, str], list[bool]] = {}
         self.actions: list[Action] = []
         self.creates: list[Create] = []
         self.prompts: list[Prompt] = []
@@ -142,21 +146,28 @@ class Soak:
         `_pinned_now` is set, or call the states' private `_create`, and are not the user's)."""
         world = self.sim.world
 
+        def handled(verb: str, ref: str, fn: Callable[[], Any]) -> Any:
+            if world._pinned_now is not None:
+                return fn()
+            seen = self.handled.setdefault((verb, ref), [])
+            try:
+                out = fn()  # raises on a refusal (409/404): no effect then
+            except Exception:
+                seen.append(False)
+                raise
+            seen.append(True)
+            self.effect_log.append((time.perf_counter(), verb, ref))
+            return out
+
         def counting(verb: str, fn: Callable[..., Any]) -> Callable[..., Any]:
             def wrapper(ref: str, *args: Any, **kwargs: Any) -> Any:
-                from_http = world._pinned_now is None
-                out = fn(ref, *args, **kwargs)  # raises on a refusal (409/404): no effect then
-                if from_http:
-                    self.effect_log.append((time.perf_counter(), verb, ref))
-                return out
+                return handled(verb, ref, lambda: fn(ref, *args, **kwargs))
 
             return wrapper
 
         def creating(fn: Callable[..., Any]) -> Callable[..., Any]:
             def wrapper(req: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
-                if world._pinned_now is None and req.get("name"):
-                    self.created[str(req["name"])] += 1  # counted even when refused: it arrived
-                return fn(req, *args, **kwargs)
+                return handled("create", str(req.get("name") or ""), lambda: fn(req, *args, **kwargs))
 
             return wrapper
 
@@ -529,14 +540,15 @@ class Soak:
             for t, verb, ref in self.effect_log
             if t >= action.at and verb == action.verb and ref == action.ref
         )
+        action.after_applied = _after_applied(self.handled.get((action.verb, action.ref), []))
         action.error_notices = [
             text for t, sev, text in self.notices
             if t >= action.at and sev in ("error", "warning") and action.name in text
         ]
-        if action.arrivals > 1:
-            action.outcome = "REQUEST SENT TWICE"
-        elif action.effects > 1:
+        if action.effects > 1:
             action.outcome = "APPLIED TWICE"
+        elif action.after_applied:
+            action.outcome = "REQUEST SENT TWICE"
         elif action.arrivals == 0:
             action.outcome = "not sent (key disabled: the row changed first)"
         elif action.effects == 1:
@@ -550,13 +562,14 @@ class Soak:
 
     def _judge_create(self, create: Create) -> None:
         world = self.sim.world
-        create.arrivals = self.created[create.name]
+        handled = self.handled.get(("create", create.name), [])
+        create.arrivals, create.after_applied = len(handled), _after_applied(handled)
         if create.backend is Backend.AMIKA:
             create.exists = int(create.name in world.amika.sandboxes)
         else:
             create.exists = sum(1 for d in world.devbox.devboxes.values() if d.name == create.name)
         told = create.said + self._told(create.at, create.name)
-        if create.arrivals > 1 or create.exists > 1:
+        if create.after_applied or create.exists > 1:
             create.outcome = "CREATED TWICE"
         elif create.exists == 1 and any("answer was lost" in t for t in told):
             create.outcome = "created, answer lost, found by name"
@@ -627,7 +640,14 @@ class Soak:
             "requests": len(self.records),
             "failed_requests": sum(1 for _, r in self.records if r.error),
             "max_arrivals_per_action": max((a.arrivals for a in self.actions), default=0),
+            "sent_after_applied": sum(x.after_applied for x in [*self.actions, *self.creates]),
         }
+
+
+def _after_applied(handled: list[bool]) -> int:
+    """How many of these arrivals (in order, applied or refused) came after one had been applied."""
+    first = handled.index(True) if True in handled else len(handled)
+    return len(handled) - first - 1 if first < len(handled) else 0
 
 
 # ---------------------------------------------------------------------------------------------- the bench
@@ -729,7 +749,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{v['actions']} actions pressed twice ({v['actions_during_faults']} during faults), "
             f"{v['creates']} creates submitted twice, {v['prompts']} prompts sent twice; "
             f"{v['lost_answers_handled']} lost answers handled; max arrivals per action "
-            f"{v['max_arrivals_per_action']}",
+            f"{v['max_arrivals_per_action']}, sent again after being applied: {v['sent_after_applied']}",
             not any(k in v["violations"] for k in ("APPLIED TWICE", "REQUEST SENT TWICE", "CREATED TWICE",
                                                    "SENT TWICE")),
         ],
