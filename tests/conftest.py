@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from boxdeck.service.redact import forget_known
 from boxdeck.sim import SimConfig, SimServer
 
 if TYPE_CHECKING:
@@ -37,6 +38,14 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
         monkeypatch.setenv(var, str(path))
     for var in USER_ENV:
         monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_secrets_from_other_tests() -> Iterator[None]:
+    """Secrets are masked process-wide once learnt; each test starts with none, as a fresh process would."""
+    forget_known()
+    yield
+    forget_known()
 
 
 @pytest.fixture(scope="session")

@@ -279,7 +279,8 @@ def test_sanitize_keeps_plain_text_and_markup_literally(text: str) -> None:
 )
 def test_action_errors_are_clean_and_token_free(body: str, status: int) -> None:
     """Start, stop, delete, create and SSH failing with hostile error bodies (that even echo the tokens):
-    every ActionError is one clean line with no token, and the row's pending mark is dropped."""
+    every ActionError is one clean line with no token, and the row's pending mark is dropped unless the server
+    may have acted."""
 
     async def run() -> None:
         world = World()
@@ -317,7 +318,9 @@ def test_action_errors_are_clean_and_token_free(body: str, status: int) -> None:
                 else:
                     assert status == 404  # delete treats "already gone" as done
             for key in boxes:
-                assert monitor.pending(key) is None or status == 404
+                # 504: a gateway gave up waiting, so the server may have acted: the row stays pending
+                # rather than inviting a second press (see `may_have_applied`).
+                assert monitor.pending(key) is None or status in (404, 504)
         finally:
             await monitor.aclose()
 

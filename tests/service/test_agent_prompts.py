@@ -25,6 +25,7 @@ from boxdeck.service.agent_prompts import (
     Turn,
     reply_markdown_source,
 )
+from boxdeck.service.errors import AlreadyInFlight
 
 BASE = "http://127.0.0.1:9"
 TOKEN = "amk_test_token_0123456789"
@@ -183,7 +184,7 @@ async def test_http_error_names_the_box_and_the_server_message() -> None:
 
 async def test_timeout_keeps_the_prompt() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadTimeout("read timed out", request=request)
+        raise httpx.ConnectTimeout("connect timed out", request=request)
 
     conversations = Conversations(_client(handler))
     with pytest.raises(AgentSendError) as info:
@@ -193,6 +194,85 @@ async def test_timeout_keeps_the_prompt() -> None:
     assert TOKEN not in str(info.value)
     assert conversations.last_failed_prompt("dev") == "long job"
     assert conversations.in_flight() == ()
+
+
+def _lost_then(latest: httpx.Response | None, seen: list[str]) -> Callable[[httpx.Request], httpx.Response]:
+    """agent-send loses its answer (read timeout: the request went out); /sessions/latest answers `latest`."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.method} {request.url.path}")
+        if request.url.path.endswith("/agent-send"):
+            raise httpx.ReadTimeout("read timed out", request=request)
+        if latest is None:
+            raise httpx.ConnectError("connection refused", request=request)
+        return latest
+
+    return handler
+
+
+def _session(updated_at: str) -> httpx.Response:
+    return httpx.Response(200, json={"id": "ses_9", "status": "active", "updated_at": updated_at})
+
+
+@pytest.mark.parametrize(
+    ("latest", "words", "after"),
+    [
+        (_session("2026-01-01T12:00:07Z"), 'Latest session "ses_9": active, updated 7 s after you sent the '
+         "prompt: the agent probably received it", True),
+        (_session("2026-01-01T11:55:00Z"), 'Latest session "ses_9": active, last updated 5 m before you sent '
+         "the prompt: no sign it arrived", False),
+        (httpx.Response(404, json={"message": "no sessions"}), "It has no session yet: no sign it arrived",
+         None),
+        (None, "Could not read its latest session (could not reach the Amika API", None),
+    ],
+)
+async def test_a_lost_answer_shows_the_latest_session_and_keeps_the_prompt(
+    latest: httpx.Response | None, words: str, after: bool | None
+) -> None:
+    seen: list[str] = []
+    conversations = Conversations(_client(_lost_then(latest, seen)), clock=FakeClock())
+    with pytest.raises(AgentSendError) as info:
+        await conversations.send("dev", "deploy it")
+    assert seen == [
+        "POST /api/v0beta1/sandboxes/dev/agent-send", "GET /api/v0beta1/sandboxes/dev/sessions/latest"
+    ]
+    error = info.value
+    assert error.reason == "answer-lost"
+    assert str(error).startswith('Prompt to sandbox "dev": the answer was lost after it was sent (timed out')
+    assert "the agent may have received it" in str(error) and words in str(error)
+    assert str(error).endswith("Your prompt is kept: send it again only if it did not arrive.")
+    turn = error.turn
+    assert turn is not None and turn.status == "answer-lost" and turn.error == str(error)
+    assert (turn.session_seen.after_prompt if turn.session_seen else None) is after
+    assert conversations.last_failed_prompt("dev") == "deploy it"
+    assert conversations.latest_session_id("dev") == ("ses_9" if after else None)
+
+
+async def test_the_same_prompt_is_not_sent_again_while_it_is_out() -> None:
+    release, two_sent = asyncio.Event(), asyncio.Event()
+    sent: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content)["message"])
+        if len(sent) == 2:
+            two_sent.set()
+        await release.wait()
+        return _reply(request)
+
+    conversations = Conversations(_client(handler))
+    first = asyncio.create_task(conversations.send("dev", "hello"))
+    await asyncio.sleep(0)
+    again = asyncio.create_task(conversations.send("dev", "hello  "))  # the same prompt, as sent
+    other = asyncio.create_task(conversations.send("dev", "something else"))
+    await two_sent.wait()
+    release.set()
+    results = await asyncio.gather(first, again, other, return_exceptions=True)
+    assert sent == ["hello", "something else"]
+    assert isinstance(results[1], AlreadyInFlight)
+    assert str(results[1]) == 'already sending this prompt to sandbox "dev"'
+    assert [t.prompt for t in conversations.history("dev")] == ["hello", "something else"]
+    await conversations.send("dev", "hello")  # answered: it may be sent again on purpose
+    assert sent[-1] == "hello"
 
 
 async def test_transport_failure_is_explained() -> None:

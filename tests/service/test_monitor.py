@@ -1,6 +1,7 @@
 """Monitor behaviour over the real clients and a scripted wire (no mocks of boxdeck code)."""
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from service_fakes import (
@@ -14,6 +15,7 @@ from service_fakes import (
 )
 
 from boxdeck.service.boxes import Backend, StateKind
+from boxdeck.service.cadence import MAX_RETRY_AFTER, FailureKind
 from boxdeck.service.snapshot import Diff
 
 A, D = Backend.AMIKA, Backend.DEVBOX
@@ -271,29 +273,42 @@ async def test_poke_goes_busy_for_the_busy_window_then_steady(apis):
     await m.aclose()
 
 
-async def test_backoff_grows_exponentially_is_capped_and_resets_after_success(apis):
-    m = apis.monitor(devbox=False, rng=lambda: 1.0, backoff_base=2.0, max_backoff=60.0)
+@pytest.mark.parametrize(
+    ("steady", "max_backoff", "expected"),
+    [
+        # The cap keeps the recovery promise: a failing backend is probed at least every 1.5 steady intervals.
+        (5.0, 60.0, [2.0, 4.0, 7.5, 7.5, 7.5, 7.5, 7.5]),
+        # ... and never waits longer than max_backoff, however long the steady interval.
+        (60.0, 45.0, [2.0, 4.0, 8.0, 16.0, 32.0, 45.0, 45.0]),
+    ],
+)
+async def test_backoff_grows_exponentially_to_the_probe_cap_and_resets_after_success(
+    apis, steady, max_backoff, expected
+):
+    m = apis.monitor(devbox=False, rng=lambda: 1.0, backoff_base=2.0, steady_interval=steady,
+                     max_backoff=max_backoff)
     apis.failures["amika"] = Failure(None)
     delays = []
     for _ in range(7):
         await m.poll(A)
         delays.append(m.next_delay(A))
-    assert delays == [2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]
+    assert delays == expected
     del apis.failures["amika"]
     await m.poll(A)
-    assert m.next_delay(A) == 5.0
+    assert m.next_delay(A) == steady
     await m.aclose()
 
 
-async def test_backoff_jitter_uses_the_injected_rng_with_the_busy_floor(apis):
-    values = iter([0.5, 0.0])
-    m = apis.monitor(devbox=False, rng=lambda: next(values), backoff_base=2.0, busy_interval=1.0)
+async def test_backoff_jitter_spans_the_upper_half_with_the_busy_floor(apis):
+    values = iter([0.0, 0.5, 0.0])
+    m = apis.monitor(devbox=False, rng=lambda: next(values), backoff_base=2.0, busy_interval=1.5)
     apis.failures["amika"] = Failure(None)
     await m.poll(A)
+    assert m.next_delay(A) == 1.5  # 2 * (0.5 + 0) = 1 is floored at the busy interval
     await m.poll(A)
     await m.poll(A)
-    assert m.next_delay(A) == 4.0  # 0.5 * min(60, 2 * 2**2)
-    assert m.next_delay(A) == 1.0  # jitter 0 is floored at the busy interval
+    assert m.next_delay(A) == 7.5 * 0.75  # min(7.5, 2 * 2**2) * (0.5 + 0.5 * 0.5)
+    assert m.next_delay(A) == 7.5 * 0.5
     await m.aclose()
 
 
@@ -305,7 +320,41 @@ async def test_retry_after_is_a_floor(apis):
     assert m.next_delay(A) == 30.0
     apis.failures["amika"] = Failure(503, "x", headers={"Retry-After": "1"})
     await m.poll(A)
-    assert m.next_delay(A) == pytest.approx(1.0)  # jitter 0.1*4=0.4 < busy floor 1 == retry-after 1
+    assert m.next_delay(A) == pytest.approx(4 * 0.55)  # the backoff is longer than the Retry-After
+    await m.aclose()
+
+
+async def test_retry_after_is_honoured_up_to_five_minutes(apis):
+    m = apis.monitor(devbox=False, rng=lambda: 0.0)
+    apis.failures["amika"] = Failure(429, "{}", headers={"Retry-After": "7200"})
+    await m.poll(A)
+    assert m.health(A).retry_after == 7200.0  # the server's words are kept for the errors view
+    assert m.next_delay(A) == MAX_RETRY_AFTER == 300.0
+    assert m.health(A).retry_at == T0 + timedelta(seconds=300)
+    await m.aclose()
+
+
+@pytest.mark.parametrize(
+    ("failure", "kind"),
+    [
+        (Failure(None), FailureKind.UNREACHABLE),
+        (Failure(500, "x"), FailureKind.SERVER),
+        (Failure(429, "x"), FailureKind.RATE_LIMITED),
+        (Failure(503, "x", headers={"Retry-After": "9"}), FailureKind.RATE_LIMITED),
+        (Failure(401, "x"), FailureKind.AUTH),
+        (Failure(403, "x"), FailureKind.AUTH),
+    ],
+)
+async def test_each_kind_of_failure_may_get_its_own_cap(apis, failure, kind):
+    m = apis.monitor(devbox=False, rng=lambda: 1.0, failure_caps={kind: 120.0})
+    assert m.health(A).failure_kind is None
+    apis.failures["amika"] = failure
+    for _ in range(10):
+        await m.poll(A)
+    assert m.health(A).failure_kind is kind
+    assert m.next_delay(A) == 120.0
+    m.failure_caps.clear()
+    assert m.next_delay(A) == (9.0 if "Retry-After" in failure.headers else 7.5)
     await m.aclose()
 
 

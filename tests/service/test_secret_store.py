@@ -166,7 +166,9 @@ async def test_create_and_update_pin_the_requests_and_keep_no_value() -> None:
     assert rec.bodies() == [{"name": "API_KEY", "value": VALUE, "scope": "org"}, {"value": VALUE + "2"}]
     assert [r.method for r in rec.requests] == ["POST", "PUT"]
     assert not _holds(store, VALUE)
-    assert store.__slots__ == ("_amika", "_learn") and not hasattr(store, "__dict__")
+    # The client, where a value sent is learnt as a digest, and the keys of the requests out now (names and
+    # ids, never a value).
+    assert store.__slots__ == ("_amika", "_learn", "in_flight") and not hasattr(store, "__dict__")
 
 
 async def test_a_value_sent_is_masked_wherever_it_is_shown_later_yet_not_kept() -> None:

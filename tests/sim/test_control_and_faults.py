@@ -97,6 +97,61 @@ def test_drop_closes_the_connection_without_an_answer(sim: SimServer, amika: htt
     assert amika.get("/sandboxes").status_code == 200  # the client recovers on a new connection
 
 
+def test_drop_after_applies_the_request_then_closes_the_connection(
+    sim: SimServer, amika: httpx.Client, devbox: httpx.Client
+) -> None:
+    sim.set_faults(1.0, ["drop-after"])
+    with pytest.raises(httpx.RemoteProtocolError):
+        amika.post("/sandboxes", json={"name": "lost-answer"})
+    with pytest.raises(httpx.RemoteProtocolError):
+        devbox.post("/devboxes", json={"name": "lost-devbox"})
+    sim.set_faults(0.0)
+    assert amika.get("/sandboxes/lost-answer").json()["name"] == "lost-answer"  # created all the same
+    assert [d["name"] for d in devbox.get("/devboxes").json()].count("lost-devbox") == 1
+    assert sim.requests("POST", "/api/v0beta1/sandboxes") == 1
+
+
+def test_drop_before_applies_nothing(sim: SimServer, amika: httpx.Client) -> None:
+    sim.set_faults(1.0, ["drop"])
+    with pytest.raises(httpx.RemoteProtocolError):
+        amika.post("/sandboxes", json={"name": "never-made"})
+    sim.set_faults(0.0)
+    assert amika.get("/sandboxes/never-made").status_code == 404
+
+
+def test_faults_can_be_limited_to_some_methods(
+    sim: SimServer, control: httpx.Client, amika: httpx.Client
+) -> None:
+    r = control.post("/faults", json={"rate": 1.0, "kinds": ["500"], "methods": ["POST"]})
+    assert r.json()["methods"] == ["POST"]
+    assert amika.get("/sandboxes").status_code == 200
+    assert amika.post("/sandboxes", json={"name": "x"}).status_code == 500
+    assert control.post("/faults", json={"rate": 0}).json()["methods"] is None
+
+
+def test_retry_after_of_429_and_503_is_configurable(control: httpx.Client, amika: httpx.Client) -> None:
+    control.post("/faults", json={"rate": 1.0, "kinds": ["429"], "retry_after": 7200})
+    assert amika.get("/sandboxes").headers["retry-after"] == "7200"
+    control.post("/faults", json={"rate": 1.0, "kinds": ["503"]})
+    assert amika.get("/sandboxes").headers["retry-after"] == "1"
+
+
+def test_requests_are_counted_by_method_and_path(
+    sim: SimServer, control: httpx.Client, amika: httpx.Client
+) -> None:
+    sim.set_faults(1.0, ["500"])
+    amika.get("/sandboxes")
+    sim.set_faults(0.0)
+    amika.get("/sandboxes")
+    amika.post("/sandboxes/acme%2Fplatform/stop")
+    seen = control.get("/requests").json()
+    assert seen["GET /api/v0beta1/sandboxes"] == 2  # faults included: the request reached the server
+    assert sim.requests("GET", "/api/v0beta1/sandboxes") == 2
+    assert sum(seen.values()) == 3
+    sim.reset()
+    assert control.get("/requests").json() == {}
+
+
 def test_slow_answers_are_delayed_then_served(sim: SimServer, amika: httpx.Client) -> None:
     sim.set_faults(1.0, ["slow"], slow_seconds=0.2)
     t = time.perf_counter()

@@ -106,7 +106,8 @@ def _factory(sim: SimServer, services: list[Service]) -> AppFactory:
         )
         if profile is not None:
             app_options["profile"] = profile  # as the launcher does: the app and its service share it
-        service = Service.from_settings(settings, now=sim_now(sim), rng=lambda: 0.0, max_backoff=0.2)
+        # The real backoff and jitter: a failing backend is probed within 1.5 steady intervals anyway.
+        service = Service.from_settings(settings, now=sim_now(sim))
         services.append(service)
         app_options.setdefault("spinner_interval", None)
         return BoxdeckApp(service, now=sim_now(sim), **app_options)

@@ -65,7 +65,7 @@ async def test_a_failing_backend_is_red_with_its_last_success(make_app, world):
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app))
         await until(pilot, lambda: "updated" in fresh_line(app))
-        world.set_faults(1.0)
+        world.set_faults(1.0, ["500", "502", "drop"])  # no Retry-After: that one is counted down instead
         try:
             offset[0] = 4
             await until(pilot, lambda: "failed 4 s ago — last ok 4 s ago" in fresh_line(app))

@@ -40,6 +40,7 @@ async def test_the_header_and_freshness_line_paint_their_new_words(make_app, wor
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app))
         await until(pilot, lambda: painted(app, "updated just now") and painted(app, "● ok · just now"))
+        await pilot.pause()  # the "Loading…" line may just have hidden: let the layout follow
         regions = {w.id: w.region for w in app.screen.query("#health-bar, #freshness, BoxTable")}
         offset[0] = 3
         await until(pilot, lambda: painted(app, "updated 3 s ago") and painted(app, "● ok · 3 s ago"))
@@ -54,6 +55,7 @@ async def test_the_watch_strip_paints_its_countdown_and_takes_its_room(make_app,
     offset = shifted(app, world)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app))
+        await pilot.pause()  # the "Loading…" line just hid: let the layout follow before measuring
         full = table(app).region
         name = next(box.name for box in app.screen.boxes.values() if box.state == "initializing")
         key = await select(pilot, app, name)

@@ -96,12 +96,13 @@ class ErrorTypes:
     """How one client turns each kind of failure into its own exception.
 
     ``http`` gets the response (status, reason, headers) and its body as text, read with a cap: the body
-    itself is gone by then (it was streamed).
+    itself is gone by then (it was streamed). ``transport`` and ``timeout`` are called as
+    ``transport(message, request_sent=...)``: whether the request may have reached the server.
     """
 
     http: Callable[[httpx.Response, str, float | None], Exception]
-    transport: Callable[[str], Exception]
-    timeout: Callable[[str], Exception]
+    transport: Callable[..., Exception]
+    timeout: Callable[..., Exception]
     decode: Callable[[str], Exception]
     too_large: Callable[[str], Exception]
 
@@ -312,7 +313,8 @@ class HttpCore:
             except (httpx.TimeoutException, TimeoutError) as exc:
                 error = _describe(exc) if isinstance(exc, httpx.TimeoutException) else "timeout"
                 raise self._errors.timeout(
-                    f"{method} {path} timed out after {limit:g}s ({_describe(exc)})"
+                    f"{method} {path} timed out after {limit:g}s ({_describe(exc)})",
+                    request_sent=not never_sent(exc),
                 ) from exc
             except BodyTooLarge as exc:
                 error = "answer too large"
@@ -324,7 +326,9 @@ class HttpCore:
                 raise self._errors.decode(f"{method} {path}: {exc}") from None
             except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
                 error = _describe(exc)
-                raise self._errors.transport(f"{method} {path} failed: {_describe(exc)}") from exc
+                raise self._errors.transport(
+                    f"{method} {path} failed: {_describe(exc)}", request_sent=not never_sent(exc)
+                ) from exc
             if not ok:
                 error = f"HTTP {status}"
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -378,6 +382,16 @@ def decode_json(content: bytes | bytearray) -> Any:
     if not content or content.isspace():
         return None
     return json.loads(content)
+
+
+def never_sent(exc: BaseException) -> bool:
+    """httpx raised this before any byte of the request left (no connection, no free pooled connection):
+    the server cannot have acted on it. Anything else (a read or write error, a dropped connection, a read
+    timeout, our own deadline) may come after the server received the request and applied it."""
+    return isinstance(
+        exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout | httpx.UnsupportedProtocol
+        | httpx.InvalidURL
+    )
 
 
 def _describe(exc: BaseException) -> str:

@@ -85,7 +85,16 @@ class AmikaHTTPError(AmikaError):
 
 
 class AmikaTransportError(AmikaError):
-    """The request never got an HTTP answer (DNS, refused connection, TLS, dropped stream)."""
+    """The request never got an HTTP answer (DNS, refused connection, TLS, dropped stream).
+
+    ``request_sent`` is False only when the request certainly never left (no connection could be made), so
+    the server cannot have acted on it; otherwise (a connection dropped or a timeout after sending) it may
+    have been applied even though its answer was lost.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool = True) -> None:
+        super().__init__(message)
+        self.request_sent = request_sent
 
 
 class AmikaTimeoutError(AmikaTransportError):
@@ -207,7 +216,14 @@ class DevboxTimeoutError(DevboxError):
 
 
 class DevboxTransportError(DevboxError):
-    """The request never got an HTTP answer (DNS, refused connection, TLS, dropped stream)."""
+    """The request never got an HTTP answer (DNS, refused connection, TLS, dropped stream).
+
+    ``request_sent``: as for :class:`AmikaTransportError`.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool = True) -> None:
+        super().__init__(message)
+        self.request_sent = request_sent
 
 
 class DevboxRequestTimeoutError(DevboxTransportError):

@@ -5,10 +5,18 @@ server's latency), clears the mark when the request fails, and pokes the monitor
 at the busy pace. Every failure becomes one `ActionError` whose text names the box and carries the server's
 own message — sanitized, because it is server text on its way to the terminal, and redacted, because it may
 echo a token.
+
+Nothing is done twice. An action identical to one still in flight (or sent and not yet seen done: its box is
+still pending that action) is not sent again: `AlreadyInFlight` says so in one line. A create whose answer was
+lost after the request went out (the connection dropped, a timeout) may well have been applied, so before
+anything invites a retry the box is looked up by name: found, it is shown as created (`AnswerLost.box`); not
+found, the message says it may still appear, and the next attempt with that name looks again before sending.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -23,8 +31,15 @@ from boxdeck.service.boxes import (
     Box,
     StateKind,
 )
-from boxdeck.service.errors import ActionError, describe_error, error_status
+from boxdeck.service.errors import (
+    ActionError,
+    AlreadyInFlight,
+    describe_error,
+    error_status,
+    may_have_applied,
+)
 from boxdeck.service.hostkeys import HostKeyError, KnownHosts, vouch
+from boxdeck.service.inflight import InFlight
 from boxdeck.service.monitor import Monitor
 from boxdeck.service.redact import Redactor, redact
 from boxdeck.service.sandbox_snapshots import (
@@ -41,7 +56,9 @@ from boxdeck.service.sshcmd import AMIKA_DESTINATION_SHAPE, SshCommand, SshComma
 from boxdeck.service.text import single_line
 from boxdeck.service.validation import SandboxNameError, validate_sandbox_name
 
-__all__ = ["MUTATING_ACTIONS", "ActionError", "Actions", "ProxyTrustRequired"]
+__all__ = [
+    "MUTATING_ACTIONS", "ActionError", "Actions", "AlreadyInFlight", "AnswerLost", "ProxyTrustRequired",
+]
 
 #: Actions that change a box; `read_only` refuses exactly these. SSH access is not among them: it reads.
 #: A snapshot is: it makes a resource, and the default mode deletes the sandbox it captures.
@@ -50,6 +67,18 @@ MUTATING_ACTIONS = frozenset({"start", "stop", "delete", "create", "snapshot", "
 
 def _q(name: str) -> str:
     return f'"{single_line(name, limit=80)}"'
+
+
+class AnswerLost(ActionError):
+    """A create went out and its answer never came back, so it may have been applied.
+
+    ``box`` is the box found by name afterwards (already in the snapshot, pending "creating"): it was
+    created. None: it was not found (yet); it may still appear, and the message says so.
+    """
+
+    def __init__(self, message: str, box: Box | None) -> None:
+        super().__init__(message, box.key if box is not None else None)
+        self.box = box
 
 
 class Actions:
@@ -70,6 +99,10 @@ class Actions:
         """The ProxyCommands this profile trusts (in memory only unless the service passes a stored one)."""
         self.known_hosts = known_hosts if known_hosts is not None else KnownHosts()
         """The host keys boxdeck vouches for: a command to a pinned host accepts only that key."""
+        self.in_flight = InFlight()
+        self._unanswered: dict[tuple[Backend, str], frozenset[str]] = {}
+        """Creates whose answer was lost, by (backend, name): the keys of the boxes of that name seen before
+        the first attempt (those are not the one it made)."""
 
     # ------------------------------------------------------------------ what is allowed
 
@@ -141,33 +174,130 @@ class Actions:
                 raise ActionError(f"Couldn't create the sandbox: {exc}") from None
             fields = {**fields, "name": name} if name else {k: v for k, v in fields.items() if k != "name"}
             what = f"sandbox {_q(name)}" if name else "a sandbox"
-        if self.monitor.amika is None:
+        amika = self.monitor.amika
+        if amika is None:
             raise ActionError("Amika is not configured: set AMIKA_API_KEY or pass --amika-token-file")
-        try:
-            sandbox = await self.monitor.amika.create_sandbox(**fields)
-        except Exception as exc:
-            raise self._error(f"Couldn't create {what}", None, exc) from exc
-        box = self.monitor.add_local(Box.from_sandbox(sandbox), PENDING_CREATING)
-        self.monitor.poke(Backend.AMIKA)
-        return box
+        name = fields.get("name") or ""
+        # Unnamed, the server picks the name: the same form sent twice is the same request all the same.
+        same = name or hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
+        with self.in_flight.claim(("create", Backend.AMIKA, same), f"creating {what}"):
+            return await self._create(
+                Backend.AMIKA, name, what, lambda: amika.create_sandbox(**fields), Box.from_sandbox
+            )
 
     async def create_devbox(self, name: str, **fields: Any) -> Box:
         """Create a devbox; `claude_token`/`codex_token` are used for this request only and never kept."""
         what = f"devbox {_q(name)}"
         self._check_writable("create", None, what)
-        if self.monitor.devbox is None:
+        devbox = self.monitor.devbox
+        if devbox is None:
             raise ActionError(
                 "Devbox is not configured: set DEVBOX_SPRITES_TOKEN or pass --sprites-token-file"
             )
         one_off = [fields.get("claude_token"), fields.get("codex_token")]
         self.redactor.add_typed(*one_off)  # a server may echo them later, anywhere; only a digest is kept
+        with self.in_flight.claim(("create", Backend.DEVBOX, name), f"creating {what}"):
+            return await self._create(
+                Backend.DEVBOX, name, what, lambda: devbox.devboxes.create(name, **fields), Box.from_devbox,
+                extra_secrets=one_off,
+            )
+
+    async def _create(
+        self,
+        backend: Backend,
+        name: str,
+        what: str,
+        call: Callable[[], Awaitable[Any]],
+        to_box: Callable[[Any], Box],
+        *,
+        extra_secrets: Iterable[str | None] = (),
+    ) -> Box:
+        """Send a create, unless an earlier attempt whose answer was lost turns out to have made the box."""
+        if name and (backend, name) in self._unanswered:
+            found, unchecked = await self._find_created(backend, name)
+            if found is not None:
+                raise AnswerLost(
+                    f"Created {what} already: the earlier attempt's answer was lost, but the server has it. "
+                    "Nothing new was sent.",
+                    found,
+                )
+            if unchecked is not None:  # sending now could make a second one
+                raise AnswerLost(
+                    f"Not sent: couldn't check whether {what} from the earlier attempt exists "
+                    f"({unchecked}). Try again in a moment.",
+                    None,
+                )
+        before = self._named(backend, name)
         try:
-            devbox = await self.monitor.devbox.devboxes.create(name, **fields)
+            created = await call()
         except Exception as exc:
-            raise self._error(f"Couldn't create {what}", None, exc, extra_secrets=one_off) from exc
-        box = self.monitor.add_local(Box.from_devbox(devbox), PENDING_CREATING)
-        self.monitor.poke(Backend.DEVBOX)
+            if not may_have_applied(exc):
+                raise self._error(f"Couldn't create {what}", None, exc, extra_secrets=extra_secrets) from exc
+            raise await self._lost_create(backend, name, what, before, exc, extra_secrets) from exc
+        self._unanswered.pop((backend, name), None)
+        box = self.monitor.add_local(to_box(created), PENDING_CREATING)
+        self.monitor.poke(backend)
         return box
+
+    def _named(self, backend: Backend, name: str) -> frozenset[str]:
+        snap = self.monitor.snapshot(backend)
+        if not name or snap is None:
+            return frozenset()
+        return frozenset(key for key, box in snap.boxes.items() if box.name == name)
+
+    async def _lost_create(
+        self,
+        backend: Backend,
+        name: str,
+        what: str,
+        before: frozenset[str],
+        exc: BaseException,
+        extra_secrets: Iterable[str | None],
+    ) -> AnswerLost:
+        why = self._why(exc, extra_secrets)
+        if not name:
+            return AnswerLost(
+                f"The request to create {what} was sent but its answer was lost ({why}): the server may have "
+                "created one under a name of its choosing. Check the list before creating another.",
+                None,
+            )
+        self._unanswered.setdefault((backend, name), before)
+        found, unchecked = await self._find_created(backend, name)
+        if found is not None:
+            return AnswerLost(
+                f"Created {what}: its answer was lost on the way back ({why}), but the server has it.", found
+            )
+        checked = "" if unchecked is None else f" (couldn't look it up: {unchecked})"
+        return AnswerLost(
+            f"The request to create {what} was sent but its answer was lost ({why}). It may have been "
+            f"created and may still appear in the list{checked}: look before creating it again (creating it "
+            "again looks first).",
+            None,
+        )
+
+    async def _find_created(self, backend: Backend, name: str) -> tuple[Box | None, str | None]:
+        """The box an unanswered create of `name` made, if the server lists it now (added to the snapshot,
+        pending "creating"); and why the server could not be asked, when it could not."""
+        before = self._unanswered.get((backend, name), frozenset())
+        try:
+            if backend is Backend.AMIKA:
+                assert self.monitor.amika is not None
+                found = [Box.from_sandbox(await self.monitor.amika.get_sandbox(name))]
+            else:
+                assert self.monitor.devbox is not None
+                found = [Box.from_devbox(d) for d in await self.monitor.devbox.devboxes.list()]
+        except Exception as exc:
+            if error_status(exc) == 404:
+                return None, None
+            return None, self._why(exc)
+        mine = [b for b in found if b.name == name and b.key not in before]
+        if not mine:
+            return None, None
+        box = max(mine, key=lambda b: b.created_at.timestamp() if b.created_at else 0.0)
+        self._unanswered.pop((backend, name), None)
+        shown = self.monitor.add_local(box, PENDING_CREATING)
+        self.monitor.poke(backend)
+        return shown, None
 
     # ------------------------------------------------------------------ snapshots
 
@@ -309,23 +439,40 @@ class Actions:
         *,
         ok_statuses: Iterable[int] = (),
     ) -> None:
-        self.monitor.mark_pending(box.key, pending)
-        try:
-            await call()
-        except Exception as exc:
-            if error_status(exc) not in tuple(ok_statuses):
+        doing = f"{pending} {_q(box.name)}"
+        if self.monitor.pending(box.key) == pending:  # sent before; the server has not shown it done yet
+            raise AlreadyInFlight(f"already {doing}", box_key=box.key)
+        with self.in_flight.claim((verb, box.key), doing, box_key=box.key):
+            self.monitor.mark_pending(box.key, pending)
+            try:
+                await call()
+            except Exception as exc:
+                if error_status(exc) in tuple(ok_statuses):
+                    return
+                if may_have_applied(exc):
+                    # It may have been done: the mark stays (so the same key does not send it again) until a
+                    # poll shows the server's state moved, or it times out.
+                    error = self._error(f"The answer to {verb} {_q(box.name)} was lost", box.key, exc)
+                    raise ActionError(
+                        f"{error.message.rstrip('.')}. It may have been done: the row shows what the server "
+                        "did.",
+                        box.key,
+                    ) from exc
                 self.monitor.clear_pending(box.key)
                 raise self._error(f"Couldn't {verb} {_q(box.name)}", box.key, exc) from exc
-        finally:
-            self.monitor.poke(box.backend)
+            finally:
+                self.monitor.poke(box.backend)
 
     def _error(
         self, prefix: str, key: str | None, exc: BaseException, *, extra_secrets: Iterable[str | None] = ()
     ) -> ActionError:
-        extra = [s for s in extra_secrets if s]
-
-        def scrub(text: str) -> str:
-            return redact(self.redactor.redact(text), extra)
-
-        message = scrub(f"{prefix}: {describe_error(exc, scrub)}")
+        extra = tuple(extra_secrets)
+        message = self._scrub(f"{prefix}: {self._why(exc, extra)}", extra)
         return ActionError(message, key, status=error_status(exc))
+
+    def _why(self, exc: BaseException, extra_secrets: Iterable[str | None] = ()) -> str:
+        """The failure in one line, tokens (and these one-off secrets) masked."""
+        return describe_error(exc, lambda text: self._scrub(text, extra_secrets))
+
+    def _scrub(self, text: str, extra_secrets: Iterable[str | None] = ()) -> str:
+        return redact(self.redactor.redact(text), [s for s in extra_secrets if s])

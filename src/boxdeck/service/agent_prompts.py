@@ -8,6 +8,12 @@ not a screen.
 
 Reply text is kept literal in :attr:`Turn.reply`; :func:`reply_markdown_source` is the only form a widget
 should render (terminal escape sequences and control characters stripped, newlines kept).
+
+A prompt is never sent twice by accident: the same prompt to the same sandbox while it is still out is refused
+(:class:`~boxdeck.service.errors.AlreadyInFlight`), and a prompt whose answer was lost after it was sent (the
+connection dropped, a timeout) may have reached the agent, so before the user is invited to send it again the
+sandbox's latest session is read and shown (:attr:`Turn.session_seen`): updated after the prompt went out, the
+agent probably got it. The prompt text is kept for editing either way.
 """
 
 from __future__ import annotations
@@ -27,8 +33,16 @@ from boxdeck.api.errors import (
     AmikaTimeoutError,
     AmikaTransportError,
 )
-from boxdeck.service.errors import ServiceError, describe_error, quoted, status_of, why_failed
-from boxdeck.service.text import has_surrogate, sanitize, shown
+from boxdeck.service.errors import (
+    ServiceError,
+    describe_error,
+    may_have_applied,
+    quoted,
+    status_of,
+    why_failed,
+)
+from boxdeck.service.inflight import InFlight
+from boxdeck.service.text import has_surrogate, sanitize, shown, single_line
 
 if TYPE_CHECKING:
     from boxdeck.api import AmikaClient
@@ -41,6 +55,7 @@ __all__ = [
     "AgentSendError",
     "Conversations",
     "PromptError",
+    "SessionSeen",
     "Turn",
     "reply_markdown_source",
 ]
@@ -51,6 +66,10 @@ MAX_PROMPT_BYTES: Final = 100 * 1024
 MAX_TURNS_PER_SANDBOX: Final = 200
 
 CANCELLED: Final = "Cancelled before the agent answered."
+
+#: Server clocks drift from ours: a session updated this long before the prompt was sent still counts as
+#: updated by it.
+CLOCK_SKEW: Final = 2.0
 
 
 class PromptError(ServiceError, ValueError):
@@ -65,8 +84,31 @@ class AgentSendError(ServiceError):
                  turn: Turn | None = None, reason: str = "error") -> None:
         super().__init__(message, subject=subject, status=status)
         self.turn = turn
-        #: "credentials", "timeout", "http", "transport" or "error" (cancellation re-raises CancelledError)
+        #: "credentials", "timeout", "http", "transport", "answer-lost" (sent, and the answer never came:
+        #: the agent may have it) or "error" (cancellation re-raises CancelledError)
         self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSeen:
+    """The sandbox's latest session, read after a prompt's answer was lost: the best evidence of whether the
+    agent got the prompt (the API offers no message history per sandbox)."""
+
+    id: str
+    status: str
+    updated_at: datetime | None
+    after_prompt: bool
+    """Updated when or after the prompt was sent: the agent probably received it."""
+
+    def describe(self, sent_at: datetime) -> str:
+        words = f"Latest session {quoted(self.id)}: {single_line(self.status, limit=20) or 'unknown status'}"
+        if self.updated_at is None:
+            return f"{words}, no update time"
+        gap = int(abs((self.updated_at - sent_at).total_seconds()))
+        when = f"{gap} s" if gap < 120 else f"{gap // 60} m"
+        if self.after_prompt:
+            return f"{words}, updated {when} after you sent the prompt: the agent probably received it"
+        return f"{words}, last updated {when} before you sent the prompt: no sign it arrived"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +136,10 @@ class Turn:
     error: str | None = None
     cancelled: bool = False
     cost_usd: float | None = None
+    answer_lost: bool = False
+    """The prompt was sent and its answer never came back: the agent may have received it."""
+    session_seen: SessionSeen | None = None
+    """With ``answer_lost``: the sandbox's latest session as read afterwards (None: none, or unreadable)."""
 
     @property
     def in_flight(self) -> bool:
@@ -101,17 +147,19 @@ class Turn:
 
     @property
     def failed(self) -> bool:
-        """The send did not produce a reply (error or cancelled)."""
+        """The send did not produce a reply (error, lost answer or cancelled)."""
         return self.error is not None
 
     @property
     def status(self) -> str:
-        """``sending``, ``replied``, ``agent-error`` (the agent flagged its reply), ``failed`` or
-        ``cancelled``."""
+        """``sending``, ``replied``, ``agent-error`` (the agent flagged its reply), ``answer-lost``,
+        ``failed`` or ``cancelled``."""
         if self.in_flight:
             return "sending"
         if self.cancelled:
             return "cancelled"
+        if self.answer_lost:
+            return "answer-lost"
         if self.error is not None:
             return "failed"
         return "agent-error" if self.is_error else "replied"
@@ -179,6 +227,7 @@ class Conversations:
         self._turns: dict[str, deque[Turn]] = {}
         self._ids = itertools.count(1)
         self._listeners: list[Listener] = []
+        self.in_flight_requests = InFlight()
 
     # ------------------------------------------------------------------------------------------- reading
 
@@ -209,10 +258,13 @@ class Conversations:
         return None
 
     def latest_session_id(self, sandbox: str) -> str | None:
-        """The session id of the sandbox's latest reply (what "continue" will resume on the server)."""
+        """The session id of the sandbox's latest reply (what "continue" will resume on the server), or of the
+        session a prompt whose answer was lost probably went to."""
         for turn in reversed(self._turns.get(sandbox, ())):
             if turn.session_id:
                 return turn.session_id
+            if turn.session_seen is not None and turn.session_seen.after_prompt:
+                return turn.session_seen.id
         return None
 
     def clear(self, sandbox: str) -> None:
@@ -241,11 +293,21 @@ class Conversations:
 
         With neither ``new_session`` nor ``session_id`` the server resumes the sandbox's latest session.
         Raises
-        :class:`PromptError` before anything is recorded when the prompt is refused, :class:`AgentSendError`
-        (the failed turn attached) when the send fails, and re-raises :class:`asyncio.CancelledError` after
-        marking the turn cancelled.
+        :class:`PromptError` before anything is recorded when the prompt is refused,
+        :class:`~boxdeck.service.errors.AlreadyInFlight` (nothing recorded, nothing sent) while the same
+        prompt to the same sandbox is still out, :class:`AgentSendError` (the failed turn attached) when the
+        send fails, and re-raises :class:`asyncio.CancelledError` after marking the turn cancelled.
         """
         text = _validate(message, agent, new_session, session_id, sandbox)
+        same = ("prompt", sandbox, text, agent, bool(new_session), session_id or None)
+        with self.in_flight_requests.claim(
+            same, f"sending this prompt to sandbox {quoted(sandbox)}", subject=sandbox
+        ):
+            return await self._send(sandbox, message, text, agent=agent, new_session=new_session,
+                                    session_id=session_id)
+
+    async def _send(self, sandbox: str, message: str, text: str, *, agent: str, new_session: bool,
+                    session_id: str | None) -> Turn:
         turn = Turn(
             id=next(self._ids),
             sandbox=sandbox,
@@ -265,6 +327,11 @@ class Conversations:
             self._store(replace(turn, finished_at=self._clock(), error=CANCELLED, cancelled=True))
             raise
         except (AmikaError, TimeoutError) as exc:
+            if may_have_applied(exc):
+                failed, message_text = await self._answer_lost(turn, exc)
+                self._store(failed)
+                raise AgentSendError(message_text, subject=sandbox, status=status_of(exc), turn=failed,
+                                     reason="answer-lost") from exc
             reason = _reason(exc)
             why = why_failed(exc)
             if reason == "timeout":
@@ -288,6 +355,28 @@ class Conversations:
         )
         self._store(done)
         return done
+
+    async def _answer_lost(self, turn: Turn, exc: BaseException) -> tuple[Turn, str]:
+        """The finished turn and its message for a prompt that went out and got no answer: what the sandbox's
+        latest session says, so the user can judge before sending it again."""
+        sandbox = turn.sandbox
+        head = (f"Prompt to sandbox {quoted(sandbox)}: the answer was lost after it was sent "
+                f"({why_failed(exc)}), so the agent may have received it.")
+        seen: SessionSeen | None = None
+        try:
+            latest = await self._amika.get_latest_session(sandbox)
+        except (AmikaError, TimeoutError) as lookup:
+            evidence = f"Could not read its latest session ({why_failed(lookup)}): look at its sessions"
+        else:
+            if latest is None:
+                evidence = "It has no session yet: no sign it arrived"
+            else:
+                updated = latest.updated_at
+                after = updated is not None and (updated - turn.started_at).total_seconds() >= -CLOCK_SKEW
+                seen = SessionSeen(sanitize(latest.id), sanitize(latest.status), updated, after)
+                evidence = seen.describe(turn.started_at)
+        text = f"{head} {evidence}. Your prompt is kept: send it again only if it did not arrive."
+        return replace(turn, finished_at=self._clock(), error=text, answer_lost=True, session_seen=seen), text
 
     # ------------------------------------------------------------------------------------------- internals
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 from boxdeck.api.errors import DevboxError
 from boxdeck.service.errors import ServiceError, failure, quoted, status_of, why_failed
 from boxdeck.service.hostkeys import HostKeyError, KnownHosts, vouch
+from boxdeck.service.inflight import InFlight
 from boxdeck.service.ssh_trust import ProxyTrust, ProxyTrustRequired, checked_devbox_command
 from boxdeck.service.sshcmd import SshCommand, SshCommandError
 from boxdeck.service.text import sanitize, shown
@@ -144,6 +145,8 @@ class DevboxAccess:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._known: dict[str, dict[str, KnownAccess]] = {}
         self.trust = trust if trust is not None else ProxyTrust()
+        self.in_flight = InFlight()
+        """An access session opened or revoked while the same one is still out is not sent again."""
 
     async def list_exec_sessions(self, devbox_id: str) -> list[ExecSession]:
         """The devbox's exec sessions: active ones first, then by most recent activity."""
@@ -166,11 +169,13 @@ class DevboxAccess:
         the profile has not trusted raises :class:`ProxyTrustRequired` (the session is remembered all the
         same, so it can be revoked).
         """
-        try:
-            session = await self._devbox.devboxes.create_session(devbox_id)
-        except DevboxError as exc:
-            raise failure(f"Could not open SSH access to devbox {quoted(devbox_id)}", exc, subject=devbox_id,
-                          error=AccessError) from exc
+        doing = f"opening SSH access to devbox {quoted(devbox_id)}"
+        with self.in_flight.claim(("open", devbox_id), doing, subject=devbox_id):
+            try:
+                session = await self._devbox.devboxes.create_session(devbox_id)
+            except DevboxError as exc:
+                raise failure(f"Could not open SSH access to devbox {quoted(devbox_id)}", exc,
+                              subject=devbox_id, error=AccessError) from exc
         try:
             command = checked_devbox_command(session, self.trust, what=f"devbox {quoted(devbox_id)}",
                                              scrub=self._scrub)
@@ -217,17 +222,19 @@ class DevboxAccess:
     async def revoke(self, devbox_id: str, session_id: str) -> None:
         """Revoke an access session. A 404 means it is already revoked or expired: the session is forgotten
         and an :class:`AccessError` with status 404 says so."""
-        try:
-            await self._devbox.devboxes.revoke_session(devbox_id, session_id)
-        except DevboxError as exc:
-            if status_of(exc) == 404:
-                self.forget(devbox_id, session_id)
-                raise AccessError(
-                    f"Access session {quoted(session_id)} of devbox {quoted(devbox_id)} was already revoked "
-                    f"or expired ({why_failed(exc)})", subject=devbox_id, status=404,
-                ) from exc
-            raise failure(f"Could not revoke access session {quoted(session_id)} of devbox "
-                          f"{quoted(devbox_id)}", exc, subject=devbox_id, error=AccessError) from exc
+        doing = f"revoking access session {quoted(session_id)}"
+        with self.in_flight.claim(("revoke", devbox_id, session_id), doing, subject=devbox_id):
+            try:
+                await self._devbox.devboxes.revoke_session(devbox_id, session_id)
+            except DevboxError as exc:
+                if status_of(exc) == 404:
+                    self.forget(devbox_id, session_id)
+                    raise AccessError(
+                        f"Access session {quoted(session_id)} of devbox {quoted(devbox_id)} was already "
+                        f"revoked or expired ({why_failed(exc)})", subject=devbox_id, status=404,
+                    ) from exc
+                raise failure(f"Could not revoke access session {quoted(session_id)} of devbox "
+                              f"{quoted(devbox_id)}", exc, subject=devbox_id, error=AccessError) from exc
         self.forget(devbox_id, session_id)
 
 

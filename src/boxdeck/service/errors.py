@@ -28,10 +28,12 @@ from boxdeck.service.text import sanitize, single_line
 __all__ = [
     "MESSAGE_LIMIT",
     "ActionError",
+    "AlreadyInFlight",
     "ServiceError",
     "describe_error",
     "error_status",
     "failure",
+    "may_have_applied",
     "quoted",
     "retry_after_of",
     "status_of",
@@ -110,6 +112,25 @@ class ServiceError(ActionError):
     def __init__(self, message: str, *, subject: str | None = None, status: int | None = None) -> None:
         super().__init__(message, None, status=status)
         self.subject = subject
+
+
+class AlreadyInFlight(ServiceError):
+    """The same request is already out (see :mod:`boxdeck.service.inflight`); nothing was sent. ``str(e)``
+    is one short line: "already starting "web-1"". Not a failure: the first request goes on."""
+
+    def __init__(self, message: str, *, subject: str | None = None, box_key: str | None = None) -> None:
+        super().__init__(message, subject=subject)
+        self.box_key = box_key
+
+
+def may_have_applied(exc: BaseException) -> bool:
+    """Did the server perhaps act on a request that failed this way? True when the request was sent and its
+    answer was lost (the connection dropped, a timeout) or was unreadable (a 2xx whose body was not what the
+    endpoint promises) or a gateway gave up waiting for the server (504); False when the server answered
+    with an error or the request never left (no connection)."""
+    if isinstance(exc, AmikaTransportError | DevboxTransportError):
+        return exc.request_sent
+    return isinstance(exc, AmikaDecodeError | DevboxDecodeError | TimeoutError) or error_status(exc) == 504
 
 
 def status_of(exc: BaseException) -> int | None:

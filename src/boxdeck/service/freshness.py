@@ -5,12 +5,14 @@ So every screen says how old its data is, and says it loudly (the UI colours it 
 when the last poll failed. The wording lives here, away from any UI, so the header, the screens and the tests
 share it.
 
-- :func:`freshness` — one backend's :class:`~boxdeck.service.health.Health` at ``now``.
+- :func:`freshness` — one backend's :class:`~boxdeck.service.health.Health` at ``now``. When the server
+  asked to be left alone (a Retry-After), the words count it down: "rate limited · retrying in 42 s".
 - :func:`summarize` — several backends (and profiles) at once, for a screen that shows them together.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +20,7 @@ from typing import Literal
 
 from boxdeck.service.health import Health
 
-__all__ = ["Freshness", "FreshnessStatus", "ago", "freshness", "summarize"]
+__all__ = ["Freshness", "FreshnessStatus", "ago", "freshness", "retry_words", "summarize"]
 
 FreshnessStatus = Literal["unconfigured", "connecting", "fresh", "failing"]
 
@@ -58,6 +60,21 @@ def ago(seconds: float) -> str:
     return f"{s // 86400} d ago"
 
 
+def retry_words(health: Health, now: datetime) -> str | None:
+    """"rate limited · retrying in 42 s" while a Retry-After runs (the seconds left rounded up, so it reads
+    1 s until the poll is due); None without one."""
+    retry_at = health.retry_at
+    if retry_at is None:
+        return None
+    what = "rate limited" if health.last_status == 429 else "server busy"
+    left = math.ceil((_aware(retry_at) - _aware(now)).total_seconds() - 1e-6)
+    if left <= 0:
+        return f"{what} · retrying now"
+    if left < 60:
+        return f"{what} · retrying in {left} s"
+    return f"{what} · retrying in {left // 60} m {left % 60} s"
+
+
 def freshness(health: Health | None, now: datetime) -> Freshness:
     """One backend: not configured, connecting (no answer yet), fresh, or failing (with the last success)."""
     if health is None or not health.configured:
@@ -65,6 +82,7 @@ def freshness(health: Health | None, now: datetime) -> Freshness:
     if health.consecutive_failures:
         attempt = health.last_attempt or health.failing_since
         failed = f"failed {ago(_seconds(attempt, now))}" if attempt is not None else "failing"
+        failed = retry_words(health, now) or failed
         if health.last_success is not None:
             last_ok = f"last ok {ago(_seconds(health.last_success, now))}"
         else:

@@ -7,10 +7,11 @@ the value it rendered and compare it with the next one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from boxdeck.service.boxes import Backend
+from boxdeck.service.cadence import FailureKind, capped_retry_after, failure_kind
 
 __all__ = ["Health", "HealthStatus", "HealthTracker"]
 
@@ -34,6 +35,21 @@ class Health:
     last_status: int | None = None
     """The HTTP status of the last attempt's failure (401, 503, …); None after a success, and when the last
     failure had no status (the server could not be reached)."""
+
+    @property
+    def failure_kind(self) -> FailureKind | None:
+        """Why the last poll failed, for pacing the next one; None while the backend is not failing."""
+        if not self.consecutive_failures:
+            return None
+        return failure_kind(self.last_status, self.retry_after)
+
+    @property
+    def retry_at(self) -> datetime | None:
+        """When the server's Retry-After (as honoured, capped) runs out; None without one."""
+        wait = capped_retry_after(self.retry_after) if self.consecutive_failures else None
+        if wait is None or self.last_attempt is None:
+            return None
+        return self.last_attempt + timedelta(seconds=wait)
 
     @property
     def status(self) -> HealthStatus:

@@ -34,7 +34,7 @@ from boxdeck.service.boxes import (
     is_deleted_amika_state,
     normalize_pending,
 )
-from boxdeck.service.cadence import backoff_delay
+from boxdeck.service.cadence import FailureKind, backoff_delay, probe_cap
 from boxdeck.service.errors import describe_error, error_status, retry_after_of
 from boxdeck.service.health import Health, HealthTracker
 from boxdeck.service.notices import ActivityEntry, Notice, notice_for_change, notice_for_removal
@@ -95,7 +95,12 @@ class Monitor:
     - ``steady_interval`` / ``busy_interval``: seconds between polls when nothing moves / while something
       is transitional, pending or was just acted on (for ``busy_window`` seconds after an action).
     - ``slow_threshold``: a successful list slower than this makes the health "slow".
-    - ``max_backoff`` / ``backoff_base``: exponential backoff (with jitter from ``rng``) after failures.
+    - ``backoff_base``: exponential backoff (with jitter from ``rng``) after failures, starting at the busy
+      interval and capped so that the screen is fresh within two steady intervals of a failing server
+      answering again (see ``cadence``): at most 1.5 steady intervals, and at most ``max_backoff``.
+    - ``failure_caps``: a different cap for a kind of failure (``FailureKind.AUTH``: credentials that
+      retrying cannot fix may be retried slowly); a server's Retry-After (capped at five minutes) is
+      honoured on top of any cap.
     - ``pending_timeout``: an optimistic pending mark is dropped after this long even if the server never
       moved; ``notice_window``: how long an action makes its box's outcome worth a notice.
     - ``max_detail_fetches``: at most this many devboxes get their operations and repositories fetched per
@@ -128,6 +133,7 @@ class Monitor:
         max_detail_fetches: int = 8,
         detail_refresh_interval: float = 60.0,
         activity_size: int = 500,
+        failure_caps: Mapping[FailureKind, float] | None = None,
     ) -> None:
         self.amika = amika
         self.devbox = devbox
@@ -136,6 +142,7 @@ class Monitor:
         self.slow_threshold = slow_threshold
         self.max_backoff = max_backoff
         self.backoff_base = backoff_base
+        self.failure_caps: dict[FailureKind, float] = dict(failure_caps or {})
         self.busy_window = busy_window
         self.pending_timeout = pending_timeout
         self.notice_window = notice_window
@@ -246,12 +253,18 @@ class Monitor:
             return backoff_delay(
                 health.consecutive_failures,
                 base=self.backoff_base,
-                cap=self.max_backoff,
+                cap=self.probe_cap(health.failure_kind),
                 rng=self._rng,
                 floor=self.busy_interval,
                 retry_after=health.retry_after,
             )
         return self.busy_interval if self.is_busy(backend) else self.steady_interval
+
+    def probe_cap(self, kind: FailureKind | None = None) -> float:
+        """The longest wait between polls of a backend failing this way (before a Retry-After): the kind's
+        own cap in ``failure_caps`` when it has one, else what keeps the recovery promise."""
+        cap = self.failure_caps.get(kind) if kind is not None else None
+        return cap if cap is not None else probe_cap(self.steady_interval, self.max_backoff)
 
     # ------------------------------------------------------------------ polling
 

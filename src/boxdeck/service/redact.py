@@ -23,7 +23,9 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["MIN_SECRET_LEN", "Redactor", "mask", "mask_known", "mask_library_logs", "redact"]
+__all__ = [
+    "MIN_SECRET_LEN", "Redactor", "forget_known", "mask", "mask_known", "mask_library_logs", "redact",
+]
 
 #: Shorter strings are not treated as secrets: masking "ok" or "ab" everywhere would garble ordinary text.
 MIN_SECRET_LEN = 4
@@ -109,6 +111,10 @@ class _Known:
             if fresh:  # longest first, as for the secrets
                 self.typed = tuple(sorted((*self.typed, *fresh), key=lambda t: t.length, reverse=True))
 
+    def clear(self) -> None:
+        with self._lock:
+            self.secrets, self.typed = (), ()
+
     def mask(self, text: str) -> str:
         for secret in self.secrets:
             if secret in text:
@@ -119,6 +125,12 @@ class _Known:
 
 
 _known = _Known()
+
+
+def forget_known() -> None:
+    """Forget every secret learnt in this process: one process that runs several accounts one after another
+    (a test suite) starts each afresh, so what one learnt never changes what another shows."""
+    _known.clear()
 
 
 def mask_known(text: str) -> str:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 from boxdeck.api.errors import AmikaError
 from boxdeck.service.errors import ServiceError, failure, quoted, status_of, why_failed
 from boxdeck.service.hostkeys import KnownHosts, vouch
+from boxdeck.service.inflight import InFlight
 from boxdeck.service.sshcmd import AMIKA_DESTINATION_SHAPE, SshCommand, SshCommandError, amika_ssh_command
 from boxdeck.service.text import has_surrogate, sanitize, shown, single_line
 from boxdeck.service.timefmt import countdown, relative
@@ -186,6 +187,8 @@ class SandboxSessions:
 
     def __init__(self, amika: AmikaClient) -> None:
         self._amika = amika
+        self.in_flight = InFlight()
+        """A create or change identical to one still out is not sent again."""
 
     async def list(self, sandbox: str) -> builtins.list[Session]:
         """Every session of a sandbox, newest first."""
@@ -224,11 +227,14 @@ class SandboxSessions:
         if controls or len(agent) > 100 or has_surrogate(agent):
             raise SessionError("The agent name must be one short line of text.", subject=sandbox)
         checked = validate_metadata(metadata) if metadata is not None else None
-        try:
-            return await self._amika.create_session(sandbox, agent, metadata=checked)
-        except AmikaError as exc:
-            raise failure(f"Could not create a session in sandbox {quoted(sandbox)}", exc, subject=sandbox,
-                          error=SessionError) from exc
+        same = ("create", sandbox, agent, json.dumps(checked, sort_keys=True))
+        doing = f"creating this session in sandbox {quoted(sandbox)}"
+        with self.in_flight.claim(same, doing, subject=sandbox):
+            try:
+                return await self._amika.create_session(sandbox, agent, metadata=checked)
+            except AmikaError as exc:
+                raise failure(f"Could not create a session in sandbox {quoted(sandbox)}", exc,
+                              subject=sandbox, error=SessionError) from exc
 
     async def mark(self, sandbox: str, session_id: str, status: str) -> Session:
         """Set a session's status: one of :data:`SESSION_STATUSES`."""
@@ -237,20 +243,25 @@ class SandboxSessions:
                 f"A session can be marked {', '.join(SESSION_STATUSES)}; not {quoted(status)}.",
                 subject=sandbox,
             )
-        try:
-            return await self._amika.update_session(sandbox, session_id, status=status)
-        except AmikaError as exc:
-            what = f"Could not mark session {quoted(session_id)} of sandbox {quoted(sandbox)} {status}"
-            raise self._gone_or(exc, what, sandbox) from exc
+        doing = f"marking session {quoted(session_id)} {status}"
+        with self.in_flight.claim(("mark", sandbox, session_id, status), doing, subject=sandbox):
+            try:
+                return await self._amika.update_session(sandbox, session_id, status=status)
+            except AmikaError as exc:
+                what = f"Could not mark session {quoted(session_id)} of sandbox {quoted(sandbox)} {status}"
+                raise self._gone_or(exc, what, sandbox) from exc
 
     async def update_metadata(self, sandbox: str, session_id: str, metadata: Mapping[str, Any]) -> Session:
         """Replace a session's metadata (PATCH with the whole object, as the SDK's tests do)."""
         checked = validate_metadata(metadata)
-        try:
-            return await self._amika.update_session(sandbox, session_id, metadata=checked)
-        except AmikaError as exc:
-            what = f"Could not save the metadata of session {quoted(session_id)} of sandbox {quoted(sandbox)}"
-            raise self._gone_or(exc, what, sandbox) from exc
+        doing = f"saving the metadata of session {quoted(session_id)}"
+        with self.in_flight.claim(("metadata", sandbox, session_id), doing, subject=sandbox):
+            try:
+                return await self._amika.update_session(sandbox, session_id, metadata=checked)
+            except AmikaError as exc:
+                what = (f"Could not save the metadata of session {quoted(session_id)} of sandbox "
+                        f"{quoted(sandbox)}")
+                raise self._gone_or(exc, what, sandbox) from exc
 
     @staticmethod
     def _gone_or(exc: AmikaError, what: str, sandbox: str) -> SessionError:
@@ -324,6 +335,8 @@ class SshGrants:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._known_hosts = known_hosts if known_hosts is not None else KnownHosts()
         self._grants: dict[str, SshGrant] = {}
+        self.in_flight = InFlight()
+        """A revoke of a sandbox's access while one is still out is not sent again."""
 
     async def current(self, sandbox: str) -> SSHInfo:
         """Mint (or fetch) the sandbox's SSH access and remember it with its expiry."""
@@ -353,6 +366,11 @@ class SshGrants:
     async def revoke(self, sandbox: str) -> None:
         """Revoke the remembered token; with none remembered, mint one and revoke that (as ``amika sandbox ssh
         --revoke`` does). The grant is forgotten afterwards, also when the server says it is already gone."""
+        with self.in_flight.claim(("revoke", sandbox), f"revoking SSH access to sandbox {quoted(sandbox)}",
+                                  subject=sandbox):
+            await self._revoke(sandbox)
+
+    async def _revoke(self, sandbox: str) -> None:
         grant = self._grants.get(sandbox)
         if grant is None or not grant.info.token:
             await self.current(sandbox)

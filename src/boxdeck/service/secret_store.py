@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from boxdeck.api.errors import AmikaError
 from boxdeck.service.errors import ServiceError, failure, quoted, status_of, why_failed
+from boxdeck.service.inflight import InFlight
 from boxdeck.service.redact import MIN_SECRET_LEN, Redactor
 from boxdeck.service.text import has_surrogate
 
@@ -220,7 +221,7 @@ def _check_id(secret_id: str, what: str) -> str:
 class SecretStore:
     """Generic and provider secrets on one Amika account. Holds the client only (see the module docstring)."""
 
-    __slots__ = ("_amika", "_learn")
+    __slots__ = ("_amika", "_learn", "in_flight")
 
     #: The API has no delete endpoint for generic secrets; show :data:`GENERIC_DELETE_REASON` instead.
     can_delete_generic: Final = False
@@ -229,6 +230,8 @@ class SecretStore:
     def __init__(self, amika: AmikaClient, *, redactor: Redactor | None = None) -> None:
         self._amika = amika
         self._learn: Callable[..., None] | None = redactor.add_typed if redactor is not None else None
+        self.in_flight = InFlight()
+        """A create, update or delete identical to one still out is not sent again."""
 
     def _sending(self, value: str, parsed: dict[str, Any] | None = None) -> None:
         """A value is about to go out: a server may echo it from now on, anywhere."""
@@ -255,43 +258,46 @@ class SecretStore:
         name = validate_secret_name(name)
         validate_secret_value(value)
         _check_scope(scope)
-        error: SecretError
-        try:
-            self._sending(value)
-            return await self._amika.create_secret(name, value, scope)
-        except AmikaError as exc:
-            # Built here, raised below: raised inside this block it would keep `exc` (and the server's echo
-            # of the value in it) as its __context__.
-            status = status_of(exc)
-            why = why_failed(exc, secrets=_secrets_of(value))
-            if status == 409:
-                error = SecretError(
-                    f"A secret named {quoted(name)} already exists: update its value instead ({why})",
-                    subject=name, status=409,
-                )
-            else:
-                error = SecretError(f"Could not create secret {quoted(name)}: {why}", subject=name,
-                                    status=status)
-        raise error from None  # no __cause__ or __context__: outside the except block
+        with self.in_flight.claim(("create", scope, name), f"creating secret {quoted(name)}", subject=name):
+            error: SecretError
+            try:
+                self._sending(value)
+                return await self._amika.create_secret(name, value, scope)
+            except AmikaError as exc:
+                # Built here, raised below: raised inside this block it would keep `exc` (and the server's
+                # echo of the value in it) as its __context__.
+                status = status_of(exc)
+                why = why_failed(exc, secrets=_secrets_of(value))
+                if status == 409:
+                    error = SecretError(
+                        f"A secret named {quoted(name)} already exists: update its value instead ({why})",
+                        subject=name, status=409,
+                    )
+                else:
+                    error = SecretError(f"Could not create secret {quoted(name)}: {why}", subject=name,
+                                        status=status)
+            raise error from None  # no __cause__ or __context__: outside the except block
 
     async def update(self, secret_id: str, value: str, *, name: str | None = None) -> Secret | None:
         """Replace a generic secret's value (``name`` only makes the messages clearer)."""
         _check_id(secret_id, "secret")
         validate_secret_value(value)
         label = quoted(name) if name else quoted(secret_id)
-        error: SecretError
-        try:
-            self._sending(value)
-            return await self._amika.update_secret(secret_id, value)
-        except AmikaError as exc:  # the error is raised after this block: see create()
-            status = status_of(exc)
-            why = why_failed(exc, secrets=_secrets_of(value))
-            if status == 404:
-                error = SecretError(f"Secret {label} no longer exists ({why})", subject=secret_id, status=404)
-            else:
-                error = SecretError(f"Could not update secret {label}: {why}", subject=secret_id,
-                                    status=status)
-        raise error from None  # no __cause__ or __context__: outside the except block
+        with self.in_flight.claim(("update", secret_id), f"updating secret {label}", subject=secret_id):
+            error: SecretError
+            try:
+                self._sending(value)
+                return await self._amika.update_secret(secret_id, value)
+            except AmikaError as exc:  # the error is raised after this block: see create()
+                status = status_of(exc)
+                why = why_failed(exc, secrets=_secrets_of(value))
+                if status == 404:
+                    error = SecretError(f"Secret {label} no longer exists ({why})", subject=secret_id,
+                                        status=404)
+                else:
+                    error = SecretError(f"Could not update secret {label}: {why}", subject=secret_id,
+                                        status=status)
+            raise error from None  # no __cause__ or __context__: outside the except block
 
     # ----------------------------------------------------------------------------------------- provider
 
@@ -317,37 +323,41 @@ class SecretStore:
             parsed = _parse_oauth(provider, value)
         else:
             value = validate_api_key_value(value)
-        error: SecretError
-        try:
-            self._sending(value, parsed)
-            return await self._amika.create_provider_secret(provider, name, value, type)
-        except AmikaError as exc:  # the error is raised after this block: see create()
-            status = status_of(exc)
-            why = why_failed(exc, secrets=_secrets_of(value, parsed))
-            if status == 409:
-                error = SecretError(
-                    f"A {provider} credential named {quoted(name)} already exists (or the org already has "
-                    f"one): delete it first ({why})",
-                    subject=name, status=409,
-                )
-            else:
-                error = SecretError(f"Could not create {provider} credential {quoted(name)}: {why}",
-                                    subject=name, status=status)
-        raise error from None  # no __cause__ or __context__: outside the except block
+        doing = f"creating {provider} credential {quoted(name)}"
+        with self.in_flight.claim(("create", provider, name), doing, subject=name):
+            error: SecretError
+            try:
+                self._sending(value, parsed)
+                return await self._amika.create_provider_secret(provider, name, value, type)
+            except AmikaError as exc:  # the error is raised after this block: see create()
+                status = status_of(exc)
+                why = why_failed(exc, secrets=_secrets_of(value, parsed))
+                if status == 409:
+                    error = SecretError(
+                        f"A {provider} credential named {quoted(name)} already exists (or the org already "
+                        f"has one): delete it first ({why})",
+                        subject=name, status=409,
+                    )
+                else:
+                    error = SecretError(f"Could not create {provider} credential {quoted(name)}: {why}",
+                                        subject=name, status=status)
+            raise error from None  # no __cause__ or __context__: outside the except block
 
     async def delete_provider(self, provider: str, secret_id: str, *, name: str | None = None) -> None:
         """Delete a claude/codex credential (404: it is already gone, said plainly)."""
         _check_provider(provider)
         _check_id(secret_id, "credential")
         label = quoted(name) if name else quoted(secret_id)
-        try:
-            await self._amika.delete_provider_secret(provider, secret_id)
-        except AmikaError as exc:
-            status = status_of(exc)
-            if status == 404:
-                raise SecretError(
-                    f"The {provider} credential {label} was already deleted ({why_failed(exc)})",
-                    subject=secret_id, status=404,
-                ) from None
-            raise failure(f"Could not delete {provider} credential {label}", exc, subject=secret_id,
-                          error=SecretError) from None
+        doing = f"deleting {provider} credential {label}"
+        with self.in_flight.claim(("delete", provider, secret_id), doing, subject=secret_id):
+            try:
+                await self._amika.delete_provider_secret(provider, secret_id)
+            except AmikaError as exc:
+                status = status_of(exc)
+                if status == 404:
+                    raise SecretError(
+                        f"The {provider} credential {label} was already deleted ({why_failed(exc)})",
+                        subject=secret_id, status=404,
+                    ) from None
+                raise failure(f"Could not delete {provider} credential {label}", exc, subject=secret_id,
+                              error=SecretError) from None

@@ -8,7 +8,9 @@ DEFAULT_AMIKA_TOKEN = "amk_sim_boxdeck_demo"
 DEFAULT_SPRITES_TOKEN = "spr_sim_boxdeck_demo"
 DEFAULT_USER_TOKEN = "usr_sim_boxdeck_demo"
 
-FAULT_KINDS = ("500", "502", "503", "429", "slow", "drop")
+#: "drop" closes the connection before the request is handled (nothing happened); "drop-after" lets the
+#: handler run and then closes it before the answer goes out (it happened, but the client cannot know).
+FAULT_KINDS = ("500", "502", "503", "429", "slow", "drop", "drop-after")
 
 
 @dataclass(frozen=True)

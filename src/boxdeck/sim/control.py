@@ -24,8 +24,14 @@ class Advance(BaseModel):
 
 class Faults(BaseModel):
     rate: float = Field(ge=0, le=1)
-    kinds: list[Literal["500", "502", "503", "429", "slow", "drop"]] | None = None
+    kinds: list[Literal["500", "502", "503", "429", "slow", "drop", "drop-after"]] | None = None
     slow_seconds: float | None = Field(default=None, ge=0)
+    retry_after: float | None = Field(
+        default=None, ge=0, description="Retry-After of a 429 or 503 (default 1)"
+    )
+    methods: list[Literal["GET", "POST", "PUT", "PATCH", "DELETE"]] | None = Field(
+        default=None, description="only requests of these methods fail (default: all)"
+    )
 
 
 class Hostile(BaseModel):
@@ -109,10 +115,16 @@ def advance(request: Request, body: Advance) -> dict[str, Any]:
     return health_of(request)
 
 
-@router.post("/faults", summary="Fail this share of /api requests (kinds: 500 502 503 429 slow drop)")
+@router.post(
+    "/faults", summary="Fail this share of /api requests (kinds: 500 502 503 429 slow drop drop-after)"
+)
 def faults(request: Request, body: Faults) -> dict[str, Any]:
+    """``drop`` closes the connection before the request is handled; ``drop-after`` handles it (a create
+    creates) and then closes the connection instead of answering."""
     rt = runtime(request)
-    rt.faults.configure(body.rate, body.kinds, body.slow_seconds)
+    rt.faults.configure(
+        body.rate, body.kinds, body.slow_seconds, retry_after=body.retry_after, methods=body.methods
+    )
     return rt.faults.describe()
 
 
@@ -122,6 +134,11 @@ def hostile(request: Request, body: Hostile) -> dict[str, Any]:
     settings = runtime(request).hostile
     settings.configure(echo=body.echo, body=body.body, status=body.status, bomb_bytes=body.bomb_bytes)
     return settings.describe()
+
+
+@router.get("/requests", summary="How many /api requests arrived since the last reset, by method and path")
+def requests_seen(request: Request) -> dict[str, int]:
+    return dict(runtime(request).faults.requests)
 
 
 @router.post("/reset", summary="A fresh world from the starting config plus these overrides")

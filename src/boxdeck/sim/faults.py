@@ -8,6 +8,7 @@ Its RNG is seeded separately from the world's, so turning faults on never change
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import threading
@@ -27,43 +28,74 @@ GATEWAY_502 = (
 
 
 class FaultSettings:
+    """What fails and how; also counts the `/api/` requests that arrived (``requests``, by "METHOD /path"),
+    so a test can tell how many times a request reached the server whatever the client believes."""
+
     def __init__(
         self, seed: int, rate: float = 0.0, kinds: Iterable[str] | None = None, slow_seconds: float = 1.5
     ):
         self._lock = threading.Lock()
         self.seed = seed
         self.injected: Counter[str] = Counter()
+        self.requests: Counter[str] = Counter()
+        self.retry_after = 1.0
+        self.methods: tuple[str, ...] | None = None
         self.configure(rate, kinds, slow_seconds)
 
     def configure(
-        self, rate: float, kinds: Iterable[str] | None = None, slow_seconds: float | None = None
+        self,
+        rate: float,
+        kinds: Iterable[str] | None = None,
+        slow_seconds: float | None = None,
+        *,
+        retry_after: float | None = None,
+        methods: Iterable[str] | None = None,
     ) -> None:
+        """``methods`` limits the faults to requests of those HTTP methods (``["POST"]``: only writes fail);
+        ``retry_after`` is the Retry-After (seconds) sent with a 429 or 503. Both are reset when not given."""
         kinds = tuple(kinds) if kinds else FAULT_KINDS
         unknown = [k for k in kinds if k not in FAULT_KINDS]
         if unknown:
             raise ValueError(f"unknown fault kinds {unknown}; expected some of {list(FAULT_KINDS)}")
         if not 0.0 <= rate <= 1.0:
             raise ValueError("fault rate must be between 0 and 1")
+        if retry_after is not None and not retry_after >= 0:
+            raise ValueError("retry_after must be at least 0")
         with self._lock:
             self.rate = rate
             self.kinds = kinds
             if slow_seconds is not None:
                 self.slow_seconds = slow_seconds
+            self.retry_after = 1.0 if retry_after is None else retry_after
+            self.methods = tuple(m.upper() for m in methods) if methods else None
             self.rng = random.Random(f"faults:{self.seed}")
 
-    def draw(self) -> str | None:
+    def draw(self, method: str = "GET") -> str | None:
         with self._lock:
-            if self.rate <= 0 or self.rng.random() >= self.rate:
+            if self.rate <= 0 or (self.methods is not None and method.upper() not in self.methods):
+                return None
+            if self.rng.random() >= self.rate:
                 return None
             kind = self.rng.choice(self.kinds)
             self.injected[kind] += 1
             return kind
+
+    def clear_counts(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self.injected.clear()
+
+    def count(self, method: str, path: str) -> None:
+        with self._lock:
+            self.requests[f"{method.upper()} {path}"] += 1
 
     def describe(self) -> dict[str, Any]:
         return {
             "rate": self.rate,
             "kinds": list(self.kinds),
             "slow_seconds": self.slow_seconds,
+            "retry_after": self.retry_after,
+            "methods": list(self.methods) if self.methods is not None else None,
             "injected": dict(self.injected),
         }
 
@@ -77,7 +109,8 @@ class FaultMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
             return await self.app(scope, receive, send)
         faults: FaultSettings = self._faults_of()
-        kind = faults.draw()
+        faults.count(scope["method"], scope["path"])
+        kind = faults.draw(scope["method"])
         if kind is None:
             return await self.app(scope, receive, send)
         if kind == "slow":
@@ -85,6 +118,8 @@ class FaultMiddleware:
             return await self.app(scope, receive, send)
         if kind == "drop":
             return await drop(send)
+        if kind == "drop-after":
+            return await self._drop_after(scope, receive, send)
         amika = scope["path"].startswith("/api/v0beta1")
         status = int(kind)
         headers: list[tuple[bytes, bytes]] = []
@@ -101,10 +136,23 @@ class FaultMiddleware:
             payload = {"type": "error", "code": code, "message": message} if amika else {"detail": message}
             body, ctype = json.dumps(payload).encode(), b"application/json"
         if status in (429, 503):
-            headers.append((b"retry-after", b"1"))
+            headers.append((b"retry-after", f"{faults.retry_after:g}".encode()))
         headers += [(b"content-type", ctype), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+    async def _drop_after(self, scope: Scope, receive: Any, send: Any) -> None:
+        """Handle the request in full (a create creates, a prompt reaches the agent), throw its answer away
+        and close the connection: the lost answer a client must not take for "nothing happened"."""
+
+        async def discard(_message: Any) -> None:
+            return None
+
+        # A handler's crash would have answered 500: that answer is dropped all the same.
+        with contextlib.suppress(Exception):
+            await self.app(scope, receive, discard)
+        await drop(send)
 
 
 async def drop(send: Any) -> None:

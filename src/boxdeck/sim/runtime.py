@@ -60,6 +60,7 @@ class SimRuntime:
             self.world = world
             self.faults.configure(config.fault_rate, config.fault_kinds, config.slow_seconds)
             self.hostile.clear()
+            self.faults.clear_counts()
         return world
 
 

@@ -266,8 +266,15 @@ class SimServer:
         kinds: list[str] | tuple[str, ...] | None = None,
         *,
         slow_seconds: float | None = None,
+        retry_after: float | None = None,
+        methods: list[str] | tuple[str, ...] | None = None,
     ) -> None:
-        self._runtime.faults.configure(rate, kinds, slow_seconds)
+        self._runtime.faults.configure(rate, kinds, slow_seconds, retry_after=retry_after, methods=methods)
+
+    def requests(self, method: str, path: str) -> int:
+        """How many ``method path`` requests (full path, e.g. ``/api/v0beta1/sandboxes``) reached the server
+        since the last reset, faults included."""
+        return self._runtime.faults.requests[f"{method.upper()} {path}"]
 
     def answer_ssh(self, backend: str, ref: str, **answer: str | None) -> None:
         """Play a hostile server (see `World.answer_ssh`; also `POST /_sim/boxes/{backend}/{ref}/ssh`)."""

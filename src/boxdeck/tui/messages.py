@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.message import Message
+from textual.notifications import SeverityLevel
 
 from boxdeck.service.boxes import Backend, Box
 from boxdeck.service.health import Health
@@ -37,9 +38,11 @@ class HealthChanged(Message, bubble=False):
 
 @dataclass
 class ActionFailed(Message, bubble=False):
-    """An action on a box failed; `message` is user-facing and already redacted."""
+    """An action on a box failed, or was not sent because the same one is already in flight ("warning");
+    `message` is user-facing and already redacted."""
 
     message: str
+    severity: SeverityLevel = "error"
 
 
 class ActivityLogged(Message, bubble=False):

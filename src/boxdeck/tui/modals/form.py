@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
-from boxdeck.service.actions import ActionError, Actions
+from boxdeck.service.actions import ActionError, Actions, AnswerLost
 from boxdeck.service.boxes import Box
 from boxdeck.tui.messages import ActionFailed
 from boxdeck.tui.workers import ReportWorkerErrors
@@ -112,6 +112,12 @@ class NewBoxModal(ReportWorkerErrors, ModalScreen[Box | None]):
     async def _create(self, values: dict[str, Any]) -> None:
         try:
             box = await self.create(values)
+        except AnswerLost as lost:
+            if lost.box is None:  # it may still appear: the form stays filled, and a retry looks first
+                self.post_message(ActionFailed(str(lost), severity="warning"))
+                return
+            self.app.notify(str(lost), severity="warning", markup=False, timeout=10)
+            box = lost.box  # it was created: selected like any new box
         except ActionError as error:
             self.post_message(ActionFailed(str(error)))
             return

@@ -34,6 +34,7 @@ from boxdeck.service.agent_prompts import (
     reply_markdown_source,
 )
 from boxdeck.service.boxes import Backend, StateKind
+from boxdeck.service.errors import AlreadyInFlight
 from boxdeck.service.text import shown
 from boxdeck.tui.commands import BY_ACTION, bindings_for
 from boxdeck.tui.format import SPINNER, duration, local_time
@@ -90,7 +91,7 @@ async def send_prompt(
         turn = await conversations.send(
             sandbox, prompt, agent=agent, new_session=new_session, session_id=session_id
         )
-    except PromptError as error:
+    except (PromptError, AlreadyInFlight) as error:  # refused, or the same prompt is still out: not sent
         if not state.drafts.get(sandbox):
             state.drafts[sandbox] = prompt
         reply_to.post_message(PromptRefused(sandbox, str(error), prompt))
@@ -99,7 +100,9 @@ async def send_prompt(
         if not state.drafts.get(sandbox):
             state.drafts[sandbox] = prompt  # the prompt comes back to be edited and sent again
         if not _watching(app, sandbox):
-            app.notify(str(error), title="Agent prompt failed", severity="error", markup=False, timeout=10)
+            lost = error.reason == "answer-lost"
+            app.notify(str(error), title="Agent prompt: answer lost" if lost else "Agent prompt failed",
+                       severity="warning" if lost else "error", markup=False, timeout=10)
         return
     if not _watching(app, sandbox):
         words = "flagged an error" if turn.is_error else "replied"
@@ -155,6 +158,9 @@ class TurnView(Vertical):
         if status == "failed":
             out.append(f"✗ send failed after {took}")
             return out
+        if status == "answer-lost":
+            out.append(f"? answer lost after {took}: the agent may have received it")
+            return out
         out.append("⚠ the agent flagged an error" if turn.is_error else "✓ replied")
         out.append(f" in {took}")
         if turn.session_id:
@@ -177,7 +183,7 @@ class TurnView(Vertical):
         status = found.first(Static)
         status.update(self.status_text(now, frame))
         status.set_class(turn.status == "sending", "-sending")
-        status.set_class(turn.status in ("failed", "cancelled"), "-failed")
+        status.set_class(turn.status in ("failed", "cancelled", "answer-lost"), "-failed")
         status.set_class(turn.status == "agent-error", "-agent-error")
         status.set_class(turn.status == "replied", "-replied")
         if turn.in_flight or self._answered:
@@ -337,8 +343,12 @@ class AgentPromptScreen(ReportWorkerErrors, Screen[None]):
                 editor.text = self.state.drafts.get(self.sandbox) or turn.prompt
             self._status_pinned = True
             why = shown(turn.error or "", keep_newlines=False)
-            prefix = "Cancelled" if turn.cancelled else "Send failed"
-            self._set_status(f"{prefix}: {why}  Your prompt is back in the editor.", error=not turn.cancelled)
+            if turn.answer_lost:  # the message already says what the latest session shows and that it is kept
+                self._set_status(why, error=True)
+            else:
+                prefix = "Cancelled" if turn.cancelled else "Send failed"
+                self._set_status(f"{prefix}: {why}  Your prompt is back in the editor.",
+                                 error=not turn.cancelled)
         elif not turn.in_flight:
             self._status_pinned = False
         self.call_after_refresh(conversation.scroll_end, animate=False)

@@ -21,7 +21,7 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 
-from boxdeck.service.actions import ActionError, ProxyTrustRequired
+from boxdeck.service.actions import ActionError, AlreadyInFlight, ProxyTrustRequired
 from boxdeck.service.boxes import Backend, Box, StateKind
 from boxdeck.service.freshness import Freshness, freshness
 from boxdeck.service.snapshot import Diff, Snapshot
@@ -201,10 +201,12 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
     @on(HealthChanged)
     def _health_changed(self, message: HealthChanged) -> None:
         self.query_one(HealthBar).set_health(message.backend, message.health)
+        if self.configured and self.is_current:
+            self._show_freshness()  # a poll that failed or recovered shows now, not at the next tick
 
     @on(ActionFailed)
     def _action_failed(self, message: ActionFailed) -> None:
-        self.notify(message.message, severity="error", markup=False, timeout=8)
+        self.notify(message.message, severity=message.severity, markup=False, timeout=8)
 
     def now(self) -> datetime:
         return self.boxdeck.now()
@@ -460,6 +462,9 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
     async def _run_action(self, verb: str, box: Box) -> None:
         try:
             await getattr(self.actions_for(box), verb)(box)
+        except AlreadyInFlight as busy:  # a second press while the first is out: nothing was sent
+            self.post_message(ActionFailed(str(busy), severity="warning"))
+            return
         except ActionError as error:
             self.post_message(ActionFailed(str(error)))
         self.poll_after_action(box)
@@ -603,12 +608,14 @@ class BoxesScreen(ReportWorkerErrors, Screen[None]):
             self.query_one("#freshness", Static).update(label, layout=False)
 
     def _sync_health_bar(self) -> None:
-        """Give the header the monitor's health as it is now, so it never lags the freshness line below it
-        (which reads the monitor directly) while a HealthChanged message is still queued."""
+        """Give the header the monitor's health and the time as they are now, so it never lags the freshness
+        line below it (which reads the monitor directly) while a HealthChanged message is still queued or its
+        own tick is due."""
         bar = self.query_one(HealthBar)
         for tab in self.boxdeck.tabs:
             if tab.backend is not None:
                 bar.set_health(tab.backend, self.monitor.health(tab.backend))
+        bar.tick()
 
     def _tick_freshness(self) -> None:
         """Every second: only the freshness words change."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 
-from boxdeck.service.actions import ActionError
+from boxdeck.service.actions import ActionError, AlreadyInFlight
 from boxdeck.service.boxes import Box, StateKind
 from boxdeck.service.text import sanitize, single_line
 from boxdeck.tui.bulk import SELECT_MARK, BulkFinished, BulkPlan, plan
@@ -275,6 +275,8 @@ class BoxKeys(_Base):
         async def one(box: Box) -> str | None:
             try:
                 await getattr(self.actions_for(box), verb)(box)
+            except AlreadyInFlight:  # already on its way from an earlier key: counted as done, not sent
+                return None
             except ActionError as error:
                 return str(error)
             return None
