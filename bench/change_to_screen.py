@@ -29,7 +29,7 @@ from typing import Any
 from common import Result, SimProcess, StallWatch, headless_size, percentile, settings_for, table
 
 from boxdeck.service.boxes import Backend
-from boxdeck.service.config import Service
+from boxdeck.service.configuration.config import Service
 from boxdeck.tui.app import BoxdeckApp
 from boxdeck.tui.widgets.box_table import BoxTable
 

@@ -202,7 +202,7 @@ class SimProcess:
 def settings_for(
     sim: SimProcess, *, amika: bool = True, devbox: bool = True, steady: float = 5.0, busy: float = 1.0
 ) -> Any:
-    from boxdeck.service.config import AmikaSettings, DevboxSettings, Settings
+    from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Settings
 
     return Settings(
         amika=AmikaSettings(sim.base_url, sim.amika_token) if amika else None,

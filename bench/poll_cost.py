@@ -31,7 +31,7 @@ import httpx
 from common import Result, SimProcess, fmt, median, settings_for, table
 
 from boxdeck.service.boxes import Backend
-from boxdeck.service.config import Service
+from boxdeck.service.configuration.config import Service
 
 NAIVE_INTERVAL = 3.0
 IN_FLIGHT = 32

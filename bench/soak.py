@@ -658,7 +658,7 @@ async def soak(minutes: float, seed: int) -> dict[str, Any]:
     sys.path.insert(0, str(Path(__file__).resolve().parent))  # noqa: ASYNC240 - once, at start-up
     from common import headless_size
 
-    from boxdeck.service.config import AmikaSettings, DevboxSettings, Service, Settings
+    from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
     from boxdeck.sim import SimConfig, SimServer
     from boxdeck.tui.app import BoxdeckApp
 

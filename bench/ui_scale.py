@@ -33,8 +33,8 @@ from typing import Any
 from common import Result, SimProcess, StallWatch, fmt, headless_size, median, percentile, settings_for, table
 
 from boxdeck.service.boxes import Backend, Box
-from boxdeck.service.config import Service
-from boxdeck.service.snapshot import Snapshot, compute_diff, make_snapshot
+from boxdeck.service.configuration.config import Service
+from boxdeck.service.monitoring.snapshot import Snapshot, compute_diff, make_snapshot
 from boxdeck.tui.app import BoxdeckApp
 from boxdeck.tui.messages import BoxesChanged
 from boxdeck.tui.widgets.box_table import BoxTable

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from boxdeck.service.config import AmikaSettings, DevboxSettings, Service, Settings
+from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.sim import SimConfig, SimServer
 from boxdeck.tui.app import BoxdeckApp
 from boxdeck.tui.widgets.box_table import BoxTable

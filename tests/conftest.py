@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from boxdeck.service.redact import forget_known
+from boxdeck.service.text.redact import forget_known
 from boxdeck.sim import SimConfig, SimServer
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from boxdeck.service.ssh_trust import ProxyTrust, trust_file
+from boxdeck.service.access.ssh_trust import ProxyTrust, trust_file
 from boxdeck.sim import SimServer
 from boxdeck.subcommands import ssh as ssh_cmd
 

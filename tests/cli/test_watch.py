@@ -8,7 +8,7 @@ import pytest
 
 from boxdeck.api.devbox_models import Devbox
 from boxdeck.service.boxes import Box
-from boxdeck.service.eta import EtaHistory, EtaKey, box_group
+from boxdeck.service.history.eta import EtaHistory, EtaKey, box_group
 from boxdeck.sim import SimServer
 from boxdeck.subcommands import progress, watch
 

@@ -23,34 +23,34 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from boxdeck.api import AmikaClient, DevboxClient, GitHubRepo
-from boxdeck.service.account import Account, AccountError
-from boxdeck.service.actions import ActionError, Actions
-from boxdeck.service.agent_prompts import Conversations, PromptError
-from boxdeck.service.devbox_access import (
+from boxdeck.service.access.devbox_access import (
     DevboxFormError,
     RepoChoice,
     build_devbox_request,
     parse_env_text,
     parse_setup_commands,
 )
-from boxdeck.service.errors import ServiceError
-from boxdeck.service.monitor import Monitor
-from boxdeck.service.sandbox_sessions import (
+from boxdeck.service.actions.account import Account, AccountError
+from boxdeck.service.actions.actions import ActionError, Actions
+from boxdeck.service.actions.agent_prompts import Conversations, PromptError
+from boxdeck.service.actions.errors import ServiceError
+from boxdeck.service.actions.sandbox_sessions import (
     MetadataError,
     SandboxSessions,
     SessionError,
     parse_metadata_text,
     validate_metadata,
 )
-from boxdeck.service.secret_store import (
+from boxdeck.service.actions.secret_store import (
     SecretStore,
     SecretValidationError,
     validate_oauth_value,
     validate_secret_name,
     validate_secret_value,
 )
-from boxdeck.service.ssh_keys import PublicKeyError, validate_public_key
-from boxdeck.service.validation import SandboxNameError, validate_sandbox_name
+from boxdeck.service.actions.ssh_keys import PublicKeyError, validate_public_key
+from boxdeck.service.actions.validation import SandboxNameError, validate_sandbox_name
+from boxdeck.service.monitoring.monitor import Monitor
 
 MB = 1_000_000
 #: A refusal may quote a little of the input, never a lot.

@@ -28,10 +28,13 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from boxdeck.api import AmikaClient, DevboxClient
-from boxdeck.service import ActionError, Actions, Backend, Monitor, sanitize
-from boxdeck.service.agent_prompts import AgentSendError, Conversations, reply_markdown_source
-from boxdeck.service.redact import Redactor
-from boxdeck.service.snapshot import Diff
+from boxdeck.service.actions.actions import ActionError, Actions
+from boxdeck.service.actions.agent_prompts import AgentSendError, Conversations, reply_markdown_source
+from boxdeck.service.boxes import Backend
+from boxdeck.service.monitoring.monitor import Monitor
+from boxdeck.service.monitoring.snapshot import Diff
+from boxdeck.service.text.redact import Redactor
+from boxdeck.service.text.sanitize import sanitize
 
 FUZZ = settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]

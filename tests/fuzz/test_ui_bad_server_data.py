@@ -42,7 +42,7 @@ from test_ui_support import (
 from textual.widgets import Markdown, Static, TextArea
 from tui_helpers import SIZE, plain, until
 
-from boxdeck.service.text import sanitize
+from boxdeck.service.text.sanitize import sanitize
 from boxdeck.tui.modals.errors import ErrorsModal
 from boxdeck.tui.screens.activity import ActivityScreen
 from boxdeck.tui.screens.agent_prompt import AgentPromptScreen

@@ -38,7 +38,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static, Switch, TextArea
 from tui_helpers import SIZE, plain, until
 
-from boxdeck.service.text import sanitize
+from boxdeck.service.text.sanitize import sanitize
 from boxdeck.tui.modals.new_devbox_full import NewDevboxFullModal
 from boxdeck.tui.modals.new_sandbox import NewSandboxModal
 from boxdeck.tui.modals.provider_secret_form import NewProviderSecretModal

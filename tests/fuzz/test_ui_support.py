@@ -265,7 +265,7 @@ def mock_app(server: MockServer, *, now: Any = None, interval: float = 1.0, **ap
     """A BoxdeckApp whose two clients talk to `server` (the real clients, the real monitor). Polls every
     `interval` seconds: the tests call `app.refresh_now()` when they change the answers, and slower polling
     leaves the (loaded) machine idle sooner, which is what every `pilot.pause()` waits for."""
-    from boxdeck.service.config import AmikaSettings, DevboxSettings, Service, Settings
+    from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
     from boxdeck.tui.app import BoxdeckApp
 
     settings = Settings(
@@ -389,7 +389,7 @@ def sim_app(
     `interval` seconds (the forms under test need no live updates, and a quieter app settles faster)."""
     from tui_helpers import sim_now
 
-    from boxdeck.service.config import AmikaSettings, DevboxSettings, Service, Settings
+    from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
     from boxdeck.tui.app import BoxdeckApp
 
     settings = Settings(

@@ -2,7 +2,8 @@
 
 Every run isolates ssh from the machine's configuration: `-F /dev/null` (no user config), `BatchMode=yes` (no
 prompt can hang a test), no agent, and a known_hosts file of the test's own, pinned through
-`boxdeck.service.hostkeys` the way boxdeck pins it. Skipped only where no `ssh` client exists; never in CI.
+`boxdeck.service.access.hostkeys` the way boxdeck pins it. Skipped only where no `ssh` client exists; never
+in CI.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from boxdeck.service.access.hostkeys import KnownHosts
+from boxdeck.service.access.sshcmd import SshCommand
 from boxdeck.service.boxes import Backend, Box, StateKind
-from boxdeck.service.config import AmikaSettings, DevboxSettings, Service, Settings
-from boxdeck.service.hostkeys import KnownHosts
-from boxdeck.service.sshcmd import SshCommand
+from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.sim import SimConfig, SimServer
 from boxdeck.sim.sshd import bwrap_problem
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from boxdeck.service.config import ConfigError
-from boxdeck.service.profiles import load_profiles, resolve_settings
+from boxdeck.service.configuration.config import ConfigError
+from boxdeck.service.configuration.profiles import load_profiles, resolve_settings
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
 

@@ -20,8 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from boxdeck.api import AmikaClient, AmikaTransportError, DevboxClient, DevboxTransportError
-from boxdeck.service.config import ConfigError, Service, settings_from
-from boxdeck.service.profiles import resolve_settings
+from boxdeck.service.configuration.config import ConfigError, Service, settings_from
+from boxdeck.service.configuration.profiles import resolve_settings
 
 LOOPBACK = [
     "http://127.0.0.1",

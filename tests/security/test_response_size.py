@@ -28,8 +28,8 @@ from boxdeck.api import (
     DevboxClient,
     DevboxResponseTooLargeError,
 )
-from boxdeck.service import Backend
-from boxdeck.service.config import AmikaSettings, DevboxSettings, Service, Settings
+from boxdeck.service.boxes import Backend
+from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.sim import SimServer
 from boxdeck.tui.app import BoxdeckApp
 

@@ -19,7 +19,7 @@ import pytest
 from security_helpers import SECURITY_SIM
 
 from boxdeck.api import AmikaClient
-from boxdeck.service.secret_store import SecretError, SecretStore
+from boxdeck.service.actions.secret_store import SecretError, SecretStore
 from boxdeck.sim import SimServer
 
 _SKIP = (type, ModuleType, FunctionType, BuiltinFunctionType, int, float, bool, type(None))

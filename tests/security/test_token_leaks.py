@@ -28,9 +28,11 @@ from security_helpers import (
 )
 
 from boxdeck.api import AmikaClient, DevboxClient, RequestRecord
-from boxdeck.service import ActionError, AmikaSettings, Backend, DevboxSettings, Service, Settings
-from boxdeck.service.activity_log import RequestLogger
-from boxdeck.service.secret_store import SecretStore
+from boxdeck.service.actions.actions import ActionError
+from boxdeck.service.actions.secret_store import SecretStore
+from boxdeck.service.boxes import Backend
+from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
+from boxdeck.service.history.activity_log import RequestLogger
 from boxdeck.sim import SimServer
 
 WRONG_AMIKA = "amk_WRONG_CANARY_0f9e8d7c6b5a4938"
@@ -232,7 +234,7 @@ async def test_an_echoing_server_puts_no_secret_on_screen_text_or_in_the_log(
     repos, descriptions and error messages. The models keep that text as the server sent it (the boxes are
     still acted on by their real names); everything built for display from it — messages, notices, health,
     the text functions the screens use — and the log hold none of it."""
-    from boxdeck.service.text import shown, single_line
+    from boxdeck.service.text.sanitize import shown, single_line
 
     canary_sim.reset()
     canary_sim.set_hostile(echo=True)

@@ -42,9 +42,9 @@ from textual.app import App as TextualApp
 from textual.widgets import Input, Markdown, Select, Switch, TextArea
 from tui_helpers import SIZE, START, sim_now, until
 
-from boxdeck.service.activity_log import RequestLogger
 from boxdeck.service.boxes import Backend
-from boxdeck.service.config import AmikaSettings, DevboxSettings, Service, Settings
+from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
+from boxdeck.service.history.activity_log import RequestLogger
 from boxdeck.sim import SimServer
 from boxdeck.sim.config import DEFAULT_AMIKA_TOKEN, DEFAULT_SPRITES_TOKEN, DEFAULT_USER_TOKEN
 from boxdeck.tui.app import BoxdeckApp

@@ -16,8 +16,8 @@ from urllib.parse import unquote
 import httpx
 
 from boxdeck.api import AmikaClient, DevboxClient
-from boxdeck.service.monitor import Monitor
-from boxdeck.service.redact import Redactor
+from boxdeck.service.monitoring.monitor import Monitor
+from boxdeck.service.text.redact import Redactor
 
 AMIKA_BASE = "https://amika.test"
 DEVBOX_BASE = "https://devbox.test"

@@ -7,7 +7,7 @@ from typing import Any
 from service_fakes import FakeClock
 
 from boxdeck.api import RequestRecord
-from boxdeck.service.config import AmikaSettings, DevboxSettings, Service, Settings
+from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.sim import SimServer
 
 

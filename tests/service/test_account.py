@@ -11,14 +11,14 @@ import httpx
 import pytest
 
 from boxdeck.api import DevboxClient
-from boxdeck.service.account import (
+from boxdeck.service.actions.account import (
     DEFAULT_RETURN_URL,
     DEVBOX_NOT_CONFIGURED,
     USER_TOKEN_REQUIRED,
     Account,
     AccountError,
 )
-from boxdeck.service.actions import ActionError
+from boxdeck.service.actions.actions import ActionError
 
 BASE = "http://127.0.0.1:9"
 V1 = "/api/v1"

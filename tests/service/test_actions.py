@@ -6,9 +6,9 @@ import httpx
 import pytest
 from service_fakes import AMIKA_SSH_TOKEN, AMIKA_TOKEN, Failure, FakeApis, devbox, sandbox
 
-from boxdeck.service.actions import ActionError, Actions
+from boxdeck.service.actions.actions import ActionError, Actions
 from boxdeck.service.boxes import Backend, StateKind
-from boxdeck.service.snapshot import Diff
+from boxdeck.service.monitoring.snapshot import Diff
 
 A, D = Backend.AMIKA, Backend.DEVBOX
 

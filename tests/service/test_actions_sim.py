@@ -5,9 +5,9 @@ import shlex
 import pytest
 from sim_helpers import sim_service
 
-from boxdeck.service.actions import ActionError
+from boxdeck.service.actions.actions import ActionError
 from boxdeck.service.boxes import Backend, StateKind
-from boxdeck.service.snapshot import Diff
+from boxdeck.service.monitoring.snapshot import Diff
 
 A, D = Backend.AMIKA, Backend.DEVBOX
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from boxdeck.api import RequestRecord
-from boxdeck.service.activity_log import RequestLogger, mask_ssh_destinations
-from boxdeck.service.paths import log_file
-from boxdeck.service.redact import Redactor
+from boxdeck.service.configuration.paths import log_file
+from boxdeck.service.history.activity_log import RequestLogger, mask_ssh_destinations
+from boxdeck.service.text.redact import Redactor
 
 AMIKA_TOKEN = "amk_live_0123456789abcdef"
 SPRITES_TOKEN = "spr_live_fedcba9876543210"

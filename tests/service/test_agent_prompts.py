@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from boxdeck.api import AmikaClient
-from boxdeck.service.agent_prompts import (
+from boxdeck.service.actions.agent_prompts import (
     AGENTS,
     MAX_PROMPT_BYTES,
     AgentSendError,
@@ -25,7 +25,7 @@ from boxdeck.service.agent_prompts import (
     Turn,
     reply_markdown_source,
 )
-from boxdeck.service.errors import AlreadyInFlight
+from boxdeck.service.actions.errors import AlreadyInFlight
 
 BASE = "http://127.0.0.1:9"
 TOKEN = "amk_test_token_0123456789"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from boxdeck.service.audit import audit
+from boxdeck.service.history.audit import audit
 
 
 class Lines:

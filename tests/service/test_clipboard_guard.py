@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from boxdeck.service.clipboard_guard import ClipboardGuard
+from boxdeck.service.access.clipboard_guard import ClipboardGuard
 
 SECRET_CMD = "ssh tok_abcdef123456@ssh.amika.dev"
 

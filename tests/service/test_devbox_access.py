@@ -14,8 +14,7 @@ import pytest
 
 from boxdeck.api import DevboxClient
 from boxdeck.api.devbox_models import ExecSession, GitHubRepo
-from boxdeck.service.actions import ActionError
-from boxdeck.service.devbox_access import (
+from boxdeck.service.access.devbox_access import (
     AccessError,
     DevboxAccess,
     DevboxFormError,
@@ -26,8 +25,9 @@ from boxdeck.service.devbox_access import (
     parse_env_text,
     parse_setup_commands,
 )
-from boxdeck.service.ssh_trust import ProxyTrustRequired
-from boxdeck.service.sshcmd import SshCommandError
+from boxdeck.service.access.ssh_trust import ProxyTrustRequired
+from boxdeck.service.access.sshcmd import SshCommandError
+from boxdeck.service.actions.actions import ActionError
 
 BASE = "http://127.0.0.1:9"
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

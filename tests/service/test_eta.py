@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from boxdeck.service.eta import (
+from boxdeck.service.history.eta import (
     EtaHistory,
     EtaKey,
     TransitionTracker,
@@ -243,7 +243,7 @@ def test_observe_diff_devbox_steps(history: EtaHistory) -> None:
 
 def test_observe_diff_with_the_real_diff_type(history: EtaHistory) -> None:
     """The adapter works on the service's own Diff/Box (skipped until they exist in this checkout)."""
-    snapshot_mod = pytest.importorskip("boxdeck.service.snapshot")
+    snapshot_mod = pytest.importorskip("boxdeck.service.monitoring.snapshot")
     boxes_mod = pytest.importorskip("boxdeck.service.boxes")
     t0 = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
 

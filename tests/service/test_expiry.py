@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from boxdeck.service.expiry import Credential, ExpiryWarnings, clock_left
+from boxdeck.service.access.expiry import Credential, ExpiryWarnings, clock_left
 
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 

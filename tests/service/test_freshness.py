@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from boxdeck.service.boxes import Backend
-from boxdeck.service.freshness import ago, freshness, summarize
-from boxdeck.service.health import Health
+from boxdeck.service.monitoring.freshness import ago, freshness, summarize
+from boxdeck.service.monitoring.health import Health
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 

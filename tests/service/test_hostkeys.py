@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from boxdeck.service.hostkeys import (
+from boxdeck.service.access.hostkeys import (
     HostKeyError,
     HostKeyMismatch,
     KnownHosts,
@@ -16,7 +16,7 @@ from boxdeck.service.hostkeys import (
     pin_verified,
     vouch,
 )
-from boxdeck.service.sshcmd import SshCommand
+from boxdeck.service.access.sshcmd import SshCommand
 
 
 def key(seed: int, key_type: str = "ssh-ed25519") -> str:

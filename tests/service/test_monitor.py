@@ -15,8 +15,8 @@ from service_fakes import (
 )
 
 from boxdeck.service.boxes import Backend, StateKind
-from boxdeck.service.cadence import MAX_RETRY_AFTER, FailureKind
-from boxdeck.service.snapshot import Diff
+from boxdeck.service.monitoring.cadence import MAX_RETRY_AFTER, FailureKind
+from boxdeck.service.monitoring.snapshot import Diff
 
 A, D = Backend.AMIKA, Backend.DEVBOX
 

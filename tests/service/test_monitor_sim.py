@@ -7,8 +7,8 @@ from service_fakes import FakeClock
 from sim_helpers import sim_service, sim_settings
 
 from boxdeck.service.boxes import Backend, StateKind
-from boxdeck.service.config import Service
-from boxdeck.service.snapshot import Diff
+from boxdeck.service.configuration.config import Service
+from boxdeck.service.monitoring.snapshot import Diff
 
 A, D = Backend.AMIKA, Backend.DEVBOX
 

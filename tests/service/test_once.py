@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from sim_helpers import sim_service, sim_settings
 
-from boxdeck.service.actions import ActionError, AlreadyInFlight, AnswerLost
+from boxdeck.service.access.devbox_access import DevboxAccess
+from boxdeck.service.actions.actions import ActionError, AlreadyInFlight, AnswerLost
+from boxdeck.service.actions.sandbox_sessions import SandboxSessions
+from boxdeck.service.actions.secret_store import SecretStore
 from boxdeck.service.boxes import Backend, Box
-from boxdeck.service.config import Service
-from boxdeck.service.devbox_access import DevboxAccess
-from boxdeck.service.sandbox_sessions import SandboxSessions
-from boxdeck.service.secret_store import SecretStore
+from boxdeck.service.configuration.config import Service
 from boxdeck.sim import SimServer
 
 A, D = Backend.AMIKA, Backend.DEVBOX

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from boxdeck.service.paths import prefs_file
-from boxdeck.service.prefs import MAX_FILTER_LEN, Prefs, ScreenPrefs
+from boxdeck.service.configuration.paths import prefs_file
+from boxdeck.service.configuration.prefs import MAX_FILTER_LEN, Prefs, ScreenPrefs
 
 
 def test_round_trip(tmp_path: Path) -> None:

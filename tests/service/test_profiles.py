@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from boxdeck.service import paths
-from boxdeck.service.config import ConfigError
-from boxdeck.service.profiles import (
+from boxdeck.service.configuration import paths
+from boxdeck.service.configuration.config import ConfigError
+from boxdeck.service.configuration.profiles import (
     ConfigFileError,
     is_bare_ctrl_chord,
     load_profiles,
@@ -187,7 +187,7 @@ def test_wrong_types_are_errors(tmp_path: Path, text: str, message: str) -> None
 
 async def test_max_response_mb_caps_what_the_clients_read(tmp_path: Path) -> None:
     from boxdeck.api import DEFAULT_MAX_BODY_BYTES
-    from boxdeck.service.config import Service
+    from boxdeck.service.configuration.config import Service
 
     text = (
         '[settings]\nmax_response_mb = 8\n[profiles.a]\namika_token = { env = "A" }\n'

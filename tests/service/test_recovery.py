@@ -15,8 +15,8 @@ from service_fakes import FakeClock
 from sim_helpers import sim_settings
 
 from boxdeck.service.boxes import Backend
-from boxdeck.service.config import Service
-from boxdeck.service.freshness import freshness
+from boxdeck.service.configuration.config import Service
+from boxdeck.service.monitoring.freshness import freshness
 from boxdeck.sim import SimServer
 
 A, D = Backend.AMIKA, Backend.DEVBOX

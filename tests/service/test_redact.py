@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from boxdeck.service.redact import Redactor, mask, redact
+from boxdeck.service.text.redact import Redactor, mask, redact
 
 
 def test_mask_keeps_a_short_prefix():
@@ -51,7 +51,7 @@ def test_mask_never_shows_the_whole_secret(secret):
 
 
 def test_what_any_redactor_learns_is_masked_in_every_text_shown():
-    from boxdeck.service.text import shown, single_line
+    from boxdeck.service.text.sanitize import shown, single_line
 
     token = "tok_learned_by_one_service_5e1f9a"
     assert token in shown(f"box {token}")  # not yet known
@@ -62,7 +62,7 @@ def test_what_any_redactor_learns_is_masked_in_every_text_shown():
 
 
 def test_a_typed_value_is_masked_without_being_kept():
-    from boxdeck.service.text import shown
+    from boxdeck.service.text.sanitize import shown
 
     value = "typed-" + "b7" * 12
     short = "pw-1234"

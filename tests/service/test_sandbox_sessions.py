@@ -12,8 +12,8 @@ import pytest
 
 from boxdeck.api import AmikaClient
 from boxdeck.api.amika_models import Session
-from boxdeck.service.errors import ServiceError
-from boxdeck.service.sandbox_sessions import (
+from boxdeck.service.actions.errors import ServiceError
+from boxdeck.service.actions.sandbox_sessions import (
     SESSION_STATUSES,
     MetadataError,
     SandboxSessions,

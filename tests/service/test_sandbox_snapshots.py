@@ -9,9 +9,8 @@ import pytest
 from sim_helpers import sim_service
 
 from boxdeck.api.amika_models import SandboxSnapshot, ScrubPreview
-from boxdeck.service.actions import ActionError
-from boxdeck.service.boxes import Backend, Box, StateKind
-from boxdeck.service.sandbox_snapshots import (
+from boxdeck.service.actions.actions import ActionError
+from boxdeck.service.actions.sandbox_snapshots import (
     SnapshotError,
     SnapshotInputError,
     boot_fields,
@@ -20,6 +19,7 @@ from boxdeck.service.sandbox_snapshots import (
     validate_description,
     validate_snapshot_name,
 )
+from boxdeck.service.boxes import Backend, Box, StateKind
 
 A, D = Backend.AMIKA, Backend.DEVBOX
 

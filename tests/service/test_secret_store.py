@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from boxdeck.api import AmikaClient
-from boxdeck.service.secret_store import (
+from boxdeck.service.actions.secret_store import (
     GENERIC_DELETE_REASON,
     PROVIDER_SECRET_TYPES,
     PROVIDERS,
@@ -177,8 +177,8 @@ async def test_a_value_sent_is_masked_wherever_it_is_shown_later_yet_not_kept() 
     import gc
     import importlib
 
-    from boxdeck.service.redact import Redactor
-    from boxdeck.service.text import shown, single_line
+    from boxdeck.service.text.redact import Redactor
+    from boxdeck.service.text.sanitize import shown, single_line
 
     value = "sv_sent_once_" + "4f1e" * 6
     rec = Recorder({("POST", S): httpx.Response(201)})
@@ -189,7 +189,7 @@ async def test_a_value_sent_is_masked_wherever_it_is_shown_later_yet_not_kept() 
     for text in (shown(f"box-{value}"), single_line(f"echo: {value}!"), redactor.redact(f"x{value}y")):
         assert value not in text and value[:5] in text
     # Nothing reachable from the store, the redactor or the module that masks holds the value.
-    redact_module = importlib.import_module("boxdeck.service.redact")
+    redact_module = importlib.import_module("boxdeck.service.text.redact")
     todo: list[object] = [store, redactor, vars(redact_module)]
     seen: set[int] = set()
     while todo:

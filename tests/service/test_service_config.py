@@ -3,7 +3,7 @@ from types import SimpleNamespace
 import pytest
 
 from boxdeck.service.boxes import Backend
-from boxdeck.service.config import (
+from boxdeck.service.configuration.config import (
     DEFAULT_AMIKA_URL,
     DEFAULT_DEVBOX_URL,
     ConfigError,

@@ -4,7 +4,7 @@ import pytest
 
 from boxdeck.api import Devbox, DevboxRepository, Operation, Sandbox
 from boxdeck.service.boxes import Backend, Box, StateKind, backend_of, state_kind
-from boxdeck.service.snapshot import DevboxDetail, compute_diff, make_snapshot
+from boxdeck.service.monitoring.snapshot import DevboxDetail, compute_diff, make_snapshot
 
 T = datetime(2026, 1, 1, tzinfo=UTC)
 

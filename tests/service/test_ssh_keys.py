@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from boxdeck.service.ssh_keys import (
+from boxdeck.service.actions.ssh_keys import (
     ACCEPTED_KEY_TYPES,
     KeyFile,
     PublicKeyError,

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from boxdeck.service.ssh_run import SshExit, interrupts_go_to_child, run_attached, status_of
+from boxdeck.service.access.ssh_run import SshExit, interrupts_go_to_child, run_attached, status_of
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX processes and signals")
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from boxdeck.service.actions import ActionError
+from boxdeck.service.access.ssh_trust import ProxyTrust, ProxyTrustRequired, toml_string, trust_file
+from boxdeck.service.access.sshcmd import SshCommandError
+from boxdeck.service.actions.actions import ActionError
 from boxdeck.service.boxes import Backend
-from boxdeck.service.config import DevboxSettings, Service, Settings
-from boxdeck.service.profiles import ConfigFileError, load_profiles, resolve_app_config
-from boxdeck.service.ssh_trust import ProxyTrust, ProxyTrustRequired, toml_string, trust_file
-from boxdeck.service.sshcmd import SshCommandError
+from boxdeck.service.configuration.config import DevboxSettings, Service, Settings
+from boxdeck.service.configuration.profiles import ConfigFileError, load_profiles, resolve_app_config
 from boxdeck.sim import SimServer
 
 PROXY = "devbox-proxy --relay relay.example --devbox d-1 %h %p"

@@ -17,7 +17,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from boxdeck.api import AccessSession, SSHInfo
-from boxdeck.service.sshcmd import (
+from boxdeck.service.access.sshcmd import (
     ProxyNotTrusted,
     SshCommandError,
     Verdict,

@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from boxdeck.service.text import sanitize, single_line
+from boxdeck.service.text.sanitize import sanitize, single_line
 
 FORBIDDEN = set(chr(c) for c in range(0x00, 0x20)) | {"\x7f"} | {chr(c) for c in range(0x80, 0xA0)}
 BIDI = {chr(c) for c in range(0x202A, 0x202F)} | {chr(c) for c in range(0x2066, 0x206A)}
@@ -83,7 +83,7 @@ def test_lone_surrogates_become_replacement_characters():
 
 
 def test_has_surrogate():
-    from boxdeck.service.text import has_surrogate
+    from boxdeck.service.text.sanitize import has_surrogate
 
     assert has_surrogate("a\ud800") and has_surrogate("\udfff")
     assert not has_surrogate("") and not has_surrogate("💥 é \ufffd")

@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from boxdeck.service.timefmt import countdown, relative
+from boxdeck.service.text.timefmt import countdown, relative
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

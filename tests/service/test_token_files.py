@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from boxdeck.service.config import ConfigError
-from boxdeck.service.token_files import read_token_file, resolve_token_files
+from boxdeck.service.configuration.config import ConfigError
+from boxdeck.service.configuration.token_files import read_token_file, resolve_token_files
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
 TOKEN = "amk_FILE_CANARY_3b8e1f0c9d2a7e64"

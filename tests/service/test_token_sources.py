@@ -9,7 +9,7 @@ import pytest
 
 from boxdeck.api import TokenSource
 from boxdeck.api.tokens import resolve_token
-from boxdeck.service.token_sources import (
+from boxdeck.service.configuration.token_sources import (
     CommandTokenSource,
     EnvTokenSource,
     TokenSourceError,

@@ -6,9 +6,9 @@ import httpx
 import pytest
 from service_fakes import FakeApis, sandbox
 
-from boxdeck.service.actions import ActionError, Actions
+from boxdeck.service.actions.actions import ActionError, Actions
+from boxdeck.service.actions.validation import MAX_SANDBOX_NAME, SandboxNameError, validate_sandbox_name
 from boxdeck.service.boxes import Backend
-from boxdeck.service.validation import MAX_SANDBOX_NAME, SandboxNameError, validate_sandbox_name
 
 
 @pytest.mark.parametrize(

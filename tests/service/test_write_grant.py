@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from boxdeck.service.write_grant import WriteGrant
+from boxdeck.service.configuration.write_grant import WriteGrant
 
 
 class FakeClock:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from boxdeck.service.config import AmikaSettings, DevboxSettings, Service, Settings
+from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.sim import SimServer
 from boxdeck.tui.app import BoxdeckApp
 

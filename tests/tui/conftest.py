@@ -14,7 +14,7 @@ import pyperclip
 import pytest
 from tui_helpers import START, sim_now
 
-from boxdeck.service.config import AmikaSettings, DevboxSettings, Service, Settings
+from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.sim import SimConfig, SimServer
 from boxdeck.tui.app import BoxdeckApp
 

@@ -16,8 +16,8 @@ from rich.text import Text
 from textual.widgets import DataTable, OptionList, SelectionList, TextArea
 from tui_helpers import SIZE, START, notifications, plain, sim_now, static_text, until
 
-from boxdeck.service.account import USER_TOKEN_REQUIRED
-from boxdeck.service.config import AmikaSettings, DevboxSettings, Service, Settings
+from boxdeck.service.actions.account import USER_TOKEN_REQUIRED
+from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.sim import SimServer
 from boxdeck.tui.app import BoxdeckApp
 from boxdeck.tui.commands import available

@@ -10,7 +10,7 @@ import pytest
 from textual.widgets import Static
 from tui_helpers import SIZE, plain, sim_now, static_text, table, until
 
-from boxdeck.service.config import AmikaSettings, DevboxSettings, Service, Settings
+from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.sim import SimServer
 from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.screens.all_boxes import STEADY, AllBoxesScreen

@@ -15,8 +15,8 @@ import pytest
 from tui_helpers import SIZE, notifications, until
 
 from boxdeck.service.boxes import Backend
-from boxdeck.service.config import Service, Settings
-from boxdeck.service.profiles import AppConfig
+from boxdeck.service.configuration.config import Service, Settings
+from boxdeck.service.configuration.profiles import AppConfig
 from boxdeck.sim import SimServer
 from boxdeck.tui import launch
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from tui_helpers import SIZE, plain, select, table, until
 
-from boxdeck.service.eta import PHASE_PROVISION, EtaHistory, EtaKey, box_group
-from boxdeck.service.paths import history_file
+from boxdeck.service.configuration.paths import history_file
+from boxdeck.service.history.eta import PHASE_PROVISION, EtaHistory, EtaKey, box_group
 from boxdeck.tui.screens.all_boxes import SLOW, AllBoxesScreen
 
 

@@ -85,7 +85,7 @@ def test_cli_dispatches_to_the_dashboard(runs):
 
 
 def test_the_demo_pins_its_simulators_host_key_only_while_it_runs() -> None:
-    from boxdeck.service.hostkeys import KnownHosts
+    from boxdeck.service.access.hostkeys import KnownHosts
 
     blob = b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + b"k" * 32
     key = "ssh-ed25519 " + base64.b64encode(blob).decode()

@@ -7,9 +7,9 @@ import json
 from textual.widgets import Input
 from tui_helpers import SIZE, row_names, table, until
 
-from boxdeck.service.config import Settings
-from boxdeck.service.prefs import Prefs
-from boxdeck.service.profiles import AppConfig
+from boxdeck.service.configuration.config import Settings
+from boxdeck.service.configuration.prefs import Prefs
+from boxdeck.service.configuration.profiles import AppConfig
 
 
 def profile(name: str | None) -> AppConfig:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from tui_helpers import SIZE, select, sim_now, table, until
 
-from boxdeck.service.activity_log import RequestLogger
-from boxdeck.service.config import AmikaSettings, DevboxSettings, Service, Settings
-from boxdeck.service.profiles import AppConfig
-from boxdeck.service.secret_store import SecretStore
+from boxdeck.service.actions.secret_store import SecretStore
+from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
+from boxdeck.service.configuration.profiles import AppConfig
+from boxdeck.service.history.activity_log import RequestLogger
 from boxdeck.tui.app import BoxdeckApp
 
 

@@ -15,8 +15,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Select, Static
 from tui_helpers import SIZE, START, notifications, plain, sim_now, static_text, until
 
-from boxdeck.service.config import AmikaSettings, DevboxSettings, Service, Settings
-from boxdeck.service.secret_store import GENERIC_DELETE_REASON
+from boxdeck.service.actions.secret_store import GENERIC_DELETE_REASON
+from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.sim import SimServer
 from boxdeck.tui.app import BoxdeckApp
 from boxdeck.tui.commands import available

@@ -16,7 +16,7 @@ from textual.app import App
 from textual.pilot import Pilot
 from tui_helpers import SIZE, table, until
 
-from boxdeck.service.config import AmikaSettings, DevboxSettings, Settings
+from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Settings
 from boxdeck.sim import SimServer
 from boxdeck.tui import launch
 from boxdeck.tui.app import BoxdeckApp

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from boxdeck.cli import main as cli_main
-from boxdeck.service.config import Settings
+from boxdeck.service.configuration.config import Settings
 from boxdeck.sim import SimServer
 from boxdeck.tui import launch
 

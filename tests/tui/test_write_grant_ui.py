@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from tui_helpers import SIZE, notifications, plain, select, table, until
 
-from boxdeck.service.config import Settings
-from boxdeck.service.profiles import AppConfig
+from boxdeck.service.configuration.config import Settings
+from boxdeck.service.configuration.profiles import AppConfig
 from boxdeck.tui.widgets.health_bar import HealthBar
 
 

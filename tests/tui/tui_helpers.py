@@ -12,7 +12,7 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from boxdeck.service.ssh_run import SshExit
+from boxdeck.service.access.ssh_run import SshExit
 from boxdeck.sim import SimServer
 from boxdeck.tui.widgets.box_table import BoxTable
 

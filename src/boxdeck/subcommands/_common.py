@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn, TextIO
 
 from boxdeck.service.boxes import Backend, Box
-from boxdeck.service.config import ConfigError, Service, Settings
-from boxdeck.service.text import single_line
-from boxdeck.service.token_files import add_token_file_flags, resolve_token_files
+from boxdeck.service.configuration.config import ConfigError, Service, Settings
+from boxdeck.service.configuration.token_files import add_token_file_flags, resolve_token_files
+from boxdeck.service.text.sanitize import single_line
 
 __all__ = [
     "EXIT_CONFIG",
@@ -142,9 +142,9 @@ def resolve_settings(args: argparse.Namespace, environ: Mapping[str, str] | None
     try:
         resolve_token_files(args)
         try:
-            from boxdeck.service.profiles import resolve_app_config
+            from boxdeck.service.configuration.profiles import resolve_app_config
         except ImportError:  # profiles not shipped: flags > environment only
-            from boxdeck.service.config import settings_from
+            from boxdeck.service.configuration.config import settings_from
 
             settings = settings_from(args, env)
         else:

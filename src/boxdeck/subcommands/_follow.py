@@ -20,11 +20,11 @@ from typing import Any, TextIO
 
 from boxdeck.api.devbox_models import OPERATION_STEPS
 from boxdeck.service.boxes import Backend, Box, StateKind
-from boxdeck.service.config import Service
-from boxdeck.service.eta import EtaHistory, TransitionTracker
-from boxdeck.service.snapshot import DevboxDetail, Diff
-from boxdeck.service.text import single_line
-from boxdeck.service.timefmt import duration
+from boxdeck.service.configuration.config import Service
+from boxdeck.service.history.eta import EtaHistory, TransitionTracker
+from boxdeck.service.monitoring.snapshot import DevboxDetail, Diff
+from boxdeck.service.text.sanitize import single_line
+from boxdeck.service.text.timefmt import duration
 from boxdeck.subcommands._common import (
     EXIT_FAILURE,
     EXIT_OK,

@@ -17,10 +17,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from boxdeck.service.boxes import Backend, Box, StateKind
-from boxdeck.service.config import Service
-from boxdeck.service.snapshot import DevboxDetail
-from boxdeck.service.text import single_line
-from boxdeck.service.timefmt import relative
+from boxdeck.service.configuration.config import Service
+from boxdeck.service.monitoring.snapshot import DevboxDetail
+from boxdeck.service.text.sanitize import single_line
+from boxdeck.service.text.timefmt import relative
 from boxdeck.subcommands import _common
 from boxdeck.subcommands._common import (
     EXIT_FAILURE,

@@ -3,7 +3,8 @@ command of a box.
 
 The command comes from `Actions.ssh_command` — the same one the dashboard copies: Amika's SSH credentials
 (`ssh -p 2222 -- TOKEN@host`) or a Devbox access session (`ssh -p 2222 -- user@host`), each built only from
-words that passed the grammar of `boxdeck.service.sshcmd`. A refused answer, or a Devbox ProxyCommand the
+words that passed the grammar of `boxdeck.service.access.sshcmd`. A refused answer, or a Devbox ProxyCommand
+the
 profile has not trusted, ends here with the reason (and how to trust it) on stderr: nothing is run or
 printed — there is no one to ask. `--print` puts an allowed command on stdout in full, because the user asked
 for it (e.g. `$(boxdeck ssh web --print)`); nothing boxdeck writes to stderr ever holds the token. ssh runs
@@ -19,10 +20,10 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-from boxdeck.service.actions import ActionError
+from boxdeck.service.access.ssh_run import interrupts_go_to_child, status_of
+from boxdeck.service.actions.actions import ActionError
 from boxdeck.service.boxes import Backend
-from boxdeck.service.ssh_run import interrupts_go_to_child, status_of
-from boxdeck.service.text import single_line
+from boxdeck.service.text.sanitize import single_line
 from boxdeck.subcommands import _common
 from boxdeck.subcommands._common import (
     EXIT_OK,

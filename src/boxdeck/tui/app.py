@@ -24,8 +24,8 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from boxdeck.service.boxes import Backend
-from boxdeck.service.redact import mask_known
-from boxdeck.service.text import sanitize
+from boxdeck.service.text.redact import mask_known
+from boxdeck.service.text.sanitize import sanitize
 from boxdeck.tui.commands import BY_ACTION, BoxdeckCommands, bindings_for
 from boxdeck.tui.configured import ConfiguredApp
 from boxdeck.tui.connect import ConnectApp  # issue 6: enter connects, connect when ready
@@ -47,8 +47,8 @@ from boxdeck.tui.widgets.health_bar import Tab
 from boxdeck.tui.workers import report_worker_error
 
 if TYPE_CHECKING:
-    from boxdeck.service.config import Service
-    from boxdeck.service.eta import EtaHistory
+    from boxdeck.service.configuration.config import Service
+    from boxdeck.service.history.eta import EtaHistory
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +99,11 @@ class BoxdeckApp(WatchingApp, ConfiguredApp, ConnectApp, ExpiryApp, App[None]):
         profile: str | None = None,  # issue 6: the main service's profile name
         extra_services: Mapping[str, Service] | None = None,  # issue 6: more profiles, shown in All boxes
         eta_history: EtaHistory | None = None,  # issue 6: default: the state dir's eta_history.json
-        app_config: Any = None,  # boxdeck.service.profiles.AppConfig (theme, keymap, write grant…)
-        request_log: Any = None,  # boxdeck.service.activity_log.RequestLogger
-        prefs: Any = None,  # boxdeck.service.prefs.Prefs (last screen, filter, sort per profile)
+        app_config: Any = None,  # boxdeck.service.configuration.profiles.AppConfig (theme, keymap, write
+                                 # grant…)
+        request_log: Any = None,  # boxdeck.service.history.activity_log.RequestLogger
+        prefs: Any = None,  # boxdeck.service.configuration.prefs.Prefs (last screen, filter, sort per
+                            # profile)
         grant_clock: Callable[[], float] | None = None,  # the write grant's clock (tests)
     ) -> None:
         super().__init__()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from textual.message import Message
 
 from boxdeck.service.boxes import Backend, Box, StateKind
-from boxdeck.service.text import sanitize, single_line
+from boxdeck.service.text.sanitize import sanitize, single_line
 
 SELECT_MARK = "◆"
 

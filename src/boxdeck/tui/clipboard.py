@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyperclip
 
-from boxdeck.service.clipboard_guard import DEFAULT_CLEAR_SECONDS, ClipboardGuard
+from boxdeck.service.access.clipboard_guard import DEFAULT_CLEAR_SECONDS, ClipboardGuard
 
 if TYPE_CHECKING:
     from textual.app import App

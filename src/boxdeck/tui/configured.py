@@ -5,7 +5,8 @@
   ``[RO]``/``[RW 9m]`` and every screen's keys dim and undim as the grant starts and lapses. ``--read-only``
   locks it. ``service.actions.read_only`` (which every screen and the service itself obey) follows the grant.
 - Remembered preferences per profile: the last screen, and each box screen's filter and sort.
-- The request/action log: every user action, with its outcome, through :func:`boxdeck.service.audit.audit`.
+- The request/action log: every user action, with its outcome, through
+:func:`boxdeck.service.history.audit.audit`.
 
 Textual calls ``on_mount``/``on_unmount`` of every class in the MRO, so the mixin's handlers run next to the
 app's own.
@@ -19,15 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
 
-from boxdeck.service.audit import audit
-from boxdeck.service.prefs import ScreenPrefs
-from boxdeck.service.write_grant import DEFAULT_GRANT_MINUTES, WriteGrant
+from boxdeck.service.configuration.prefs import ScreenPrefs
+from boxdeck.service.configuration.write_grant import DEFAULT_GRANT_MINUTES, WriteGrant
+from boxdeck.service.history.audit import audit
 
 if TYPE_CHECKING:
-    from boxdeck.service.activity_log import RequestLogger
-    from boxdeck.service.config import Service
-    from boxdeck.service.prefs import Prefs
-    from boxdeck.service.profiles import AppConfig
+    from boxdeck.service.configuration.config import Service
+    from boxdeck.service.configuration.prefs import Prefs
+    from boxdeck.service.configuration.profiles import AppConfig
+    from boxdeck.service.history.activity_log import RequestLogger
 
 GRANT_TICK = 1.0
 DEFAULT_CLIPBOARD_CLEAR = 60.0

@@ -30,15 +30,15 @@ from typing import TYPE_CHECKING, Any
 from textual.app import SuspendNotSupported
 from textual.message import Message
 
-from boxdeck.service.actions import ActionError
+from boxdeck.service.access.expiry import Credential
+from boxdeck.service.access.ssh_run import SshExit, run_attached
+from boxdeck.service.access.ssh_trust import ProxyTrustRequired
+from boxdeck.service.access.sshcmd import SshCommand, SshCommandError
+from boxdeck.service.actions.actions import ActionError
 from boxdeck.service.boxes import PENDING_CREATING, PENDING_STARTING, Backend, Box, StateKind
-from boxdeck.service.expiry import Credential
-from boxdeck.service.redact import redact
-from boxdeck.service.ssh_run import SshExit, run_attached
-from boxdeck.service.ssh_trust import ProxyTrustRequired
-from boxdeck.service.sshcmd import SshCommand, SshCommandError
-from boxdeck.service.text import sanitize, shown, single_line
-from boxdeck.service.timefmt import countdown, duration
+from boxdeck.service.text.redact import redact
+from boxdeck.service.text.sanitize import sanitize, shown, single_line
+from boxdeck.service.text.timefmt import countdown, duration
 from boxdeck.tui.clipboard import copy_secret, flush_clipboard
 from boxdeck.tui.messages import BoxesChanged
 
@@ -380,7 +380,7 @@ class ConnectApp(_Base):
                         exclusive=False, exit_on_error=False)
 
     async def _renew(self, box: Box) -> None:
-        from boxdeck.service.sshcmd import amika_ssh_command
+        from boxdeck.service.access.sshcmd import amika_ssh_command
         from boxdeck.tui.state import app_state
 
         state = app_state(self)

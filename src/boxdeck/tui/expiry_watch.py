@@ -2,7 +2,8 @@
 
 Watched: the SSH grants minted in this run (Amika, `SshGrants`), the access sessions opened in this run
 (Devbox, `DevboxAccess`) and SSH commands copied for a box (`ConnectApp.copied_credentials`). The rule of when
-to warn is `boxdeck.service.expiry.ExpiryWarnings`; this mixin of `BoxdeckApp` only lists the credentials
+to warn is `boxdeck.service.access.expiry.ExpiryWarnings`; this mixin of `BoxdeckApp` only lists the
+credentials
 once a second and shows what it says. `expiring_now()` feeds the live countdown in the box screens' strip.
 """
 
@@ -11,9 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from boxdeck.service.access.expiry import Credential, ExpiryWarnings
 from boxdeck.service.boxes import Backend
-from boxdeck.service.expiry import Credential, ExpiryWarnings
-from boxdeck.service.text import sanitize, single_line
+from boxdeck.service.text.sanitize import sanitize, single_line
 
 if TYPE_CHECKING:
     from textual.app import App

@@ -17,8 +17,8 @@ from rich.text import Text
 from textual.color import Color
 
 from boxdeck.service.boxes import Box, StateKind
-from boxdeck.service.text import shown
-from boxdeck.service.timefmt import relative
+from boxdeck.service.text.sanitize import shown
+from boxdeck.service.text.timefmt import relative
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 NOT_SET = "-"

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 
 from textual.screen import Screen
 
-from boxdeck.service.profiles import DESTRUCTIVE_IDS, validate_keymap
+from boxdeck.service.configuration.profiles import DESTRUCTIVE_IDS, validate_keymap
 from boxdeck.tui.commands import COMMANDS, Command
 
 PREFIX = "boxdeck."

@@ -3,7 +3,8 @@
 Configuration, per field: flags > environment (``AMIKA_API_URL`` …) > the profile in the config file
 (``--config`` > ``BOXDECK_CONFIG`` > ``<user config dir>/config.toml``; the profile is ``--profile`` >
 ``BOXDECK_PROFILE`` > ``default_profile`` > the only one). See ``docs/config.md`` and
-:mod:`boxdeck.service.profiles`. A configuration problem (bad TOML, a file others can read holding a token, an
+:mod:`boxdeck.service.configuration.profiles`. A configuration problem (bad TOML, a file others can read
+holding a token, an
 unknown profile, a bad URL) is one line on stderr, ``boxdeck: …``, and exit status 2; warnings (unknown keys,
 a rejected key binding, an unknown theme) become one notification once the dashboard is up, never text printed
 over the full-screen app.
@@ -31,9 +32,19 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from boxdeck.service.config import ENV_VARS, ConfigError, Service, Settings, settings_from
-from boxdeck.service.profiles import PROFILE_ENV, AppConfig, load_profiles, resolve_all, resolve_app_config
-from boxdeck.service.token_files import add_token_file_flags, resolve_token_files, terminal_as_stdin
+from boxdeck.service.configuration.config import ENV_VARS, ConfigError, Service, Settings, settings_from
+from boxdeck.service.configuration.profiles import (
+    PROFILE_ENV,
+    AppConfig,
+    load_profiles,
+    resolve_all,
+    resolve_app_config,
+)
+from boxdeck.service.configuration.token_files import (
+    add_token_file_flags,
+    resolve_token_files,
+    terminal_as_stdin,
+)
 from boxdeck.sim.child import DEMO_SEED
 
 log = logging.getLogger(__name__)
@@ -230,7 +241,7 @@ def open_log(enabled: bool) -> tuple[Any, str | None]:
     """(the RequestLogger or None, a warning when it could not be opened)."""
     if not enabled:
         return None, None
-    from boxdeck.service.activity_log import RequestLogger
+    from boxdeck.service.history.activity_log import RequestLogger
 
     try:
         return RequestLogger(), None
@@ -260,7 +271,7 @@ def run_app(
     """Run the dashboard to the end; its exit status (non-zero after a crash, which is reported)."""
     from rich.console import Console
 
-    from boxdeck.service.prefs import Prefs
+    from boxdeck.service.configuration.prefs import Prefs
     from boxdeck.tui.app import BoxdeckApp
 
     config = config if config is not None else AppConfig(settings=settings)
@@ -358,7 +369,7 @@ def pinned_host_key(fetch: Callable[[], HostKey | None]) -> Iterator[threading.E
     logs in without a host key prompt, and to that key only. boxdeck started the simulator itself, so its key
     comes from a source it trusts. Fetched in a thread, so the dashboard does not wait for the SSH side; the
     event yielded is set once that is settled."""
-    from boxdeck.service.hostkeys import HostKeyError, KnownHosts
+    from boxdeck.service.access.hostkeys import HostKeyError, KnownHosts
 
     known = KnownHosts()
     pinned: list[HostKey] = []
@@ -407,7 +418,7 @@ def report_crash(details: str, request_log: Any) -> None:
 
 
 def run_demo(args: argparse.Namespace, started: Any = None) -> int:
-    from boxdeck.service.paths import state_dir
+    from boxdeck.service.configuration.paths import state_dir
 
     _check_flags(args)
     with demo_simulator(args.seed, started) as sim:
@@ -469,7 +480,7 @@ def main(
 
 
 def _log_startup_crash(error: Exception) -> None:
-    from boxdeck.service.activity_log import RequestLogger
+    from boxdeck.service.history.activity_log import RequestLogger
     details = "".join(traceback.format_exception(error))
     try:
         with RequestLogger() as request_log:

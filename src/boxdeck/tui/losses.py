@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from boxdeck.service.boxes import Backend, Box
-from boxdeck.service.text import sanitize, single_line
-from boxdeck.service.timefmt import countdown, relative
+from boxdeck.service.text.sanitize import sanitize, single_line
+from boxdeck.service.text.timefmt import countdown, relative
 
 
 def _s(value: object, limit: int = 80) -> str:

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from textual.message import Message
 from textual.notifications import SeverityLevel
 
+from boxdeck.service.access.sshcmd import SshCommand
 from boxdeck.service.boxes import Backend, Box
-from boxdeck.service.health import Health
-from boxdeck.service.snapshot import Diff
-from boxdeck.service.sshcmd import SshCommand
+from boxdeck.service.monitoring.health import Health
+from boxdeck.service.monitoring.snapshot import Diff
 
 
 @dataclass

@@ -22,13 +22,13 @@ from textual.timer import Timer
 from textual.worker import WorkerState
 
 from boxdeck.service.boxes import Backend
-from boxdeck.service.health import Health
-from boxdeck.service.snapshot import Diff
+from boxdeck.service.monitoring.health import Health
+from boxdeck.service.monitoring.snapshot import Diff
 
 if TYPE_CHECKING:
     from textual.app import App
 
-    from boxdeck.service.config import Service
+    from boxdeck.service.configuration.config import Service
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from boxdeck.service.account import Account
-from boxdeck.service.agent_prompts import Conversations
-from boxdeck.service.devbox_access import DevboxAccess
-from boxdeck.service.sandbox_sessions import SandboxSessions, SshGrants
+from boxdeck.service.access.devbox_access import DevboxAccess
+from boxdeck.service.actions.account import Account
+from boxdeck.service.actions.agent_prompts import Conversations
+from boxdeck.service.actions.sandbox_sessions import SandboxSessions, SshGrants
 
 if TYPE_CHECKING:
     from textual.app import App

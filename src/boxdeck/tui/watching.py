@@ -2,8 +2,9 @@
 
 - Extra profiles (``extra_services``: profile name → Service) are polled like the main one
   (:class:`boxdeck.tui.polling.ExtraPolling`); their boxes show only on the All boxes screen (``0``).
-- ETAs: one :class:`~boxdeck.service.eta.TransitionTracker` per profile, all sharing one
-  :class:`~boxdeck.service.eta.EtaHistory` kept in the state dir (saved as samples arrive, and on quit). Every
+- ETAs: one :class:`~boxdeck.service.history.eta.TransitionTracker` per profile, all sharing one
+  :class:`~boxdeck.service.history.eta.EtaHistory` kept in the state dir (saved as samples arrive, and on
+  quit). Every
   diff — main or extra, poll or local — is fed to its profile's tracker before any screen sees it.
 - Switching profile (command palette: "Switch to profile NAME", the profiles of the config file): the
   ``profile_switcher`` hook (set by the launcher) builds the new profile's Service in a worker; the app then
@@ -28,15 +29,15 @@ from textual.message import Message
 from textual.screen import Screen
 
 from boxdeck.service.boxes import Backend, Box, StateKind
-from boxdeck.service.eta import EtaHistory, TransitionTracker
-from boxdeck.service.paths import history_file
-from boxdeck.service.text import shown
+from boxdeck.service.configuration.paths import history_file
+from boxdeck.service.history.eta import EtaHistory, TransitionTracker
+from boxdeck.service.text.sanitize import shown
 from boxdeck.tui.messages import BoxesChanged
 from boxdeck.tui.polling import ExtraPolling, ProfileBoxesChanged, ProfilePollFinished
 
 if TYPE_CHECKING:
-    from boxdeck.service.config import Service
-    from boxdeck.service.snapshot import Diff
+    from boxdeck.service.configuration.config import Service
+    from boxdeck.service.monitoring.snapshot import Diff
 
 log = logging.getLogger(__name__)
 
@@ -175,8 +176,8 @@ class WatchingApp:
 
     def profile_names(self) -> list[str]:
         """The profiles of the config file, in file order; none (not an error) without a config file."""
-        from boxdeck.service.config import ConfigError
-        from boxdeck.service.profiles import load_profiles
+        from boxdeck.service.configuration.config import ConfigError
+        from boxdeck.service.configuration.profiles import load_profiles
 
         try:
             return load_profiles(self.config_path()).names()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.worker import Worker, WorkerState
 
-from boxdeck.service.text import shown
+from boxdeck.service.text.sanitize import shown
 
 
 class ReportWorkerErrors:

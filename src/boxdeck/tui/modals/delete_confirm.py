@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.widgets import Button, Input, Static
 
 from boxdeck.service.boxes import Box
-from boxdeck.service.text import sanitize, single_line
+from boxdeck.service.text.sanitize import sanitize, single_line
 from boxdeck.tui.format import Palette
 from boxdeck.tui.losses import Losses, gather_all
 from boxdeck.tui.modals.confirm import ConfirmModal

@@ -11,7 +11,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from boxdeck.service.health import Health
+from boxdeck.service.monitoring.health import Health
 from boxdeck.tui.format import clean, timestamp
 from boxdeck.tui.widgets.health_bar import health_words
 

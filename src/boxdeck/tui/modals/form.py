@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
-from boxdeck.service.actions import ActionError, Actions, AnswerLost
+from boxdeck.service.actions.actions import ActionError, Actions, AnswerLost
 from boxdeck.service.boxes import Box
 from boxdeck.tui.messages import ActionFailed
 from boxdeck.tui.workers import ReportWorkerErrors

@@ -20,16 +20,16 @@ from textual.message import Message
 from textual.widgets import Input, Label, SelectionList, Static, Switch, TextArea
 
 from boxdeck.api.devbox_models import GitHubRepo
-from boxdeck.service.account import Account
-from boxdeck.service.actions import ActionError, Actions
-from boxdeck.service.boxes import Box
-from boxdeck.service.devbox_access import (
+from boxdeck.service.access.devbox_access import (
     DEFAULT_SETUP_TIMEOUT,
     DevboxFormError,
     RepoChoice,
     build_devbox_request,
 )
-from boxdeck.service.text import shown
+from boxdeck.service.actions.account import Account
+from boxdeck.service.actions.actions import ActionError, Actions
+from boxdeck.service.boxes import Box
+from boxdeck.service.text.sanitize import shown
 from boxdeck.tui.modals.form import NewBoxModal
 
 NAME_MAX = 63

@@ -10,7 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Input, Select, Static
 
-from boxdeck.service.secret_store import (
+from boxdeck.service.actions.secret_store import (
     OAUTH_HINTS,
     PROVIDER_SECRET_TYPES,
     PROVIDERS,

@@ -24,9 +24,14 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
-from boxdeck.service.actions import ActionError
-from boxdeck.service.secret_store import SCOPES, SecretStore, validate_secret_name, validate_secret_value
-from boxdeck.service.text import shown
+from boxdeck.service.actions.actions import ActionError
+from boxdeck.service.actions.secret_store import (
+    SCOPES,
+    SecretStore,
+    validate_secret_name,
+    validate_secret_value,
+)
+from boxdeck.service.text.sanitize import shown
 from boxdeck.tui.workers import ReportWorkerErrors
 
 #: The request a form builds once its inputs are valid: sends it and returns a one-line summary for the user.

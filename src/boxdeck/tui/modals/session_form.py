@@ -20,9 +20,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
 from textual.worker import Worker, WorkerState
 
-from boxdeck.service.actions import ActionError
-from boxdeck.service.sandbox_sessions import MetadataError, parse_metadata_text
-from boxdeck.service.text import shown
+from boxdeck.service.actions.actions import ActionError
+from boxdeck.service.actions.sandbox_sessions import MetadataError, parse_metadata_text
+from boxdeck.service.text.sanitize import shown
 from boxdeck.tui.workers import ReportWorkerErrors
 
 Save = Callable[[str, dict[str, Any]], Awaitable[Any]]

@@ -16,9 +16,14 @@ from textual.widget import Widget
 from textual.widgets import OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from boxdeck.service.account import Account, AccountError
-from boxdeck.service.ssh_keys import KeyFile, PublicKeyError, discover_public_keys, validate_public_key
-from boxdeck.service.text import shown
+from boxdeck.service.actions.account import Account, AccountError
+from boxdeck.service.actions.ssh_keys import (
+    KeyFile,
+    PublicKeyError,
+    discover_public_keys,
+    validate_public_key,
+)
+from boxdeck.service.text.sanitize import shown
 from boxdeck.tui.modals.secret_form import Request, WriteOnlyForm
 
 PRIVATE_MARKERS = ("PRIVATE KEY", "PuTTY-User-Key-File")

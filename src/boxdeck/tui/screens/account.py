@@ -26,9 +26,9 @@ from textual.widgets import DataTable, Footer, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from boxdeck.api.devbox_models import GitHubConnection, GitHubOrg, GitHubRepo, UserProfile
-from boxdeck.service.account import Account
-from boxdeck.service.actions import ActionError
-from boxdeck.service.text import shown
+from boxdeck.service.actions.account import Account
+from boxdeck.service.actions.actions import ActionError
+from boxdeck.service.text.sanitize import shown
 from boxdeck.tui.clipboard import copy_text
 from boxdeck.tui.commands import BY_ACTION, bindings_for
 from boxdeck.tui.format import Palette, timestamp
@@ -41,7 +41,7 @@ from boxdeck.tui.widgets.not_configured import NotConfigured
 from boxdeck.tui.workers import ReportWorkerErrors
 
 if TYPE_CHECKING:
-    from boxdeck.service.config import Service
+    from boxdeck.service.configuration.config import Service
     from boxdeck.tui.app import BoxdeckApp
 
 T = TypeVar("T")

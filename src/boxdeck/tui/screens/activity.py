@@ -10,8 +10,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from boxdeck.service.monitor import Monitor
-from boxdeck.service.notices import ActivityEntry
+from boxdeck.service.monitoring.monitor import Monitor
+from boxdeck.service.monitoring.notices import ActivityEntry
 from boxdeck.tui.format import clean, local_time
 from boxdeck.tui.messages import ActivityLogged
 

@@ -25,7 +25,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Markdown, Select, Static, Switch, TextArea
 
-from boxdeck.service.agent_prompts import (
+from boxdeck.service.actions.agent_prompts import (
     AGENTS,
     DEFAULT_AGENT,
     AgentSendError,
@@ -33,9 +33,9 @@ from boxdeck.service.agent_prompts import (
     Turn,
     reply_markdown_source,
 )
+from boxdeck.service.actions.errors import AlreadyInFlight
 from boxdeck.service.boxes import Backend, StateKind
-from boxdeck.service.errors import AlreadyInFlight
-from boxdeck.service.text import shown
+from boxdeck.service.text.sanitize import shown
 from boxdeck.tui.commands import BY_ACTION, bindings_for
 from boxdeck.tui.format import SPINNER, duration, local_time
 from boxdeck.tui.screens.box_views import find_box

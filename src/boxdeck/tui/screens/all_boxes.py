@@ -28,8 +28,8 @@ from textual.containers import Vertical
 from textual.widgets import Footer, Static
 
 from boxdeck.service.boxes import Backend, Box, StateKind
-from boxdeck.service.freshness import Freshness, summarize
-from boxdeck.service.snapshot import DevboxDetail, Snapshot
+from boxdeck.service.monitoring.freshness import Freshness, summarize
+from boxdeck.service.monitoring.snapshot import DevboxDetail, Snapshot
 from boxdeck.tui.format import Cell, clean, field_lines, text_cell, timestamp
 from boxdeck.tui.messages import BoxesChanged
 from boxdeck.tui.polling import ProfileBoxesChanged, ProfilePollFinished
@@ -41,8 +41,8 @@ from boxdeck.tui.widgets.box_table import ColumnSpec
 from boxdeck.tui.widgets.health_bar import HealthBar
 
 if TYPE_CHECKING:
-    from boxdeck.service.actions import Actions
-    from boxdeck.service.config import Service
+    from boxdeck.service.actions.actions import Actions
+    from boxdeck.service.configuration.config import Service
 
 MAIN = ""  # the main service's key (see boxdeck.tui.watching)
 PROVIDER = {Backend.AMIKA: "Amika", Backend.DEVBOX: "Devbox"}

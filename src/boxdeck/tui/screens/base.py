@@ -21,11 +21,11 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 
-from boxdeck.service.actions import ActionError, AlreadyInFlight, ProxyTrustRequired
+from boxdeck.service.actions.actions import ActionError, AlreadyInFlight, ProxyTrustRequired
 from boxdeck.service.boxes import Backend, Box, StateKind
-from boxdeck.service.freshness import Freshness, freshness
-from boxdeck.service.snapshot import Diff, Snapshot
-from boxdeck.service.text import sanitize
+from boxdeck.service.monitoring.freshness import Freshness, freshness
+from boxdeck.service.monitoring.snapshot import Diff, Snapshot
+from boxdeck.service.text.sanitize import sanitize
 from boxdeck.tui.clipboard import copy_secret
 from boxdeck.tui.commands import BY_ACTION, bindings_for
 from boxdeck.tui.connect import ProxyTrustAsked
@@ -39,8 +39,8 @@ from boxdeck.tui.widgets.watch_strip import WatchStrip
 from boxdeck.tui.workers import ReportWorkerErrors
 
 if TYPE_CHECKING:
-    from boxdeck.service.actions import Actions
-    from boxdeck.service.config import Service
+    from boxdeck.service.actions.actions import Actions
+    from boxdeck.service.configuration.config import Service
     from boxdeck.tui.app import BoxdeckApp
 
 # Screen action -> the name `Actions.refusal` knows it by.

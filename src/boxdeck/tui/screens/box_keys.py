@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 
-from boxdeck.service.actions import ActionError, AlreadyInFlight
+from boxdeck.service.actions.actions import ActionError, AlreadyInFlight
 from boxdeck.service.boxes import Box, StateKind
-from boxdeck.service.text import sanitize, single_line
+from boxdeck.service.text.sanitize import sanitize, single_line
 from boxdeck.tui.bulk import SELECT_MARK, BulkFinished, BulkPlan, plan
 from boxdeck.tui.connect import PIN_MARK, PinsChanged, coming_up, quoted, startable
 from boxdeck.tui.format import Cell

@@ -24,11 +24,11 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
 from boxdeck.api.devbox_models import ExecSession
-from boxdeck.service.actions import ActionError
-from boxdeck.service.devbox_access import KnownAccess, exec_session_row
-from boxdeck.service.ssh_trust import ProxyTrustRequired
-from boxdeck.service.sshcmd import SshCommand
-from boxdeck.service.text import shown
+from boxdeck.service.access.devbox_access import KnownAccess, exec_session_row
+from boxdeck.service.access.ssh_trust import ProxyTrustRequired
+from boxdeck.service.access.sshcmd import SshCommand
+from boxdeck.service.actions.actions import ActionError
+from boxdeck.service.text.sanitize import shown
 from boxdeck.tui.clipboard import copy_secret
 from boxdeck.tui.commands import BY_ACTION, bindings_for
 from boxdeck.tui.connect import ProxyTrustAsked

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from boxdeck.api.devbox_models import OPERATION_STEPS, Operation
 from boxdeck.service.boxes import Backend, Box, StateKind
-from boxdeck.service.snapshot import DevboxDetail
+from boxdeck.service.monitoring.snapshot import DevboxDetail
 from boxdeck.tui.commands import bindings_for
 from boxdeck.tui.format import SPINNER, Cell, Palette, clean, duration, field_lines, text_cell, timestamp
 from boxdeck.tui.modals.new_devbox import NewDevboxModal

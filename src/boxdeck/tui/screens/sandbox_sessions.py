@@ -24,10 +24,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from boxdeck.api.amika_models import Session
-from boxdeck.service.actions import ActionError
+from boxdeck.service.actions.actions import ActionError
+from boxdeck.service.actions.sandbox_sessions import format_metadata, session_row
 from boxdeck.service.boxes import Backend
-from boxdeck.service.sandbox_sessions import format_metadata, session_row
-from boxdeck.service.text import shown
+from boxdeck.service.text.sanitize import shown
 from boxdeck.tui.clipboard import copy_secret
 from boxdeck.tui.commands import BY_ACTION, bindings_for
 from boxdeck.tui.format import field_lines, timestamp

@@ -24,10 +24,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from boxdeck.api.amika_models import ProviderSecret, Secret
-from boxdeck.service.actions import ActionError
-from boxdeck.service.secret_store import PROVIDERS, SecretStore
-from boxdeck.service.text import shown
-from boxdeck.service.timefmt import relative
+from boxdeck.service.actions.actions import ActionError
+from boxdeck.service.actions.secret_store import PROVIDERS, SecretStore
+from boxdeck.service.text.sanitize import shown
+from boxdeck.service.text.timefmt import relative
 from boxdeck.tui.commands import BY_ACTION, bindings_for
 from boxdeck.tui.format import NOT_SET, Palette
 from boxdeck.tui.messages import ActionFailed, HealthChanged
@@ -39,7 +39,7 @@ from boxdeck.tui.widgets.not_configured import NotConfigured
 from boxdeck.tui.workers import ReportWorkerErrors
 
 if TYPE_CHECKING:
-    from boxdeck.service.config import Service
+    from boxdeck.service.configuration.config import Service
     from boxdeck.tui.app import BoxdeckApp
 
 T = TypeVar("T")

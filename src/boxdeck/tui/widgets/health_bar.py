@@ -9,8 +9,8 @@ from rich.text import Text
 from textual.widgets import Static
 
 from boxdeck.service.boxes import Backend
-from boxdeck.service.freshness import freshness
-from boxdeck.service.health import Health
+from boxdeck.service.monitoring.freshness import freshness
+from boxdeck.service.monitoring.health import Health
 from boxdeck.tui.format import Palette, local_time
 
 

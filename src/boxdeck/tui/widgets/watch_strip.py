@@ -11,8 +11,8 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
-from boxdeck.service.expiry import clock_left
-from boxdeck.service.text import sanitize, single_line
+from boxdeck.service.access.expiry import clock_left
+from boxdeck.service.text.sanitize import sanitize, single_line
 from boxdeck.tui.connect import PIN_MARK
 
 

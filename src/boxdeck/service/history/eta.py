@@ -1,0 +1,487 @@
+"""ETAs learned from what boxdeck has seen: "ready in ~40 s", "slower than usual".
+
+Provisioning times differ by provider, size and step, and no API states them, so boxdeck measures them: each
+time a box goes from created (or from a start) to ready, or a devbox operation step finishes, the duration is
+recorded under a key ``(backend, group, phase)``:
+
+- ``backend``: ``"amika"`` or ``"devbox"``;
+- ``group``: what makes durations comparable — the Amika provider and size (``"daytona/m"``), a devbox plan
+  when the server says one, else ``"default"``;
+- ``phase``: ``"provision"`` (created → ready), ``"start"`` (start → ready) or a devbox operation step name
+  (``"clone_repositories"``).
+
+The history is a small JSON file in the state dir, rewritten atomically, keeping the last 50 samples per key
+(old samples age out as providers get faster or slower). An estimate needs at least 3 samples; below that
+boxdeck says nothing rather than guess.
+
+:class:`TransitionTracker` does the recording: feed it state changes — as plain ``observe(...)`` calls, or the
+service's snapshot ``Diff`` objects through ``observe_diff`` (duck-typed; the core does not import the Diff
+type) — and it opens a phase when a box starts one and records the duration when the box is ready. A box that
+fails, disappears or is stopped mid-phase records nothing: a failure's duration says nothing about the next
+success.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from boxdeck.service.configuration.paths import atomic_write_text, history_file
+
+__all__ = [
+    "MAX_SAMPLES",
+    "MIN_SAMPLES",
+    "PHASE_PROVISION",
+    "PHASE_START",
+    "EtaHistory",
+    "EtaKey",
+    "Estimate",
+    "TransitionTracker",
+    "format_duration",
+    "percentile",
+]
+
+MAX_SAMPLES = 50
+MIN_SAMPLES = 3
+PHASE_PROVISION = "provision"
+PHASE_START = "start"
+_MAX_SAMPLE_S = 7 * 24 * 3600.0  # anything longer is a clock jump or a box forgotten in a weird state
+_FILE_VERSION = 1
+
+Timestamp = float | datetime
+
+
+def _ts(value: Timestamp) -> float:
+    return value.timestamp() if isinstance(value, datetime) else float(value)
+
+
+@dataclass(frozen=True, slots=True)
+class EtaKey:
+    backend: str
+    group: str
+    phase: str
+
+    def encode(self) -> str:
+        return "|".join((self.backend, self.group, self.phase))
+
+    @classmethod
+    def decode(cls, text: str) -> EtaKey | None:
+        parts = text.split("|")
+        if len(parts) != 3 or not all(parts):
+            return None
+        return cls(*parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """Percentiles of the observed durations, in seconds, over ``n`` samples."""
+
+    p50: float
+    p90: float
+    n: int
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Linear-interpolated percentile (``q`` in 0..1) of a non-empty list."""
+    if not values:
+        raise ValueError("no values")
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    lo = math.floor(pos)
+    hi = math.ceil(pos)
+    if lo == hi:
+        return ordered[lo]
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def format_duration(seconds: float) -> str:
+    """``7 s``, ``40 s`` (rounded to 5 s above 10 s), ``3 min``, ``1 h 20 min`` — an ETA is a rough number."""
+    s = max(0.0, seconds)
+    if s < 10:
+        return f"{max(1, round(s))} s"
+    if s < 60:
+        return f"{min(55, int(5 * round(s / 5)))} s"
+    minutes = round(s / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    h, m = divmod(minutes, 60)
+    return f"{h} h {m} min" if m else f"{h} h"
+
+
+class EtaHistory:
+    """Samples per :class:`EtaKey`, persisted to JSON. A corrupt or missing file means an empty history.
+
+    ``autosave`` writes the file after each ``record`` (a handful of writes per provisioning, atomically);
+    turn it off and call ``save()`` yourself to batch.
+    """
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        max_samples: int = MAX_SAMPLES,
+        min_samples: int = MIN_SAMPLES,
+        autosave: bool = True,
+    ) -> None:
+        self.path = Path(path) if path is not None else history_file()
+        self.max_samples = max_samples
+        self.min_samples = min_samples
+        self.autosave = autosave
+        self._samples: dict[EtaKey, list[float]] = {}
+        self._lock = threading.Lock()
+        self.load_error: str | None = None
+        self._load()
+
+    # -- persistence -------------------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as exc:
+            self.load_error = f"ignored unreadable ETA history {self.path}: {type(exc).__name__}"
+            return
+        keys = raw.get("samples") if isinstance(raw, dict) else None
+        if not isinstance(keys, dict):
+            self.load_error = f"ignored malformed ETA history {self.path}"
+            return
+        for text, values in keys.items():
+            key = EtaKey.decode(text) if isinstance(text, str) else None
+            if key is None or not isinstance(values, list):
+                continue
+            clean = [float(v) for v in values if _valid_sample(v)]
+            if clean:
+                self._samples[key] = clean[-self.max_samples :]
+
+    def save(self) -> None:
+        with self._lock:
+            data: dict[str, Any] = {
+                "version": _FILE_VERSION,
+                "samples": {k.encode(): list(v) for k, v in self._samples.items()},
+            }
+        atomic_write_text(self.path, json.dumps(data, indent=1) + "\n")
+
+    # -- samples ---------------------------------------------------------------------------------------------
+
+    def record(self, key: EtaKey, seconds: float) -> bool:
+        """Add one observed duration; nonsense (negative, NaN, over a week) is dropped. Returns if kept."""
+        if not _valid_sample(seconds):
+            return False
+        with self._lock:
+            samples = self._samples.setdefault(key, [])
+            samples.append(float(seconds))
+            del samples[: -self.max_samples]
+        if self.autosave:
+            # An unwritable state dir costs us the memory across runs, not the ETA now.
+            with contextlib.suppress(OSError):
+                self.save()
+        return True
+
+    def samples(self, key: EtaKey) -> list[float]:
+        with self._lock:
+            return list(self._samples.get(key, ()))
+
+    def keys(self) -> list[EtaKey]:
+        with self._lock:
+            return list(self._samples)
+
+    def estimate(self, key: EtaKey) -> Estimate | None:
+        values = self.samples(key)
+        if len(values) < self.min_samples:
+            return None
+        return Estimate(p50=percentile(values, 0.5), p90=percentile(values, 0.9), n=len(values))
+
+    def is_slow(self, started_at: Timestamp, now: Timestamp, key: EtaKey) -> bool:
+        """Whether a phase running since ``started_at`` is past its p90 ("needs attention" sorting)."""
+        est = self.estimate(key)
+        return est is not None and (_ts(now) - _ts(started_at)) > est.p90
+
+    def describe(self, started_at: Timestamp, now: Timestamp, key: EtaKey) -> str:
+        """``"ready in ~40 s"``, ``"ready any moment"``, ``"slower than usual"``, or ``""`` when unknown."""
+        est = self.estimate(key)
+        if est is None:
+            return ""
+        elapsed = _ts(now) - _ts(started_at)
+        if elapsed > est.p90:
+            return "slower than usual"
+        remaining = est.p50 - elapsed
+        if remaining >= 1:
+            return f"ready in ~{format_duration(remaining)}"
+        return "ready any moment"
+
+
+def _valid_sample(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and 0 <= value <= _MAX_SAMPLE_S
+    )
+
+
+# -- tracking transitions ----------------------------------------------------------------------------------
+
+READY_STATES: Mapping[str, frozenset[str]] = {
+    "amika": frozenset({"active", "running", "started"}),
+    "devbox": frozenset({"ready"}),
+}
+#: States in which a box is on its way up after a create.
+PROVISIONING_STATES: Mapping[str, frozenset[str]] = {
+    "amika": frozenset({"initializing", "creating"}),
+    "devbox": frozenset({"requested", "provisioning"}),
+}
+STOPPED_STATES: Mapping[str, frozenset[str]] = {
+    "amika": frozenset({"stopped"}),
+    "devbox": frozenset({"stopped"}),
+}
+#: Reaching one of these ends an open phase without a sample.
+ABANDON_STATES: Mapping[str, frozenset[str]] = {
+    "amika": frozenset({"failed", "deleting", "deleted", "stopping", "stopped"}),
+    "devbox": frozenset({"failed", "destroyed", "stopped"}),
+}
+_STEP_DONE = frozenset({"success", "succeeded", "done", "completed"})
+_STEP_RUNNING = frozenset({"pending", "running", "in_progress"})
+_STEP_ABANDON = frozenset({"failed", "deleted", "error", "cancelled"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Open:
+    key: EtaKey
+    started_at: float
+
+
+class TransitionTracker:
+    """Turns observed state changes into ETA samples, and answers "how long until this box is ready?".
+
+    ``observe(box_key, backend, group, old_state, new_state, at)`` is the whole core: ``old_state=None`` means
+    the box was just seen for the first time (pass its ``created_at`` as ``at`` so a box already provisioning
+    when boxdeck started counts from its creation). ``observe_diff`` adapts the service's ``Diff`` objects.
+    """
+
+    def __init__(
+        self,
+        history: EtaHistory,
+        *,
+        clock: Callable[[], float] | None = None,
+        max_initial_age: float = 3600.0,
+    ) -> None:
+        self.history = history
+        self.max_initial_age = max_initial_age
+        self._clock = clock
+        self._open: dict[str, _Open] = {}  # box key -> the phase it is in
+        self._steps: dict[tuple[str, str], _Open] = {}  # (box key, operation id) -> running step
+        self._steps_done: set[tuple[str, str]] = set()
+
+    # -- the core ----------------------------------------------------------------------------------------
+
+    def observe(
+        self,
+        box_key: str,
+        backend: str,
+        group: str,
+        old_state: str | None,
+        new_state: str | None,
+        at: Timestamp,
+        *,
+        pending: str | None = None,
+    ) -> float | None:
+        """Feed one observation; returns the recorded duration when a phase just finished.
+
+        ``pending`` is the optimistic action in flight (``"starting"`` opens a ``start`` phase at once, at the
+        moment the user pressed the key rather than a poll later).
+        """
+        backend = str(backend)
+        now = _ts(at)
+        if new_state is None:
+            self.forget(box_key)
+            return None
+        state = new_state.lower()
+        old = old_state.lower() if old_state is not None else None
+        current = self._open.get(box_key)
+
+        if state in READY_STATES.get(backend, ()):
+            self._open.pop(box_key, None)
+            if current is None:
+                return None
+            duration = now - current.started_at
+            return duration if self.history.record(current.key, duration) else None
+        if pending == "starting":
+            if current is None or current.key.phase != PHASE_START:
+                self._open[box_key] = _Open(EtaKey(backend, group, PHASE_START), now)
+            return None
+        if state in ABANDON_STATES.get(backend, ()):
+            self._open.pop(box_key, None)
+            return None
+        if current is not None:
+            return None  # still on the way; the phase keeps its start time
+        if old is not None and old in STOPPED_STATES.get(backend, ()) and state != old:
+            self._open[box_key] = _Open(EtaKey(backend, group, PHASE_START), now)
+        elif old is None and state in PROVISIONING_STATES.get(backend, ()):
+            self._open[box_key] = _Open(EtaKey(backend, group, PHASE_PROVISION), now)
+        return None
+
+    def observe_step(
+        self,
+        box_key: str,
+        backend: str,
+        group: str,
+        operation_id: str,
+        step: str,
+        status: str,
+        at: Timestamp,
+        *,
+        created_at: Timestamp | None = None,
+    ) -> float | None:
+        """Feed one devbox operation's status; a step seen running and then done records its duration.
+
+        A step that was already done the first time boxdeck saw it records nothing (we did not watch it run).
+        Its start is the operation's ``created_at`` when the server gave one, else when boxdeck first saw it.
+        """
+        ident = (box_key, operation_id)
+        status = (status or "").lower()
+        if ident in self._steps_done:
+            return None
+        if status in _STEP_RUNNING:
+            if ident not in self._steps:
+                start = _ts(created_at) if created_at is not None else _ts(at)
+                self._steps[ident] = _Open(EtaKey(backend, group, step), min(start, _ts(at)))
+            return None
+        opened = self._steps.pop(ident, None)
+        self._steps_done.add(ident)
+        if status in _STEP_DONE and opened is not None:
+            duration = _ts(at) - opened.started_at
+            return duration if self.history.record(opened.key, duration) else None
+        return None
+
+    def forget(self, box_key: str) -> None:
+        """The box is gone: drop everything tracked for it."""
+        self._open.pop(box_key, None)
+        for ident in [i for i in self._steps if i[0] == box_key]:
+            del self._steps[ident]
+        self._steps_done = {i for i in self._steps_done if i[0] != box_key}
+
+    # -- questions ---------------------------------------------------------------------------------------
+
+    def phase_of(self, box_key: str) -> tuple[EtaKey, float] | None:
+        """The phase a box is in and when it started (epoch seconds), if any."""
+        current = self._open.get(box_key)
+        return (current.key, current.started_at) if current else None
+
+    def running_steps(self, box_key: str) -> list[tuple[EtaKey, float]]:
+        return [(o.key, o.started_at) for (k, _), o in self._steps.items() if k == box_key]
+
+    def describe(self, box_key: str, now: Timestamp | None = None) -> str:
+        """ETA text for a box (the running step's when the box-level phase has no history yet)."""
+        at = self._now(now)
+        current = self._open.get(box_key)
+        if current is not None:
+            text = self.history.describe(current.started_at, at, current.key)
+            if text:
+                return text
+        for key, started in self.running_steps(box_key):
+            text = self.history.describe(started, at, key)
+            if text:
+                return text
+        return ""
+
+    def is_slow(self, box_key: str, now: Timestamp | None = None) -> bool:
+        at = self._now(now)
+        current = self._open.get(box_key)
+        if current is not None and self.history.is_slow(current.started_at, at, current.key):
+            return True
+        return any(self.history.is_slow(s, at, k) for k, s in self.running_steps(box_key))
+
+    def _now(self, now: Timestamp | None) -> float:
+        if now is not None:
+            return _ts(now)
+        if self._clock is None:
+            return datetime.now().timestamp()
+        return self._clock()
+
+    # -- adapters for the service's types (duck-typed) -----------------------------------------------------
+
+    def observe_diff(self, diff: Any, at: Timestamp | None = None) -> list[float]:
+        """Feed a ``boxdeck.service.monitoring.snapshot.Diff``; returns the durations recorded.
+
+        Uses ``diff.added`` / ``diff.changed`` (``.old``, ``.new``) / ``diff.removed`` Boxes and, for
+        devboxes, ``diff.snapshot.details[key].operations`` for the keys in ``diff.details_changed``. ``at``
+        defaults to the snapshot's ``taken_at``.
+        """
+        snapshot = getattr(diff, "snapshot", None)
+        when = at if at is not None else getattr(snapshot, "taken_at", None)
+        if when is None:
+            when = self._now(None)
+        recorded: list[float] = []
+
+        def keep(value: float | None) -> None:
+            if value is not None:
+                recorded.append(value)
+
+        for box in getattr(diff, "added", ()) or ():
+            created = getattr(box, "created_at", None)
+            if created is not None and _ts(when) - _ts(created) > self.max_initial_age:
+                continue  # first seen long after its creation: a restart or a resume, not a fresh provision
+            keep(
+                self.observe(
+                    box.key, _backend(box), box_group(box), None, box.state,
+                    created if created is not None else when, pending=getattr(box, "pending", None),
+                )
+            )
+        for change in getattr(diff, "changed", ()) or ():
+            old, new = change.old, change.new
+            keep(
+                self.observe(
+                    new.key, _backend(new), box_group(new), old.state, new.state, when,
+                    pending=getattr(new, "pending", None),
+                )
+            )
+        for box in getattr(diff, "removed", ()) or ():
+            self.forget(box.key)
+        details = getattr(snapshot, "details", None) or {}
+        boxes = getattr(snapshot, "boxes", None) or {}
+        for key in getattr(diff, "details_changed", ()) or ():
+            detail = details.get(key)
+            box = boxes.get(key)
+            if detail is None or box is None:
+                continue
+            for op in getattr(detail, "operations", ()) or ():
+                keep(
+                    self.observe_step(
+                        key, _backend(box), box_group(box), str(getattr(op, "id", "") or op.step),
+                        str(getattr(op, "step", "") or "step"), str(getattr(op, "status", "") or ""),
+                        getattr(detail, "fetched_at", None) or when,
+                        created_at=getattr(op, "created_at", None),
+                    )
+                )
+        return recorded
+
+    def observe_tuples(
+        self, items: Iterable[tuple[str, str, str, str | None, str | None, Timestamp]]
+    ) -> None:
+        """``(box_key, backend, group, old_state, new_state, at)`` tuples, for callers without Diffs."""
+        for item in items:
+            self.observe(*item)
+
+
+def _backend(box: Any) -> str:
+    backend = getattr(box, "backend", "")
+    return str(getattr(backend, "value", backend))
+
+
+def box_group(box: Any) -> str:
+    """The comparability group of a Box: Amika ``provider/size``, devbox ``plan/size``, or ``default``."""
+    model = getattr(box, "sandbox", None) or getattr(box, "devbox", None)
+    parts: list[str] = []
+    for attr in ("provider", "plan", "sandbox_size", "size"):
+        value = getattr(model, attr, None) if model is not None else None
+        if isinstance(value, str) and value and value not in parts:
+            parts.append(value.replace("|", "/"))
+    return "/".join(parts) if parts else "default"

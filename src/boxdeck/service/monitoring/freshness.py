@@ -1,0 +1,127 @@
+"""How fresh a backend's data is, in words: "updated 2 s ago", "failed 3 s ago — last ok 1 m ago".
+
+A live dashboard that silently stops updating is worse than none: the user acts on a state that is long gone.
+So every screen says how old its data is, and says it loudly (the UI colours it with the theme's error colour)
+when the last poll failed. The wording lives here, away from any UI, so the header, the screens and the tests
+share it.
+
+- :func:`freshness` — one backend's :class:`~boxdeck.service.monitoring.health.Health` at ``now``. When the
+server
+  asked to be left alone (a Retry-After), the words count it down: "rate limited · retrying in 42 s".
+- :func:`summarize` — several backends (and profiles) at once, for a screen that shows them together.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from boxdeck.service.monitoring.health import Health
+
+__all__ = ["Freshness", "FreshnessStatus", "ago", "freshness", "retry_words", "summarize"]
+
+FreshnessStatus = Literal["unconfigured", "connecting", "fresh", "failing"]
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """``text`` for a screen's status line, ``short`` for a crowded header."""
+
+    status: FreshnessStatus
+    text: str
+    short: str
+
+    @property
+    def failing(self) -> bool:
+        return self.status == "failing"
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def _seconds(since: datetime, now: datetime) -> float:
+    return max(0.0, (_aware(now) - _aware(since)).total_seconds())
+
+
+def ago(seconds: float) -> str:
+    """``"just now"`` under a second, else ``"2 s ago"``, ``"1 m ago"``, ``"3 h ago"``, ``"2 d ago"``."""
+    s = int(max(0.0, seconds))
+    if seconds < 1:
+        return "just now"
+    if s < 60:
+        return f"{s} s ago"
+    if s < 3600:
+        return f"{s // 60} m ago"
+    if s < 86400:
+        return f"{s // 3600} h ago"
+    return f"{s // 86400} d ago"
+
+
+def retry_words(health: Health, now: datetime) -> str | None:
+    """"rate limited · retrying in 42 s" while a Retry-After runs (the seconds left rounded up, so it reads
+    1 s until the poll is due); None without one."""
+    retry_at = health.retry_at
+    if retry_at is None:
+        return None
+    what = "rate limited" if health.last_status == 429 else "server busy"
+    left = math.ceil((_aware(retry_at) - _aware(now)).total_seconds() - 1e-6)
+    if left <= 0:
+        return f"{what} · retrying now"
+    if left < 60:
+        return f"{what} · retrying in {left} s"
+    return f"{what} · retrying in {left // 60} m {left % 60} s"
+
+
+def freshness(health: Health | None, now: datetime) -> Freshness:
+    """One backend: not configured, connecting (no answer yet), fresh, or failing (with the last success)."""
+    if health is None or not health.configured:
+        return Freshness("unconfigured", "not configured", "")
+    if health.consecutive_failures:
+        attempt = health.last_attempt or health.failing_since
+        failed = f"failed {ago(_seconds(attempt, now))}" if attempt is not None else "failing"
+        failed = retry_words(health, now) or failed
+        if health.last_success is not None:
+            last_ok = f"last ok {ago(_seconds(health.last_success, now))}"
+        else:
+            last_ok = "no data yet"
+        return Freshness("failing", f"{failed} — {last_ok}", failed)
+    if health.last_success is None:
+        return Freshness("connecting", "connecting…", "connecting…")
+    when = ago(_seconds(health.last_success, now))
+    return Freshness("fresh", f"updated {when}", when)
+
+
+def summarize(items: Iterable[tuple[str, Health]], now: datetime) -> Freshness:
+    """Several labelled backends as one line.
+
+    Fresh ones are summed up by the stalest ("updated 4 s ago": everything on screen is at most that old);
+    each failing one is named ("Devbox (work) failed 3 s ago — last ok 1 m ago"), failures first.
+    """
+    fresh: list[float] = []
+    failing: list[str] = []
+    connecting = 0
+    for label, health in items:
+        f = freshness(health, now)
+        if f.status == "failing":
+            failing.append(f"{label} {f.text}" if label else f.text)
+        elif f.status == "connecting":
+            connecting += 1
+        elif f.status == "fresh" and health.last_success is not None:
+            fresh.append(_seconds(health.last_success, now))
+    parts = list(failing)
+    if fresh:
+        parts.append(f"{'others ' if failing else ''}updated {ago(max(fresh))}")
+    if connecting and not fresh:
+        parts.append("connecting…")
+    if not parts:
+        return Freshness("unconfigured", "not configured", "")
+    text = " · ".join(parts)
+    if failing:
+        return Freshness("failing", text, failing[0])
+    if fresh:
+        return Freshness("fresh", text, ago(max(fresh)))
+    return Freshness("connecting", text, "connecting…")
