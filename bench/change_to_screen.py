@@ -31,6 +31,7 @@ from common import Result, SimProcess, StallWatch, headless_size, percentile, se
 from boxdeck.service.boxes import Backend
 from boxdeck.service.configuration.config import Service
 from boxdeck.tui.app import BoxdeckApp
+from boxdeck.tui.context import Deck
 from boxdeck.tui.widgets.box_table import BoxTable
 
 STEADY, BUSY = 5.0, 1.0
@@ -112,7 +113,7 @@ def flipper(
 async def one_run(sim: SimProcess, label: str, busy: bool, flips: int, seed: int) -> dict[str, Any]:
     probe = Probe()
     service = Service.from_settings(settings_for(sim, steady=STEADY, busy=BUSY), on_request=probe.on_request)
-    app = BoxdeckApp(service, owns_service=True)
+    app = BoxdeckApp(Deck(service, owns_services=True))
     sandboxes = sim.sandboxes()
     active = [s["name"] for s in sandboxes if s["state"] == "active"]
     rng = random.Random(seed)

@@ -42,6 +42,7 @@ CPU_TARGET_PCT = 2.0
 async def memory(n: int) -> dict[str, float]:
     from boxdeck.service.configuration.config import Service
     from boxdeck.tui.app import BoxdeckApp
+from boxdeck.tui.context import Deck
     from boxdeck.tui.widgets.box_table import BoxTable
 
     gc.collect()
@@ -53,7 +54,7 @@ async def memory(n: int) -> dict[str, float]:
             await service.monitor.poll(backend)
         gc.collect()
         service_only = rss_mb()
-        app = BoxdeckApp(service, owns_service=True)
+        app = BoxdeckApp(Deck(service, owns_services=True))
         loaded: dict[str, float] = {}
         async with app.run_test(size=headless_size()) as pilot:
             started = time.monotonic()

@@ -661,6 +661,7 @@ async def soak(minutes: float, seed: int) -> dict[str, Any]:
     from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
     from boxdeck.sim import SimConfig, SimServer
     from boxdeck.tui.app import BoxdeckApp
+from boxdeck.tui.context import Deck
 
     # The soak's own creates fail as often as the world's (a client's boxes fail only when asked).
     config = SimConfig(
@@ -674,7 +675,7 @@ async def soak(minutes: float, seed: int) -> dict[str, Any]:
             devbox=DevboxSettings(sim.base_url, sim.sprites_token, sim.user_token),
         )
         service = Service.from_settings(settings, on_request=runner.on_request)
-        app = BoxdeckApp(service, owns_service=True)
+        app = BoxdeckApp(Deck(service, owns_services=True))
         async with app.run_test(size=headless_size(), message_hook=runner.message_hook) as pilot:
             runner.attach(app)
             total = minutes * 60

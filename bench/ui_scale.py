@@ -36,6 +36,7 @@ from boxdeck.service.boxes import Backend, Box
 from boxdeck.service.configuration.config import Service
 from boxdeck.service.monitoring.snapshot import Snapshot, compute_diff, make_snapshot
 from boxdeck.tui.app import BoxdeckApp
+from boxdeck.tui.context import Deck
 from boxdeck.tui.messages import BoxesChanged
 from boxdeck.tui.widgets.box_table import BoxTable
 
@@ -103,7 +104,7 @@ async def run(rows_n: int, changes: int, reps: int, keys: int) -> Result:
     with SimProcess(sandboxes=rows_n, devboxes=0, speed=50, seed=9) as sim:
         sim.wait_settled()
         service = Service.from_settings(settings_for(sim, steady=1.0, busy=1.0))
-        app = BoxdeckApp(service, owns_service=True)
+        app = BoxdeckApp(Deck(service, owns_services=True))
         async with app.run_test(size=headless_size()) as pilot:
             frames = Frames(app)
             deadline = time.monotonic() + 120

@@ -21,6 +21,7 @@ from typing import Any
 from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.sim import SimConfig, SimServer
 from boxdeck.tui.app import BoxdeckApp
+from boxdeck.tui.context import Deck
 from boxdeck.tui.widgets.box_table import BoxTable
 from boxdeck.tui.widgets.health_bar import HealthBar
 
@@ -80,7 +81,7 @@ async def shoot(out: Path) -> list[Path]:
             busy_interval=0.25,
         )
         service = Service.from_settings(settings, now=now)
-        app = BoxdeckApp(service, demo=sim, now=now, spinner_interval=None, owns_service=True)
+        app = BoxdeckApp(Deck(service, demo=True, now=now, spinner_interval=None, owns_services=True))
 
         def save(name: str) -> None:
             path = out / name

@@ -173,7 +173,7 @@ def check_table_literal(app: Any, raw_by_id: dict[str, Any] | None = None) -> in
     screen = app.screen
     table = table_of(app)
     checked = 0
-    for key in table.keys:
+    for key in table.ordered_keys():
         box = screen.boxes[key]
         name = table.get_cell(key, "name").plain
         assert same_text(name, expected_cell(box.name)), (key, name[:200])
@@ -188,8 +188,10 @@ def check_table_literal(app: Any, raw_by_id: dict[str, Any] | None = None) -> in
     return checked
 
 
-def detail_text(app: Any, selector: str = "#detail-body") -> str:
-    return plain(app.screen.query_one(selector, Static).content, width=120)
+def detail_text(app: Any) -> str:
+    from boxdeck.tui.widgets.detail_pane import DetailPane
+
+    return plain(app.screen.query_one(DetailPane).renderable, width=120)
 
 
 async def settle(pilot: Any, app: Any) -> None:
@@ -212,7 +214,7 @@ async def test_hostile_corpus_shown_literally_on_every_screen(monkeypatch: pytes
         assert check_table_literal(app, raw_names) >= len(CORPUS)
         assert_terminal_safe(screen_capture(app))
         # Wrong shapes were skipped or coerced: no crash, and each shown row is still literal.
-        assert "amika:odd-huge" in table_of(app).keys
+        assert "amika:odd-huge" in table_of(app).ordered_keys()
         # The detail pane of each markup row shows the markup as typed.
         shown_in_detail = ("[/", "[link=file:///etc/passwd]x[/link]", "[@click=app.quit]quit[/]",
                            f"osc{OSC52}52")
@@ -266,8 +268,8 @@ async def test_hostile_corpus_shown_literally_on_every_screen(monkeypatch: pytes
         server.answer("GET", "/api/v0beta1/sandboxes", {"message": f"boom {OSC52}[bold]x[/] \x1b[2J"}, 500)
         server.answer("GET", "/api/v1/devboxes", raw=f"<h1>{OSC52}[/</h1>".encode(), status=502)
         await pilot.press("1")
-        app.refresh_now()
-        await until(pilot, lambda: app.monitor.health(next(iter(app.monitor.backends))).status == "failing",
+        app.deck.poller.poll_now()
+        await until(pilot, lambda: app.deck.main.monitor.health(next(iter(app.deck.main.monitor.backends))).status == "failing",
                     timeout=10)
         await settle(pilot, app)
         assert_terminal_safe(screen_capture(app))
@@ -467,7 +469,7 @@ def test_generated_bodies_never_crash_and_stay_literal(fuzz_app: AppThread, answ
         if app.screen.is_modal:
             await pilot.press("escape")
         before = server.count("GET", "/sandboxes"), server.count("GET", "/devboxes")
-        app.refresh_now()
+        app.deck.poller.poll_now()
         await until(
             pilot,
             lambda: (server.count("GET", "/sandboxes") > before[0]

@@ -263,10 +263,11 @@ class MockServer:
 
 def mock_app(server: MockServer, *, now: Any = None, interval: float = 1.0, **app_options: Any) -> Any:
     """A BoxdeckApp whose two clients talk to `server` (the real clients, the real monitor). Polls every
-    `interval` seconds: the tests call `app.refresh_now()` when they change the answers, and slower polling
+    `interval` seconds: the tests call `app.deck.poller.poll_now()` when they change the answers, and slower polling
     leaves the (loaded) machine idle sooner, which is what every `pilot.pause()` waits for."""
     from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
     from boxdeck.tui.app import BoxdeckApp
+from boxdeck.tui.context import Deck
 
     settings = Settings(
         amika=AmikaSettings("https://amika.test", "amk_ui_fuzz_token_5c1e9a"),
@@ -279,7 +280,8 @@ def mock_app(server: MockServer, *, now: Any = None, interval: float = 1.0, **ap
     app_options.setdefault("spinner_interval", None)
     if now is not None:
         app_options.setdefault("now", now)
-    return BoxdeckApp(service, owns_service=True, **app_options)
+    initial_mode = app_options.pop("initial_mode", None)
+    return BoxdeckApp(Deck(service, owns_services=True, **app_options), initial_mode=initial_mode)
 
 
 # ------------------------------------------------------------------- one app for many hypothesis examples
@@ -402,7 +404,8 @@ def sim_app(
     extra = {"on_request": requests.append} if requests is not None else {}
     service = Service.from_settings(settings, now=sim_now(sim), rng=lambda: 0.0, max_backoff=0.2, **extra)
     app_options.setdefault("spinner_interval", None)
-    return BoxdeckApp(service, now=sim_now(sim), owns_service=True, **app_options)
+    initial_mode = app_options.pop("initial_mode", None)
+    return BoxdeckApp(Deck(service, now=sim_now(sim), owns_services=True, **app_options), initial_mode=initial_mode)
 
 
 async def paste(pilot: Any, widget: Any, text: str) -> None:

@@ -32,6 +32,7 @@ from boxdeck.service.boxes import Backend
 from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.sim import SimServer
 from boxdeck.tui.app import BoxdeckApp
+from boxdeck.tui.context import Deck
 
 MiB = 1024 * 1024
 
@@ -120,10 +121,10 @@ async def test_the_dashboard_stays_up_and_shows_the_failure(sim: SimServer) -> N
         max_response_bytes=2 * MiB,
     )
     service = Service.from_settings(settings, now=sim_now(sim), rng=lambda: 0.0, max_backoff=0.2)
-    app = BoxdeckApp(service, now=sim_now(sim), owns_service=True, spinner_interval=None)
+    app = BoxdeckApp(Deck(service, now=sim_now(sim), owns_services=True, spinner_interval=None))
     sim.set_hostile(body="gzip_bomb", bomb_bytes=1 << 30)
     async with app.run_test(size=SIZE) as pilot:
-        monitor = app.monitor
+        monitor = app.deck.main.monitor
         await until(pilot, lambda: all(monitor.health(b).status == "failing" for b in monitor.backends),
                     timeout=10)
         assert "larger than 2 MiB" in (monitor.health(Backend.AMIKA).last_error or "")

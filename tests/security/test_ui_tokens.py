@@ -48,6 +48,7 @@ from boxdeck.service.history.activity_log import RequestLogger
 from boxdeck.sim import SimServer
 from boxdeck.sim.config import DEFAULT_AMIKA_TOKEN, DEFAULT_SPRITES_TOKEN, DEFAULT_USER_TOKEN
 from boxdeck.tui.app import BoxdeckApp
+from boxdeck.tui.context import Deck
 from boxdeck.tui.modals.errors import ErrorsModal
 from boxdeck.tui.modals.new_devbox_full import NewDevboxFullModal
 from boxdeck.tui.modals.provider_secret_form import NewProviderSecretModal
@@ -60,7 +61,6 @@ from boxdeck.tui.screens.help import HelpScreen
 from boxdeck.tui.screens.sandbox_sessions import SandboxSessionsScreen
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
 from boxdeck.tui.screens.secrets import SecretsScreen
-from boxdeck.tui.state import app_state
 from boxdeck.tui.widgets.box_table import BoxTable
 
 CODEX_TOKEN = "cx_SECURITY_CANARY_5e5e4d4d3c3c2b2b"
@@ -114,7 +114,7 @@ def make_app(sim: SimServer, amika: str, sprites: str, user: str) -> tuple[Boxde
     service = Service.from_settings(settings, on_request=log.on_request, now=sim_now(sim), rng=lambda: 0.0,
                                     max_backoff=0.2)
     log.use_redactor(service.redactor)
-    return BoxdeckApp(service, now=sim_now(sim), owns_service=True, spinner_interval=None), log
+    return BoxdeckApp(Deck(service, now=sim_now(sim), owns_services=True, spinner_interval=None)), log
 
 
 def loaded(app: Any):
@@ -153,7 +153,7 @@ def real_name(box: Any) -> str:
 def echoed(app: Any, backend: Backend, secret: str) -> bool:
     """The server's echo of `secret` reached the box models (so the screen was given it to show): in a name,
     or in a repo (where the values remembered from other requests go)."""
-    snapshot = app.monitor.snapshot(backend)
+    snapshot = app.deck.main.monitor.snapshot(backend)
     if snapshot is None:
         return False
     boxes = snapshot.boxes.values()
@@ -211,7 +211,7 @@ async def test_tokens_and_typed_secrets_never_shown_or_logged(
         await pilot.press("ctrl+s")
         await until(pilot, lambda: bool(prompt.query(Markdown)), timeout=10)
         await pilot.pause()
-        history = app_state(app).conversations.history(prompt.sandbox)
+        history = app.deck.main.conversations.history(prompt.sandbox)
         assert history and AMIKA_TOKEN in (history[-1].reply or ""), "the reply did not echo the token"
         captured.screenshot(app, "agent reply")
         await pilot.press("escape")
@@ -285,8 +285,8 @@ async def test_tokens_and_typed_secrets_never_shown_or_logged(
         await until(pilot, lambda: echoed(app, Backend.AMIKA, NEW_SECRET_VALUE), timeout=10)
         captured.screenshot(app, "sandboxes named with every secret")
         sim.set_faults(1.0, ["500", "502", "503", "429"])
-        app.refresh_now()
-        await until(pilot, lambda: app.monitor.health(next(iter(app.monitor.backends))).status == "failing",
+        app.deck.poller.poll_now()
+        await until(pilot, lambda: app.deck.main.monitor.health(next(iter(app.deck.main.monitor.backends))).status == "failing",
                     timeout=10)
         sim.set_faults(0.0)
         captured.screenshot(app, "failing")
@@ -323,7 +323,7 @@ async def test_wrong_tokens_401_everywhere_shown_without_the_tokens(canary_sim, 
     app, log = make_app(sim, *WRONG)
     captured.record_notifications(app, monkeypatch)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        monitor = app.monitor
+        monitor = app.deck.main.monitor
         await until(pilot, lambda: all(monitor.health(b).status == "failing" for b in monitor.backends),
                     timeout=10)
         await pilot.pause()
@@ -339,7 +339,7 @@ async def test_wrong_tokens_401_everywhere_shown_without_the_tokens(canary_sim, 
             await pilot.pause(0.3)
             captured.screenshot(app, f"401 {kind.__name__}")
         captured.notifications.extend(f"{n.title} {n.message}" for n in app._notifications)
-    errors = [app.monitor.health(b).last_error or "" for b in app.monitor.backends]
+    errors = [app.deck.main.monitor.health(b).last_error or "" for b in app.deck.main.monitor.backends]
     assert any("[echo amk_WR… spr_WR…" in e for e in errors), errors  # quoted by the server, shown masked
     logged = log.path.read_text(encoding="utf-8") if log.path.exists() else ""
     assert " 401 " in logged

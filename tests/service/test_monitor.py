@@ -1,6 +1,5 @@
 """Monitor behaviour over the real clients and a scripted wire (no mocks of boxdeck code)."""
 
-import asyncio
 from datetime import timedelta
 
 import pytest
@@ -532,24 +531,6 @@ async def test_activity_log_records_transitions_and_actions_bounded(apis):
     apis.sandboxes = []
     await m.poll(A)
     assert len(m.activity) == 3 and m.activity[-1].new is None
-    await m.aclose()
-
-
-async def test_run_polls_until_stopped(apis):
-    apis.sandboxes = [sandbox("a")]
-    apis.devboxes = [devbox("d")]
-    m = apis.monitor(steady_interval=0.01, busy_interval=0.01)
-    stop = asyncio.Event()
-    seen: set[Backend] = set()
-
-    def on_diff(diff: Diff) -> None:
-        seen.add(diff.backend)
-        if seen == {A, D}:
-            stop.set()
-
-    m.subscribe(on_diff)
-    await asyncio.wait_for(m.run(stop), timeout=5)
-    assert seen == {A, D}
     await m.aclose()
 
 

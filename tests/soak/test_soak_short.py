@@ -19,6 +19,7 @@ import pytest
 from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.sim import SimServer
 from boxdeck.tui.app import BoxdeckApp
+from boxdeck.tui.context import Deck
 
 BENCH_SOAK = Path(__file__).resolve().parents[2] / "bench" / "soak.py"
 STEADY = 2.0
@@ -52,7 +53,7 @@ async def test_short_soak_under_faults_and_churn(churning_world: SimServer) -> N
         busy_interval=0.25,
     )
     service = Service.from_settings(settings, on_request=soak.on_request)  # the real backoff and jitter
-    app = BoxdeckApp(service, owns_service=True, spinner_interval=None)
+    app = BoxdeckApp(Deck(service, owns_services=True, spinner_interval=None))
     async with app.run_test(size=(140, 40), message_hook=soak.message_hook) as pilot:
         soak.attach(app)
         await soak.run(

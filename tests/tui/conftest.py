@@ -12,9 +12,10 @@ from typing import Any
 
 import pyperclip
 import pytest
-from tui_helpers import START, sim_now
+from tui_helpers import START, app_for, sim_now
 
 from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
+from boxdeck.service.configuration.profiles import AppConfig
 from boxdeck.sim import SimConfig, SimServer
 from boxdeck.tui.app import BoxdeckApp
 
@@ -104,13 +105,12 @@ def _factory(sim: SimServer, services: list[Service]) -> AppFactory:
             profile=profile,
             trusted_proxy_commands=trusted_proxy_commands,
         )
-        if profile is not None:
-            app_options["profile"] = profile  # as the launcher does: the app and its service share it
         # The real backoff and jitter: a failing backend is probed within 1.5 steady intervals anyway.
         service = Service.from_settings(settings, now=sim_now(sim))
         services.append(service)
-        app_options.setdefault("spinner_interval", None)
-        return BoxdeckApp(service, now=sim_now(sim), **app_options)
+        if profile is not None:  # as the launcher does: the deck and the service share the profile's name
+            app_options.setdefault("config", AppConfig(settings=settings, profile=profile))
+        return app_for(service, now=sim_now(sim), **app_options)
 
     return make
 

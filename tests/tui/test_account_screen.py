@@ -21,6 +21,7 @@ from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, 
 from boxdeck.sim import SimServer
 from boxdeck.tui.app import BoxdeckApp
 from boxdeck.tui.commands import available
+from boxdeck.tui.context import Deck
 from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.modals.ssh_key_picker import SshKeyPickerModal
 from boxdeck.tui.screens.account import AccountScreen
@@ -69,8 +70,9 @@ def build_app(
         steady_interval=60.0,
     )
     service = Service.from_settings(settings, now=sim_now(sim), rng=lambda: 0.0)
-    options.setdefault("initial_mode", "account")
-    return BoxdeckApp(service, now=sim_now(sim), spinner_interval=None, owns_service=True, **options)
+    initial_mode = options.pop("initial_mode", "account")
+    deck = Deck(service, now=sim_now(sim), spinner_interval=None, owns_services=True, **options)
+    return BoxdeckApp(deck, initial_mode=initial_mode)
 
 
 @pytest.fixture
@@ -357,7 +359,7 @@ def snapshot_world(sim_server: SimServer) -> SimServer:
 
 
 def healthy(app: Any) -> Callable[[], bool]:
-    return lambda: all(app.monitor.health(b).status == "ok" for b in app.monitor.backends)
+    return lambda: all(app.deck.main.monitor.health(b).status == "ok" for b in app.deck.main.monitor.backends)
 
 
 async def _ready(pilot: Any) -> None:

@@ -19,7 +19,6 @@ from tui_helpers import SIZE, notifications, plain, select, table, until
 from boxdeck.sim.amika_state import READY_STATES
 from boxdeck.tui.screens.agent_prompt import AgentPromptScreen, TurnView
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
-from boxdeck.tui.state import app_state
 
 ACTIVE = "acme/platform"
 OTHER_ACTIVE = "release-test.v2"
@@ -55,7 +54,7 @@ async def send(pilot: Any, screen: AgentPromptScreen, text: str) -> None:
 
 
 def turns(app: Any, name: str):
-    return app_state(app).conversations.history(name)
+    return app.deck.main.conversations.history(name)
 
 
 def reply_text(screen: AgentPromptScreen) -> str:
@@ -70,7 +69,7 @@ def status(screen: AgentPromptScreen) -> str:
 def gate_agent_send(app: Any, monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
     """Hold every agent-send until the returned event is set."""
     gate = asyncio.Event()
-    amika = app.service.monitor.amika
+    amika = app.deck.main.service.monitor.amika
     real = amika.agent_send
 
     async def held(*args: Any, **kwargs: Any) -> Any:
@@ -117,7 +116,7 @@ async def test_credentials_failure_says_why_and_keeps_the_prompt(make_app, world
         error = plain(screen.query_one(".turn-error", Static).content)
         assert "authenticat" in error.lower()
         # Fixing nothing and sending again fails the same way, and the text still comes back.
-        assert app_state(app).drafts[name] == "Please refactor the parser"
+        assert app.deck.main.drafts[name] == "Please refactor the parser"
 
 
 async def test_cancel_stops_the_send_and_gives_the_prompt_back(make_app, monkeypatch):
@@ -127,7 +126,7 @@ async def test_cancel_stops_the_send_and_gives_the_prompt_back(make_app, monkeyp
         screen = await open_agent(pilot, app, ACTIVE)
         assert screen.check_action("cancel_prompt", ()) is None  # nothing to cancel yet
         await send(pilot, screen, "Take your time")
-        await until(pilot, lambda: bool(app_state(app).conversations.in_flight(ACTIVE)))
+        await until(pilot, lambda: bool(app.deck.main.conversations.in_flight(ACTIVE)))
         await until(pilot, lambda: "waiting for the agent" in plain(
             screen.query_one(".turn-status", Static).content))
         assert screen.check_action("send_prompt", ()) is None  # one prompt at a time per sandbox
@@ -147,7 +146,7 @@ async def test_two_sandboxes_in_flight_and_the_dashboard_stays_live(make_app, mo
         await pilot.press("escape")  # leaving does not cancel
         second = await open_agent(pilot, app, OTHER_ACTIVE)
         await send(pilot, second, "Second question")
-        conversations = app_state(app).conversations
+        conversations = app.deck.main.conversations
         await until(pilot, lambda: len(conversations.in_flight()) == 2)
         await pilot.press("escape")
         await until(pilot, loaded(app))

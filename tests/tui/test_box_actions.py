@@ -12,6 +12,7 @@ from boxdeck.tui.modals.new_sandbox import NewSandboxModal
 from boxdeck.tui.screens.devboxes import DevboxesScreen
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
 from boxdeck.tui.widgets.health_bar import HealthBar
+from boxdeck.tui.widgets.key_bar import KeyBar
 
 
 def loaded(app):
@@ -80,7 +81,7 @@ async def test_delete_asks_first_and_names_the_box(make_app, world):
         await pilot.pause()
         assert "navy-riga" in world.world.amika.sandboxes
         await pilot.press(*"navy-riga", "enter")
-        await until(pilot, lambda: key not in table(app).keys)
+        await until(pilot, lambda: key not in table(app).ordered_keys())
         assert deleted(world, "navy-riga")
         assert "navy-riga" not in row_names(app)
 
@@ -98,7 +99,7 @@ async def test_delete_a_devbox(make_app, world):
         await until(pilot, lambda: app.screen.query("#typed") and app.screen.query_one("#typed").has_focus)
         await pilot.press(*"old-experiment", "enter")
         await until(
-            pilot, lambda: key not in table(app).keys or cell(app, key, "state").endswith("destroyed")
+            pilot, lambda: key not in table(app).ordered_keys() or cell(app, key, "state").endswith("destroyed")
         )
 
 
@@ -151,7 +152,7 @@ async def test_copy_is_off_for_a_box_that_is_not_ready(make_app, clipboard, monk
         asked.append(box)
         raise AssertionError("no SSH command may be fetched for a stopped box")
 
-    monkeypatch.setattr(app.service.actions, "ssh_command", ssh_command)
+    monkeypatch.setattr(app.deck.main.service.actions, "ssh_command", ssh_command)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app))
         await select(pilot, app, "navy-riga")
@@ -237,8 +238,8 @@ async def test_read_only_turns_every_mutating_action_off(make_app, world):
         assert isinstance(app.screen, SandboxesScreen)
         assert "navy-riga" in world.world.amika.sandboxes
         assert world.world.amika.sandboxes["acme/platform"].state == "started"
-        footer = {key.key: key for key in app.screen.query("FooterKey")}
-        assert footer["d"].has_class("-disabled") and footer["s"].has_class("-disabled")
+        footer = app.screen.query_one(KeyBar).shown()
+        assert not footer["d"].enabled and not footer["s"].enabled
 
 
 async def test_action_error_is_notified_literally(make_app, world):
@@ -250,4 +251,4 @@ async def test_action_error_is_notified_literally(make_app, world):
         await pilot.press("s")
         await until(pilot, lambda: any("navy-riga" in n and "start" in n.lower() for n in notifications(app)))
         # The pending mark is cleared, and the poll right after the action drops the row.
-        await until(pilot, lambda: key not in table(app).keys)
+        await until(pilot, lambda: key not in table(app).ordered_keys())

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.widgets import Input, Static
-from tui_helpers import SIZE, cell, deleted, key_of, notifications, plain, select, table, until
-
 from boxdeck.tui.bulk import SELECT_MARK
+from textual.widgets import Input, Static
+from tui_helpers import SIZE, cell, deleted, detail_text, key_of, notifications, plain, select, table, until
+
 from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.modals.delete_confirm import DeleteConfirmModal
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
@@ -65,7 +65,7 @@ async def test_a_mark_goes_when_its_row_does(make_app, world):
         gone = key_of(app, "ivory-dublin")
         world.world.amika.delete("ivory-dublin")
         await pilot.press("r")
-        await until(pilot, lambda: gone not in table(app).keys)
+        await until(pilot, lambda: gone not in table(app).ordered_keys())
         assert app.screen.live_marks() == {key_of(app, "black-moscow")}
 
 
@@ -76,7 +76,7 @@ async def test_star_marks_every_row_shown(make_app):
         await pilot.press("slash", *"rose", "enter")
         await until(pilot, lambda: table(app).row_count == 2)
         await pilot.press("asterisk")
-        assert app.screen.marks == set(table(app).keys)
+        assert app.screen.marks == set(table(app).ordered_keys())
         await pilot.press("asterisk")  # again: unmarks them
         assert app.screen.marks == set()
 
@@ -166,13 +166,13 @@ async def test_bulk_delete_without_work_in_progress_needs_only_y(make_app, world
 
 
 def test_snapshot_bulk_selection(make_app, snap_compare):
-    app = make_app(owns_service=True)
+    app = make_app(owns_services=True)
 
     async def run_before(pilot: Any) -> None:
         await until(pilot, loaded(app))
         await until(pilot, lambda: "connecting" not in plain(app.screen.query_one("HealthBar").content))
         await mark(pilot, app, "black-moscow", "ivory-dublin", "magenta-porto")
         await select(pilot, app, "acme/platform")
-        await until(pilot, lambda: "loading" not in plain(app.screen.query_one("#detail-body").content))
+        await until(pilot, lambda: "loading" not in detail_text(app))
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -167,7 +167,7 @@ def test_warnings_travel_to_the_app_not_to_stderr(runs, tmp_path, world, capsys)
 
 async def test_config_warnings_are_one_notification_at_start(make_app, world):
     config = AppConfig(settings=Settings(None, None), warnings=("first problem", "second problem"))
-    app = make_app(app_config=config)
+    app = make_app(config=config)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: notifications(app))
         notes = [n for n in notifications(app) if n.startswith("Configuration")]

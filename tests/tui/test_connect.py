@@ -8,10 +8,8 @@ from typing import Any
 from tui_helpers import SIZE, Runner, cell, hand_over, key_of, notifications, select, table, until
 
 from boxdeck.service.boxes import StateKind
-from boxdeck.tui.clipboard import check_clipboard
 from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
-from boxdeck.tui.state import app_state
 
 
 def loaded(app: Any) -> Any:
@@ -110,7 +108,7 @@ async def test_connect_when_ready_pins_then_connects_with_a_bell(make_app, world
         assert isinstance(app.screen, ConfirmModal)
         await pilot.press("y")
         assert isinstance(app.screen, SandboxesScreen)
-        assert app.is_pinned(key)
+        assert (key in app.deck.main.waits)
         await until(pilot, lambda: cell(app, key, "name").startswith("⏵ "))
         assert table(app).ordered_keys()[0] == key  # pinned: sorted first
         strip = app.screen.query_one("#watch-strip")
@@ -121,7 +119,7 @@ async def test_connect_when_ready_pins_then_connects_with_a_bell(make_app, world
         assert runner.calls[0][0] == "ssh"
         assert bells == [True]
         assert any(name in n and "ready" in n and "connecting" in n for n in notifications(app))
-        assert not app.is_pinned(key)
+        assert key not in app.deck.main.waits
         await until(pilot, lambda: not cell(app, key, "name").startswith("⏵"))
         other = by_state(app, "stopped")  # the world moves on: the app sees (and handles) another change
         world.world.amika.force_state(other, "active")
@@ -140,10 +138,10 @@ async def test_connect_when_ready_on_a_provisioning_devbox(make_app, world, monk
         await until(pilot, loaded(app))
         key = await select(pilot, app, "feature-payments")
         await pilot.press("enter", "y")
-        assert app.is_pinned(key)
+        assert (key in app.deck.main.waits)
         world.advance(1200)  # well past its provisioning
         await until(pilot, lambda: runner.calls)
-        assert not app.is_pinned(key)
+        assert key not in app.deck.main.waits
         assert runner.calls[0][0] == "ssh"
 
 
@@ -157,10 +155,10 @@ async def test_connect_when_ready_shows_the_failure(make_app, world, monkeypatch
         name = by_state(app, "initializing")
         key = await select(pilot, app, name)
         await pilot.press("enter", "y")
-        assert app.is_pinned(key)
+        assert (key in app.deck.main.waits)
         world.world.amika.force_state(name, "failed", "out of capacity in eu-west")
         await until(pilot, lambda: any("failed: out of capacity in eu-west" in n for n in notifications(app)))
-        assert not app.is_pinned(key)
+        assert key not in app.deck.main.waits
         assert runner.calls == []
 
 
@@ -173,17 +171,17 @@ async def test_enter_on_a_pinned_box_offers_to_stop_waiting(make_app, world, mon
         name = by_state(app, "initializing")
         key = await select(pilot, app, name)
         await pilot.press("enter", "y")
-        assert app.is_pinned(key)
+        assert (key in app.deck.main.waits)
         await pilot.press("enter")
         assert "Stop waiting" in str(app.screen.query_one("#title").content)
         await pilot.press("y")
-        assert not app.is_pinned(key)
+        assert key not in app.deck.main.waits
         await pilot.press("escape")  # nothing pinned, no filter: nothing happens
         assert isinstance(app.screen, SandboxesScreen)
         await pilot.press("enter", "y")
-        assert app.is_pinned(key)
+        assert (key in app.deck.main.waits)
         await pilot.press("escape", "y")  # escape on a pinned box offers it too
-        assert not app.is_pinned(key)
+        assert key not in app.deck.main.waits
         world.advance(60)
         await until(pilot, lambda: app.screen.boxes[key].kind is StateKind.READY)  # ready, and handled
         await settled(pilot, app)
@@ -202,10 +200,10 @@ async def test_start_and_connect_a_stopped_sandbox(make_app, world, monkeypatch)
         assert "Start sandbox navy-riga" in str(app.screen.query_one("#title").content)
         await pilot.press("y")
         await until(pilot, lambda: world.world.amika.sandboxes["navy-riga"].state != "stopped")
-        assert app.is_pinned(key)
+        assert (key in app.deck.main.waits)
         world.advance(60)
         await until(pilot, lambda: runner.calls)
-        assert not app.is_pinned(key)
+        assert key not in app.deck.main.waits
 
 
 async def test_connect_on_a_failed_box_is_off(make_app):
@@ -227,7 +225,7 @@ async def test_renew_copies_a_new_grant_and_the_warning_comes_once(make_app, wor
         await until(pilot, lambda: any("New SSH grant" in n and "expires in" in n
                                        for n in notifications(app)))
 
-        grant = app_state(app).grants.remembered("acme/platform")
+        grant = app.deck.main.grants.remembered("acme/platform")
         assert grant is not None and grant.expires_at is not None
         world.advance(3600 - 290)  # under 5 minutes left
         warned = lambda: [n for n in notifications(app) if "expires in" in n and "renew" in n]  # noqa: E731
@@ -243,7 +241,7 @@ async def test_renew_copies_a_new_grant_and_the_warning_comes_once(make_app, wor
         first = clipboard.copied[-1]
         await pilot.press("R")  # renew: a new grant, counting down from the start again
         await until(pilot, lambda: clipboard.copied[-1] != first and clipboard.copied[-1].startswith("ssh"))
-        renewed = app_state(app).grants.remembered("acme/platform")
+        renewed = app.deck.main.grants.remembered("acme/platform")
         assert renewed is not None and renewed.expires_at > grant.expires_at
 
 
@@ -270,7 +268,7 @@ async def test_a_copied_token_is_cleared_after_the_time(make_app, clipboard):
         await until(pilot, lambda: any("will be cleared in 60 s" in n for n in notifications(app)))
         command = clipboard.copied[-1]
         now[0] += 59
-        assert check_clipboard(app) is False  # the timer's tick, on the injected clock
+        assert app.deck.clipboard.tick() is False  # the timer's tick, on the injected clock
         assert clipboard.copied[-1] == command
         now[0] += 2
         await until(pilot, lambda: clipboard.copied[-1] == "")  # the app's own timer clears it
@@ -289,7 +287,7 @@ async def test_the_clipboard_is_left_alone_when_the_user_copied_something_else(m
         await until(pilot, lambda: any("will be cleared in 30 s" in n for n in notifications(app)))
         clipboard.copied.append("something the user copied elsewhere")
         now[0] += 31
-        assert check_clipboard(app) is False  # due, but the clipboard is no longer ours
+        assert app.deck.clipboard.tick() is False  # due, but the clipboard is no longer ours
         assert clipboard.copied[-1] == "something the user copied elsewhere"
         assert "" not in clipboard.copied
     assert "" not in clipboard.copied  # quitting does not blank it either

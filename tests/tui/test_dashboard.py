@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.command import CommandList, CommandPalette
 from textual.widgets import Input, Static
-from tui_helpers import NO_SERVER, SIZE, cell, key_of, notifications, plain, row_names, select, table, until
+from tui_helpers import (
+    NO_SERVER,
+    SIZE,
+    cell,
+    detail_text,
+    key_of,
+    notifications,
+    plain,
+    row_names,
+    select,
+    table,
+    until,
+)
 
 from boxdeck.service.boxes import Backend
 from boxdeck.tui.messages import PollFinished
@@ -14,7 +25,7 @@ from boxdeck.tui.screens.activity import ActivityScreen
 from boxdeck.tui.screens.devboxes import DevboxesScreen
 from boxdeck.tui.screens.help import HelpScreen
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
-from boxdeck.tui.widgets.box_table import BoxTable
+from boxdeck.tui.widgets.box_table import BoxTable, Cell
 from boxdeck.tui.widgets.health_bar import HealthBar
 
 
@@ -37,7 +48,7 @@ async def test_sandboxes_listed_with_literal_cells(make_app, world):
         assert "acme/platform" in shown and len(shown) == 12
         assert sorted(shown) == names
         t = table(app)
-        assert [str(c.key.value) for c in t.ordered_columns] == [
+        assert [c.key for c in t.columns] == [
             "name",
             "state",
             "provider",
@@ -46,8 +57,8 @@ async def test_sandboxes_listed_with_literal_cells(make_app, world):
             "age",
             "creator",
         ]
-        for key in t.ordered_keys():
-            assert all(isinstance(value, Text) for value in t.get_row(key))
+        for key in t.ordered_keys():  # literal cells: words and a style, never markup
+            assert all(isinstance(value, Cell) for value in t.rows.get(key).cells)
         key = key_of(app, "rose-valencia")
         assert cell(app, key, "state").endswith("initializing")
         assert cell(app, key, "age") == "5s"  # created 5 s before the fixed start
@@ -113,7 +124,7 @@ async def test_devbox_provisioning_progresses_step_by_step(make_app, world):
         steps = [label.split(" ", 1)[1] for label in seen[:-1]]
         assert steps == sorted(steps, key=order.index) and len(steps) >= 3, seen
         assert [label.split(" ")[0] for label in seen[:-1]] == [f"{order.index(s) + 1}/4" for s in steps]
-        detail = plain(app.screen.query_one("#detail-body", Static).content)
+        detail = detail_text(app)
         for step in ("provision", "inject_credentials", "clone_repositories", "publish_access"):
             assert step in detail
         assert "✓" in detail and "repositories" in detail
@@ -126,7 +137,7 @@ async def test_failed_devbox_shows_failed_step(make_app):
         await until(pilot, loaded(app))
         key = await select(pilot, app, "data-pipeline")
         await until(pilot, lambda: cell(app, key, "progress").startswith("✗"))
-        detail = plain(app.screen.query_one("#detail-body", Static).content)
+        detail = detail_text(app)
         assert "failed" in detail
 
 
@@ -140,9 +151,9 @@ async def test_filter_is_live_and_escape_clears_it(make_app):
         await pilot.press(*"platform")
         shown = row_names(app)
         assert 0 < len(shown) < total
-        boxes = app.screen.boxes
+        entries = app.screen.entries
         for key in table(app).ordered_keys():
-            assert "platform" in app.screen.search_text(boxes[key]).casefold()
+            assert "platform" in app.screen.search_text(entries[key]).casefold()
         await pilot.press("escape")
         assert table(app).row_count == total
         assert app.focused is table(app)
@@ -182,7 +193,7 @@ async def test_sort_cycles_columns_and_reverses(make_app):
         assert t.sort_column == "age"
         ages = [app.screen.boxes[k].created_at for k in t.ordered_keys()]
         assert ages == sorted(ages, reverse=True)  # newest first
-        assert "sort: age" in t.border_subtitle
+        assert "age ▲" in t.render_line(0).text  # the sort column's header shows its arrow
 
 
 async def test_refresh_polls_now(make_app, world):
@@ -211,13 +222,12 @@ async def test_sandbox_detail_shows_every_field_and_the_latest_session(make_app,
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app))
         await select(pilot, app, "acme/platform")
-        detail = app.screen.query_one("#detail-body", Static)
-        await until(pilot, lambda: "loading" not in plain(detail.content))
-        text = plain(detail.content)
+        await until(pilot, lambda: "loading" not in detail_text(app))
+        text = detail_text(app)
         for field in ("id", "name", "state", "provider", "repo_url", "branch", "created_at", "created_by"):
             assert field in text
         assert "latest session" in text and "agent_name" in text
-        await pilot.press("i")  # issue 6: enter connects; i shows the detail pane
+        await pilot.press("i")  # enter connects; i shows the detail pane
         assert app.screen.has_class("-detail")
         assert app.focused is app.screen.query_one("#detail")
         await pilot.press("escape")
@@ -231,7 +241,7 @@ async def test_failed_sandbox_detail_highlights_its_error(make_app):
         await until(pilot, loaded(app))
         key = await select(pilot, app, "rose-london")
         box = app.screen.boxes[key]
-        text = plain(app.screen.query_one("#detail-body", Static).content)
+        text = detail_text(app)
         assert box.sandbox.error_message
         assert text.lstrip().startswith("error")
         assert box.sandbox.error_message.split()[0] in text
@@ -342,7 +352,7 @@ async def test_untrusted_text_renders_literally(make_app, world):
         names = row_names(app)
         assert "[bold red]x" in names and "[/foo]" in names
         await select(pilot, app, "[/foo]")
-        text = plain(app.screen.query_one("#detail-body", Static).content)
+        text = detail_text(app)
         assert "disk full [/b] red [link=http://x]y[/link]" in text
         assert "\x1b" not in text and "\x07" not in text
         await pilot.press("slash", *"[/")

@@ -11,7 +11,6 @@ from boxdeck.service.actions.agent_prompts import Turn
 from boxdeck.tui.commands import COMMANDS
 from boxdeck.tui.modals.delete_confirm import DeleteConfirmModal
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
-from boxdeck.tui.state import app_state
 
 
 def loaded(app: Any) -> Any:
@@ -20,7 +19,7 @@ def loaded(app: Any) -> Any:
 
 def prompt_in_flight(app: Any, sandbox: str, text: str = "Refactor the billing module") -> None:
     """An agent prompt still waiting for its reply (the send itself would finish at once in the sim)."""
-    conversations = app_state(app).conversations
+    conversations = app.deck.main.conversations
     conversations._store(Turn(id=9001, sandbox=sandbox, prompt=text, agent="claude", started_at=app.now()),
                          new=True)
 
@@ -81,7 +80,7 @@ async def test_escape_cancels_and_a_failed_check_does_not_block(make_app, world,
         async def broken(_sandbox: str) -> list[Any]:
             raise RuntimeError("sessions unavailable (503)")
 
-        monkeypatch.setattr(app_state(app).sessions, "list", broken)
+        monkeypatch.setattr(app.deck.main.sessions, "list", broken)
         await pilot.press("d")
         await until(pilot, checked(app))
         assert "couldn't check sessions: sessions unavailable (503)" in losses_text(app)
@@ -113,7 +112,7 @@ def test_no_destructive_action_sits_on_a_bare_ctrl_chord():
 
 
 def test_snapshot_delete_confirmation_with_losses(make_app, snap_compare):
-    app = make_app(owns_service=True)
+    app = make_app(owns_services=True)
 
     async def run_before(pilot: Any) -> None:
         await until(pilot, loaded(app))

@@ -12,7 +12,6 @@ from tui_helpers import SIZE, notifications, select, table, until
 from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.screens.devbox_sessions import DevboxSessionsScreen
 from boxdeck.tui.screens.devboxes import DevboxesScreen
-from boxdeck.tui.state import app_state
 
 DEVBOX = "infra-sandbox"  # ready, with three exec sessions in the demo world
 
@@ -56,7 +55,7 @@ async def test_exec_sessions_table_refreshes_live(make_app):
         assert t.get_cell(claude, "rate").plain.endswith("KB/s")
         assert t.get_cell(rows["bash -l"], "rate").plain == "idle"
         # Live: the screen asks again on its own every couple of seconds (armed after each answer).
-        access = app_state(app).access
+        access = app.deck.main.access
         calls: list[str] = []
         real = access.list_exec_sessions
 
@@ -77,7 +76,7 @@ async def test_access_session_create_copies_and_revoke_confirms(make_app, world,
         await pilot.press("n")
         await until(pilot, lambda: access_table(screen).row_count == 1)
         assert clipboard.copied and clipboard.copied[-1].startswith("ssh ")
-        known = app_state(app).access.known(screen.devbox_id)[0]
+        known = app.deck.main.access.known(screen.devbox_id)[0]
         await until(pilot, lambda: any("SSH access session" in n for n in notifications(app)))
         note = next(n for n in notifications(app) if "SSH access session" in n)
         assert known.command.masked() in note and "expires in 30m" in note
@@ -106,9 +105,9 @@ async def test_revoking_an_already_revoked_session_says_so(make_app):
         screen = await open_devbox_sessions(pilot, app)
         await pilot.press("n")
         await until(pilot, lambda: access_table(screen).row_count == 1)
-        session_id = app_state(app).access.known(screen.devbox_id)[0].session_id
+        session_id = app.deck.main.access.known(screen.devbox_id)[0].session_id
         # Revoked behind boxdeck's back (another terminal, or it expired server-side).
-        await app.service.monitor.devbox.devboxes.revoke_session(screen.devbox_id, session_id)
+        await app.deck.main.service.monitor.devbox.devboxes.revoke_session(screen.devbox_id, session_id)
         access_table(screen).focus()
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal))

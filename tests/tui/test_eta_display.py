@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui_helpers import SIZE, plain, select, table, until
+from tui_helpers import SIZE, detail_text, select, table, until
 
 from boxdeck.service.configuration.paths import history_file
 from boxdeck.service.history.eta import PHASE_PROVISION, EtaHistory, EtaKey, box_group
@@ -12,7 +12,7 @@ from boxdeck.tui.screens.all_boxes import SLOW, AllBoxesScreen
 
 
 def box_named(app: Any, name: str) -> Any:
-    monitor = app.service.monitor
+    monitor = app.deck.main.service.monitor
     for backend in monitor.backends:
         snapshot = monitor.snapshot(backend)
         for box in snapshot.boxes.values() if snapshot else ():
@@ -26,7 +26,7 @@ def eta(app: Any, key: str) -> str:
 
 
 def detail(app: Any) -> str:
-    return plain(app.screen.query_one("#detail-body").content)
+    return detail_text(app)
 
 
 def loaded(app: Any) -> Any:
@@ -49,13 +49,13 @@ async def test_eta_appears_with_history_and_turns_slower_than_usual(make_app, wo
         assert tracker.phase_of(devbox.key) is not None and tracker.phase_of(sandbox.key) is not None
         # No history yet: no guess.
         assert eta(app, devbox.key) == "" and eta(app, sandbox.key) == ""
-        assert app.eta_history.path == history_file()  # the (test's) state dir
+        assert app.deck.eta_history.path == history_file()  # the (test's) state dir
         dev_key = EtaKey("devbox", box_group(devbox), PHASE_PROVISION)
         sb_key = EtaKey("amika", box_group(sandbox), PHASE_PROVISION)
         for seconds in (300, 330, 360):
-            app.eta_history.record(dev_key, seconds)
+            app.deck.eta_history.record(dev_key, seconds)
         for seconds in (0.1, 0.2, 0.3):  # it has been initializing longer than that: past the p90
-            app.eta_history.record(sb_key, seconds)
+            app.deck.eta_history.record(sb_key, seconds)
         await until(pilot, lambda: eta(app, devbox.key).startswith("ready in ~"))
         await until(pilot, lambda: eta(app, sandbox.key) == "slower than usual")
         attention = table(app).get_cell(sandbox.key, "attention")
@@ -76,10 +76,10 @@ async def test_eta_appears_with_history_and_turns_slower_than_usual(make_app, wo
 async def test_a_finished_provision_becomes_a_sample(make_app, world):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.service.monitor.snapshot(app.service.monitor.backends[-1]) is not None)
+        await until(pilot, lambda: app.deck.main.service.monitor.snapshot(app.deck.main.service.monitor.backends[-1]) is not None)
         devbox = box_named(app, "new-devbox")
         key = EtaKey("devbox", box_group(devbox), PHASE_PROVISION)
-        assert app.eta_history.samples(key) == []
+        assert app.deck.eta_history.samples(key) == []
         world.advance(900)
-        await until(pilot, lambda: app.eta_history.samples(key), timeout=10)
-        assert app.eta_history.samples(key)[0] > 0
+        await until(pilot, lambda: app.deck.eta_history.samples(key), timeout=10)
+        assert app.deck.eta_history.samples(key)[0] > 0

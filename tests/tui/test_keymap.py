@@ -10,6 +10,7 @@ from boxdeck.service.configuration.profiles import AppConfig
 from boxdeck.tui.commands import BY_NAME, COMMANDS, key_for
 from boxdeck.tui.keymap import destructive_ids, known_ids, resolve_keymap
 from boxdeck.tui.screens.help import help_text
+from boxdeck.tui.widgets.key_bar import KeyBar
 
 
 def loaded(app):
@@ -62,22 +63,22 @@ def test_every_command_has_a_known_id_and_destructive_ones_are_mutating():
 
 
 async def test_a_remapped_key_runs_the_action_and_shows_in_footer_help_and_palette(make_app, world):
-    app = make_app(app_config=with_keymap({"refresh": "f", "delete": "ctrl+d", "boxdeck.stop": "X"}))
+    app = make_app(config=with_keymap({"refresh": "f", "delete": "ctrl+d", "boxdeck.stop": "X"}))
     refreshed: list[int] = []
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app))
         original = app.refresh_now
-        app.refresh_now = lambda: (refreshed.append(1), original())[1]  # type: ignore[method-assign]
+        app.deck.poller.poll_now = lambda *a, **k: (refreshed.append(1), original(*a, **k))[1]
         await pilot.press("f")
         assert refreshed == [1]
         await pilot.press("r")  # the old key does nothing now
         assert refreshed == [1]
         screen = app.screen
         assert key_for(screen, BY_NAME["refresh"]) == "f"
-        footer = {key.key: key for key in screen.query("FooterKey")}
-        assert "f" in footer and footer["f"].description == "Refresh" and "r" not in footer
-        assert "X" in footer and footer["X"].description == "Stop"
-        assert "        f  Refresh now" in help_text(screen, boxes=True).plain
+        footer = screen.query_one(KeyBar).shown()
+        assert "f" in footer and footer["f"].label == "Refresh" and "r" not in footer
+        assert "X" in footer and footer["X"].label == "Stop"
+        assert "        f  Refresh now" in help_text(screen).plain
         # The destructive-on-ctrl entry was refused: delete keeps `d`, and one warning said why.
         assert key_for(screen, BY_NAME["delete"]) == "d"
         warnings = [n for n in notifications(app) if n.startswith("Configuration")]
@@ -90,7 +91,7 @@ async def test_a_remapped_key_runs_the_action_and_shows_in_footer_help_and_palet
 
 
 async def test_remapped_delete_opens_the_confirmation(make_app, world):
-    app = make_app(app_config=with_keymap({"delete": "D"}))
+    app = make_app(config=with_keymap({"delete": "D"}))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app))
         await select(pilot, app, "navy-riga")
@@ -102,11 +103,11 @@ async def test_remapped_delete_opens_the_confirmation(make_app, world):
 
 
 async def test_theme_from_the_config_and_an_unknown_one_warns(make_app, world):
-    app = make_app(app_config=AppConfig(settings=Settings(None, None), theme="textual-light"))
+    app = make_app(config=AppConfig(settings=Settings(None, None), theme="textual-light"))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app))
         assert app.theme == "textual-light"
-    app = make_app(app_config=AppConfig(settings=Settings(None, None), theme="no-such-theme"))
+    app = make_app(config=AppConfig(settings=Settings(None, None), theme="no-such-theme"))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app))
         assert app.theme == "textual-dark"

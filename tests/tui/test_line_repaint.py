@@ -62,7 +62,7 @@ async def test_the_watch_strip_paints_its_countdown_and_takes_its_room(make_app,
         await pilot.press("enter")
         assert isinstance(app.screen, ConfirmModal)
         await pilot.press("y")
-        assert isinstance(app.screen, SandboxesScreen) and app.is_pinned(key)
+        assert isinstance(app.screen, SandboxesScreen) and (key in app.deck.main.waits)
         strip = app.screen.query_one("#watch-strip")
         await until(pilot, lambda: strip.display and painted(app, f"connect when ready {name}"))
         assert strip.region.height == 2  # its top border and one line
@@ -77,7 +77,7 @@ async def test_the_watch_strip_paints_its_countdown_and_takes_its_room(make_app,
         await pilot.press("enter")  # stop waiting: the strip goes, the table takes its room back
         assert isinstance(app.screen, ConfirmModal)
         await pilot.press("y")
-        await until(pilot, lambda: not app.is_pinned(key))
+        await until(pilot, lambda: key not in app.deck.main.waits)
         await until(pilot, lambda: not strip.display and table(app).region == full)
         assert not painted(app, "connect when ready")
 

@@ -126,7 +126,7 @@ async def test_server_refusal_keeps_the_form_filled(make_app, world, monkeypatch
             sent.append({"name": name, **fields})
             raise DevboxApiError(422, "setup_timeout_seconds: must be at most 600 for plan small")
 
-        monkeypatch.setattr(app.service.monitor.devbox.devboxes, "create", refuse)
+        monkeypatch.setattr(app.deck.main.service.monitor.devbox.devboxes, "create", refuse)
         form.query_one("#name", Input).value = "refused"
         form.query_one("#inject-claude", Switch).value = True
         form.query_one("#claude-token", Input).value = "sk-claude-secret-123"
@@ -147,8 +147,8 @@ async def test_without_a_user_token_the_picker_says_so_and_the_rest_works(sim_se
     from dataclasses import replace
 
     app = make_app()
-    settings = app.service.settings
-    app.service.settings = replace(settings, devbox=replace(settings.devbox, user_token=None))
+    settings = app.deck.main.service.settings
+    app.deck.main.service.settings = replace(settings, devbox=replace(settings.devbox, user_token=None))
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, app, wait_for_repos=False)
         await pilot.pause()

@@ -117,7 +117,7 @@ async def test_retry_after_is_capped_and_counted_down_above_the_table_and_in_the
         await until(pilot, loaded(app))
         world.set_faults(1.0, ["429"], retry_after=7200, methods=["GET"])
         await until(pilot, lambda: "rate limited" in static_text(app, "#freshness"))
-        assert app.monitor.next_delay(Backend.AMIKA) == 300.0  # two hours asked, five minutes honoured
+        assert app.deck.main.monitor.next_delay(Backend.AMIKA) == 300.0  # two hours asked, five minutes honoured
         await until(pilot, lambda: "retrying in 5 m 0 s" in static_text(app, "#freshness"))
         world.advance(258)
         await until(pilot, lambda: "rate limited · retrying in 42 s" in static_text(app, "#freshness"))
@@ -132,8 +132,8 @@ async def test_r_polls_at_once_whatever_the_backoff_or_retry_after_says(make_app
     world.set_faults(1.0, [kind], retry_after=300, methods=["GET"])
     app = make_app(busy=60, steady=60)  # backing off from a failure: the next poll a minute or more away
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.monitor.health(Backend.AMIKA).consecutive_failures >= 1)
-        assert app.monitor.next_delay(Backend.AMIKA) >= (300.0 if kind == "429" else 60.0)
+        await until(pilot, lambda: app.deck.main.monitor.health(Backend.AMIKA).consecutive_failures >= 1)
+        assert app.deck.main.monitor.next_delay(Backend.AMIKA) >= (300.0 if kind == "429" else 60.0)
         world.set_faults(0.0)
         polls = world.requests("GET", f"{AMIKA}/sandboxes")
         await pilot.press("r")

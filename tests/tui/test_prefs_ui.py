@@ -22,7 +22,7 @@ def loaded(app):
 
 async def test_filter_sort_and_screen_come_back_on_the_next_run(make_app, world, tmp_path):
     path = tmp_path / "prefs.json"
-    app = make_app(app_config=profile("work"), prefs=Prefs(path))
+    app = make_app(config=profile("work"), prefs=Prefs(path))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app))
         await pilot.press("slash", *"navy", "enter")
@@ -36,7 +36,7 @@ async def test_filter_sort_and_screen_come_back_on_the_next_run(make_app, world,
     assert saved["last_screen"] == "devboxes"
     assert saved["screens"]["sandboxes"] == {"filter": "navy", "sort_column": column, "sort_reverse": True}
 
-    app = make_app(app_config=profile("work"), prefs=Prefs(path))
+    app = make_app(config=profile("work"), prefs=Prefs(path))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.current_mode == "devboxes")
         await pilot.press("1")
@@ -54,7 +54,7 @@ async def test_preferences_are_per_profile(make_app, world, tmp_path):
     prefs.set_filter("work", "sandboxes", "navy")
     prefs.set_last_screen("work", "devboxes")
     prefs.save()
-    app = make_app(app_config=profile("personal"), prefs=Prefs(path))
+    app = make_app(config=profile("personal"), prefs=Prefs(path))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app))
         assert app.current_mode == "sandboxes"

@@ -13,6 +13,7 @@ from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, 
 from boxdeck.service.configuration.profiles import AppConfig
 from boxdeck.service.history.activity_log import RequestLogger
 from boxdeck.tui.app import BoxdeckApp
+from boxdeck.tui.context import Deck
 
 
 def loaded(app):
@@ -36,13 +37,13 @@ async def test_requests_and_actions_are_logged_without_secrets(world, clipboard,
         settings, on_request=logger.on_request, now=sim_now(world), rng=lambda: 0.0, max_backoff=0.2
     )
     logger.use_redactor(service.redactor)
-    app = BoxdeckApp(
+    app = BoxdeckApp(Deck(
         service,
         now=sim_now(world),
         spinner_interval=None,
-        app_config=AppConfig(settings=settings, profile="work"),
+        config=AppConfig(settings=settings, profile="work"),
         request_log=logger,
-    )
+    ))
     secret_value = "hunter2-very-secret-value"
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -81,14 +82,13 @@ async def test_requests_and_actions_are_logged_without_secrets(world, clipboard,
 
 async def test_actions_of_the_issue5_views_are_logged(make_app, world, tmp_path):
     """The per-app service objects (sessions, grants, access, account, prompts) are wrapped when created."""
-    from boxdeck.tui.state import app_state
-
+    
     logger = RequestLogger(tmp_path / "boxdeck.log")
     app = make_app(request_log=logger)
     try:
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, loaded(app))
-            state = app_state(app)
+            state = app.deck.main
             await state.grants.current("acme/platform")
             logger.flush()
     finally:

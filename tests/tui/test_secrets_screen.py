@@ -20,6 +20,7 @@ from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, 
 from boxdeck.sim import SimServer
 from boxdeck.tui.app import BoxdeckApp
 from boxdeck.tui.commands import available
+from boxdeck.tui.context import Deck
 from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.modals.provider_secret_form import NewProviderSecretModal
 from boxdeck.tui.modals.secret_form import NewSecretModal, SecretInput, UpdateSecretModal
@@ -351,8 +352,7 @@ def snapshot_app(sim: SimServer) -> BoxdeckApp:
         steady_interval=60.0,
     )
     service = Service.from_settings(settings, now=sim_now(sim), rng=lambda: 0.0)
-    return BoxdeckApp(service, now=sim_now(sim), spinner_interval=None, owns_service=True,
-                      initial_mode="secrets")
+    return BoxdeckApp(Deck(service, now=sim_now(sim), spinner_interval=None, owns_services=True), initial_mode="secrets")
 
 
 @pytest.fixture
@@ -364,8 +364,8 @@ def snapshot_world(sim_server: SimServer) -> SimServer:
 def test_snapshot_secrets_screen(snap_compare, snapshot_world):
     async def ready(pilot: Any) -> None:
         await until(pilot, loaded(pilot.app))
-        await until(pilot, lambda: all(pilot.app.monitor.health(b).status == "ok"
-                                       for b in pilot.app.monitor.backends))
+        await until(pilot, lambda: all(pilot.app.deck.main.monitor.health(b).status == "ok"
+                                       for b in pilot.app.deck.main.monitor.backends))
 
     assert snap_compare(snapshot_app(snapshot_world), terminal_size=SIZE, run_before=ready)
 
@@ -373,8 +373,8 @@ def test_snapshot_secrets_screen(snap_compare, snapshot_world):
 def test_snapshot_new_provider_credential_form(snap_compare, snapshot_world):
     async def ready(pilot: Any) -> None:
         await until(pilot, loaded(pilot.app))
-        await until(pilot, lambda: all(pilot.app.monitor.health(b).status == "ok"
-                                       for b in pilot.app.monitor.backends))
+        await until(pilot, lambda: all(pilot.app.deck.main.monitor.health(b).status == "ok"
+                                       for b in pilot.app.deck.main.monitor.backends))
         await pilot.press("N")
         pilot.app.screen.query_one("#name", Input).value = "claude-login"
         pilot.app.screen.query_one("#type", Select).value = "oauth"

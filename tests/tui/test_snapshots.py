@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.widgets import Input
-from tui_helpers import SIZE, key_of, plain, table, until
+from tui_helpers import SIZE, detail_text, key_of, plain, table, until
 
 from boxdeck.tui.widgets.health_bar import HealthBar
 
@@ -19,11 +19,11 @@ def settled(app: Any) -> Any:
             return False
         if "connecting" in plain(screen.query_one(HealthBar).content):
             return False
-        detail = plain(screen.query_one("#detail-body").content)
+        detail = detail_text(app)
         if "loading" in detail:
             return False
         cells = (
-            [table(app).get_cell(k, "progress").plain for k in table(app).keys]
+            [table(app).get_cell(k, "progress").plain for k in table(app).ordered_keys()]
             if screen.MODE == "devboxes"
             else []
         )
@@ -38,7 +38,7 @@ async def _select(pilot: Any, app: Any, name: str) -> None:
 
 
 def test_sandboxes_screen(make_app, snap_compare):
-    app = make_app(owns_service=True)
+    app = make_app(owns_services=True)
 
     async def run_before(pilot: Any) -> None:
         await until(pilot, settled(app))
@@ -49,7 +49,7 @@ def test_sandboxes_screen(make_app, snap_compare):
 
 
 def test_devboxes_screen(make_app, snap_compare):
-    app = make_app(owns_service=True)
+    app = make_app(owns_services=True)
 
     async def run_before(pilot: Any) -> None:
         await pilot.press("2")
@@ -61,7 +61,7 @@ def test_devboxes_screen(make_app, snap_compare):
 
 
 def test_help_screen(make_app, snap_compare):
-    app = make_app(owns_service=True)
+    app = make_app(owns_services=True)
 
     async def run_before(pilot: Any) -> None:
         await until(pilot, settled(app))
@@ -71,7 +71,7 @@ def test_help_screen(make_app, snap_compare):
 
 
 def test_delete_confirmation(make_app, snap_compare):
-    app = make_app(owns_service=True)
+    app = make_app(owns_services=True)
 
     async def run_before(pilot: Any) -> None:
         await until(pilot, settled(app))
@@ -83,7 +83,7 @@ def test_delete_confirmation(make_app, snap_compare):
 
 
 def test_new_sandbox_form(make_app, snap_compare):
-    app = make_app(owns_service=True)
+    app = make_app(owns_services=True)
 
     async def run_before(pilot: Any) -> None:
         await until(pilot, settled(app))
@@ -97,7 +97,7 @@ def test_new_sandbox_form(make_app, snap_compare):
 
 
 def test_unconfigured_backend(make_app, snap_compare):
-    app = make_app(devbox=False, owns_service=True)
+    app = make_app(devbox=False, owns_services=True)
 
     async def run_before(pilot: Any) -> None:
         await until(pilot, lambda: table(app).row_count > 0)

@@ -19,7 +19,7 @@ from textual.widgets import Static
 from tui_helpers import SIZE, Runner, hand_over, notifications, select, table, until
 
 from boxdeck.sim import SimServer
-from boxdeck.tui.clipboard import TERMINAL, check_clipboard
+from boxdeck.tui.clipboard import TERMINAL
 from boxdeck.tui.modals.confirm import ConfirmModal
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX processes and signals")
@@ -271,7 +271,7 @@ async def test_connect_when_ready_shows_ssh_s_error_lines_too(make_app, world, m
         name = next(b.name for b in app.screen.boxes.values() if b.state == "initializing")
         await select(pilot, app, name)
         await pilot.press("enter", "y")
-        app.service.redactor.add(token)  # what the grant for this box would have taught the redactor
+        app.deck.main.service.redactor.add(token)  # what the grant for this box would have taught the redactor
         world.advance(60)
         await until(pilot, lambda: any("exited with status 255" in n for n in notifications(app)))
         note = next(n for n in notifications(app) if "exited with status 255" in n)
@@ -296,9 +296,9 @@ async def test_without_a_system_clipboard_the_copy_and_its_clear_go_through_osc_
         assert len(sent) == 1 and sent[0].startswith("ssh -p 2222 -- ")
         assert clipboard.copied == []
         now[0] += 59
-        assert check_clipboard(app) is False and len(sent) == 1
+        assert app.deck.clipboard.tick() is False and len(sent) == 1
         now[0] += 2
-        assert check_clipboard(app) is True  # nothing else went through boxdeck: it is still ours
+        assert app.deck.clipboard.tick() is True  # nothing else went through boxdeck: it is still ours
         assert sent == [sent[0], ""]
         assert app.clipboard == ""
         await until(pilot, lambda: any("Cleared" in n for n in notifications(app)))

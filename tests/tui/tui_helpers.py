@@ -74,6 +74,13 @@ def static_text(app: Any, selector: str) -> str:
     return plain(widget.content)
 
 
+def detail_text(app: Any) -> str:
+    """What the detail pane of the box screen shows, as plain text."""
+    from boxdeck.tui.widgets.detail_pane import DetailPane
+
+    return plain(app.screen.query_one(DetailPane).renderable)
+
+
 def notifications(app: Any) -> list[str]:
     return [f"{n.title} {n.message}" for n in app._notifications]
 
@@ -105,4 +112,15 @@ def hand_over(app: Any, monkeypatch: Any, runner: Runner | None = None) -> None:
     app's own runner when none is given)."""
     monkeypatch.setattr(app, "suspend", contextlib.nullcontext)
     if runner is not None:
-        app.ssh_runner = runner
+        app.deck.ssh_runner = runner
+
+
+def app_for(service: Any, *, initial_mode: str | None = None, **deck_options: Any) -> Any:
+    """The dashboard on `service`, as the launcher builds it (a deck, then the app); no spinner by default
+    (its frames would make screenshots differ)."""
+    from boxdeck.tui.app import BoxdeckApp
+    from boxdeck.tui.context import Deck
+
+    deck_options.setdefault("spinner_interval", None)
+    deck_options.setdefault("owns_services", False)  # the fixtures close what they made
+    return BoxdeckApp(Deck(service, **deck_options), initial_mode=initial_mode)

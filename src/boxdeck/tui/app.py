@@ -1,140 +1,190 @@
-"""The dashboard app: one mode per screen (each keeps its state), polling workers, notices, the activity log.
+"""The dashboard app: it routes. One mode per dashboard screen (each keeps its state), the poll scheduler in
+one worker, what the deck's monitors publish turned into messages for the screens, global keys.
 
-Polling, per backend: a worker in group ``poll-<backend>`` awaits ``monitor.poll(backend)``; every diff the
-monitor publishes reaches the app through ``monitor.subscribe`` as a ``BoxesChanged`` message, which the app
-forwards to the dashboard screens. When the worker finishes, ``set_timer(monitor.next_delay(backend))``
-re-arms the next poll,
-so polls never overlap and a slow server stretches the cadence instead of piling requests up.
+Everything the app is made of is in the `Deck` it is given (see `boxdeck.tui.context`); screens get the deck
+through their constructors. Each message has one handler here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 from textual import events, on
 from textual.app import App
+from textual.binding import BindingType
 from textual.command import CommandPalette
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
-from textual.timer import Timer
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from boxdeck.service.boxes import Backend
+from boxdeck.service.configuration.config import ConfigError, Service
+from boxdeck.service.monitoring.poller import Polled
+from boxdeck.service.monitoring.snapshot import Diff
 from boxdeck.service.text.redact import mask_known
-from boxdeck.service.text.sanitize import sanitize
-from boxdeck.tui.commands import BY_ACTION, BoxdeckCommands, bindings_for
-from boxdeck.tui.configured import ConfiguredApp
-from boxdeck.tui.connect import ConnectApp  # issue 6: enter connects, connect when ready
-from boxdeck.tui.expiry_watch import ExpiryApp  # issue 6: warn before SSH access expires
+from boxdeck.service.text.sanitize import sanitize, shown
+from boxdeck.tui.commands import BY_ACTION, BoxdeckCommands, ProfileCommands, bindings_for
+from boxdeck.tui.connect import (
+    AccessRenewed,
+    ConnectCommandFetched,
+    ConnectFailed,
+    Connector,
+    PinsChanged,
+    ProxyTrustAsked,
+)
+from boxdeck.tui.context import MAIN, Deck
 from boxdeck.tui.heap import HeapFreezer
-from boxdeck.tui.messages import ActivityLogged, BoxesChanged, HealthChanged, PollFinished
+from boxdeck.tui.keymap import resolve_keymap
+from boxdeck.tui.messages import (
+    ActivityLogged,
+    BoxesChanged,
+    ConnectRequested,
+    PollFinished,
+    RenewRequested,
+    StopWaiting,
+    WriteAccessChanged,
+)
 from boxdeck.tui.modals.errors import ErrorsModal
 from boxdeck.tui.paths import css_paths
 from boxdeck.tui.screens.account import AccountScreen
 from boxdeck.tui.screens.activity import ActivityScreen
 from boxdeck.tui.screens.all_boxes import AllBoxesScreen
-from boxdeck.tui.screens.base import BoxesScreen
 from boxdeck.tui.screens.devboxes import DevboxesScreen
 from boxdeck.tui.screens.help import HelpScreen
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
 from boxdeck.tui.screens.secrets import SecretsScreen
-from boxdeck.tui.watching import ProfileCommands, WatchingApp
 from boxdeck.tui.widgets.health_bar import Tab
 from boxdeck.tui.workers import report_worker_error
 
-if TYPE_CHECKING:
-    from boxdeck.service.configuration.config import Service
-    from boxdeck.service.history.eta import EtaHistory
+__all__ = ["DASHBOARDS", "BoxdeckApp", "Dashboard"]
+
+#: How often the write grant, credential expiry and the clipboard are looked at.
+TICK = 1.0
 
 
 @dataclass(frozen=True, slots=True)
 class Dashboard:
-    """A screen on a number key. Later issues add `0` All boxes, `3` Secrets, `4` Account here."""
+    """A screen on a number key."""
 
     key: str
     mode: str
     title: str
-    backend: Backend | None
-    screen: Callable[[Service], Screen[Any]]
+    backend: Backend | None  # the backend whose health its tab shows (None: none of its own)
+    screen: Callable[[Deck, tuple[Tab, ...]], Screen[Any]]
 
 
 DASHBOARDS: tuple[Dashboard, ...] = (
-    # Issue 6: every box of both backends (and of every watched profile) in one table.
     Dashboard("0", "all", "All", None, AllBoxesScreen),
     Dashboard("1", "sandboxes", "Sandboxes", Backend.AMIKA, SandboxesScreen),
     Dashboard("2", "devboxes", "Devboxes", Backend.DEVBOX, DevboxesScreen),
-    # backend=None: the tab shows no health of its own (screens 1 and 2 already show both backends').
     Dashboard("3", "secrets", "Secrets", None, SecretsScreen),
     Dashboard("4", "account", "Account", None, AccountScreen),
 )
+MODES = frozenset(d.mode for d in DASHBOARDS)
+SWITCHING = "_switching-profile"
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class BoxdeckApp(WatchingApp, ConfiguredApp, ConnectApp, ExpiryApp, App[None]):
+class BoxdeckApp(App[None]):
     TITLE = "boxdeck"
     CSS_PATH = css_paths()
     COMMANDS = App.COMMANDS | {BoxdeckCommands, ProfileCommands}
-    BINDINGS = bindings_for("app")
+    BINDINGS: ClassVar[list[BindingType]] = list(bindings_for("app"))
     #: The screen shown first when no other is asked for or remembered.
     FIRST_MODE = "sandboxes"
-    # Screen classes for the terminal width: the detail pane hides below 110 columns (enter shows it).
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-normal"), (170, "-wide")]
+    # Screen classes for the terminal width: the detail pane hides below 110 columns (`i` shows it).
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-normal"), (170, "-wide")]
 
-    def __init__(
-        self,
-        service: Service,
-        *,
-        demo: Any = None,
-        now: Callable[[], datetime] | None = None,
-        spinner_interval: float | None = 0.3,
-        owns_service: bool = False,
-        initial_mode: str | None = None,
-        profile: str | None = None,  # issue 6: the main service's profile name
-        extra_services: Mapping[str, Service] | None = None,  # issue 6: more profiles, shown in All boxes
-        eta_history: EtaHistory | None = None,  # issue 6: default: the state dir's eta_history.json
-        app_config: Any = None,  # boxdeck.service.configuration.profiles.AppConfig (theme, keymap, write
-                                 # grant…)
-        request_log: Any = None,  # boxdeck.service.history.activity_log.RequestLogger
-        prefs: Any = None,  # boxdeck.service.configuration.prefs.Prefs (last screen, filter, sort per
-                            # profile)
-        grant_clock: Callable[[], float] | None = None,  # the write grant's clock (tests)
-    ) -> None:
+    def __init__(self, deck: Deck, *, initial_mode: str | None = None) -> None:
         super().__init__()
-        self.service = service
-        self.monitor = service.monitor
-        self.demo = demo
-        self.now: Callable[[], datetime] = now or utc_now
-        self.spinner_interval = spinner_interval
-        self.owns_service = owns_service
+        self.deck = deck
         self.tabs = tuple(Tab(d.key, d.title, d.backend) for d in DASHBOARDS)
         self.dashboards: list[Screen[Any]] = []
-        self._poll_timers: dict[Backend, Timer] = {}
-        self._again: set[Backend] = set()
-        self._unsubscribe: Callable[[], None] | None = None
-        self._initial_mode = initial_mode
-        self.heap = HeapFreezer()  # issue 7: no full GC passes over thousands of boxes while keys wait
-        self.setup_watching(profile=profile, extra_services=extra_services, eta_history=eta_history)
+        self.connector = Connector(self, deck)
+        self.heap = HeapFreezer()
+        deck.clipboard.terminal = self.copy_to_clipboard
+        deck.poller.on_polled = self._polled
+        self._unsubscribe: list[Callable[[], None]] = []
+        self._badge = deck.badge
+        last = deck.last_screen()
+        self._initial_mode = initial_mode or (last if last in MODES else None) or self.FIRST_MODE
+        self._add_modes()
+
+    def _add_modes(self) -> None:
         for dashboard in DASHBOARDS:
             self.add_mode(dashboard.mode, self._factory(dashboard))
-        self.setup_config(app_config, request_log=request_log, prefs=prefs, grant_clock=grant_clock)
 
     def _factory(self, dashboard: Dashboard) -> Callable[[], Screen[Any]]:
         def make() -> Screen[Any]:
-            screen = dashboard.screen(self.service)
-            if getattr(screen, "store", None) is not None:  # the secrets screen's SecretStore: issue 6's log
-                screen.store = self.audited(screen.store)  # type: ignore[attr-defined]
+            screen = dashboard.screen(self.deck, self.tabs)
             self.dashboards.append(screen)
             return screen
 
         return make
 
+    # ------------------------------------------------------------------ start and stop
+    def on_mount(self) -> None:
+        self._apply_config()
+        self._subscribe()
+        self.run_worker(self.deck.poller.run, name="poller", group="poller", exit_on_error=False)
+        self.set_interval(TICK, self._tick)
+        self.deck.sync_write_grant()
+        self.deck.log_event(f"started profile={self.deck.pref_profile or '-'} badge={self.deck.badge or '-'}")
+        # The app starts on Textual's own blank default screen and switches to the first dashboard from
+        # there. Started directly as the default mode, a dashboard would mount while the mode's screen stack
+        # is still empty: on Python 3.12+ Textual runs new tasks eagerly, so the screen's widgets mount
+        # inside `_init_mode`, before the screen is pushed, and an Input asking `app.screen` as it mounts
+        # crashes the app (Textualize/textual#6444).
+        self.switch_mode(self._initial_mode)
+
+    def _apply_config(self) -> None:
+        """The config file's theme and keymap; what it got wrong is one notification, never a crash."""
+        config = self.deck.config
+        warnings = list(config.warnings)
+        if config.theme:
+            if config.theme in self.available_themes:
+                self.theme = config.theme
+            else:
+                known = ", ".join(sorted(self.available_themes))
+                warnings.append(f"unknown theme {config.theme!r}; the default is kept (themes: {known})")
+        if config.keymap:
+            keymap, problems = resolve_keymap(config.keymap)
+            warnings.extend(problems)
+            if keymap:
+                self.set_keymap(keymap)
+        if warnings:
+            self.notify("\n".join(warnings), title="Configuration", severity="warning", markup=False,
+                        timeout=15)
+
+    def _subscribe(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = [
+            profile.monitor.subscribe(self._publisher(key)) for key, profile in self.deck.profiles.items()
+        ]
+
+    def _publisher(self, profile: str) -> Callable[[Diff], None]:
+        def published(diff: Diff) -> None:  # never touches widgets: a message
+            self.post_message(BoxesChanged(profile, diff))
+
+        return published
+
+    def _polled(self, polled: Polled) -> None:
+        self.post_message(PollFinished(polled.profile, polled.backend, polled.health))
+
+    async def on_unmount(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        mode = self.current_mode
+        if mode in MODES:
+            self.deck.remember_screen(mode)
+        self.deck.log_event("quit")
+        self.heap.close()
+        await self.deck.aclose()
+
+    # ------------------------------------------------------------------ what every screen sees
     def notify(
         self,
         message: str,
@@ -150,17 +200,6 @@ class BoxdeckApp(WatchingApp, ConfiguredApp, ConnectApp, ExpiryApp, App[None]):
             mask_known(message), title=mask_known(title), severity=severity, timeout=timeout, markup=markup
         )
 
-    def on_mount(self) -> None:
-        self._unsubscribe = self.monitor.subscribe(self._published)
-        for backend in self.monitor.backends:
-            self.poll(backend)
-        # The app starts on Textual's own blank default screen and switches to the first dashboard from
-        # there. Started directly as the default mode, a dashboard would mount while the mode's screen stack
-        # is still empty: on Python 3.12+ Textual runs new tasks eagerly, so the screen's widgets mount
-        # inside `_init_mode`, before the screen is pushed, and an Input asking `app.screen` as it mounts
-        # crashes the app (Textualize/textual#6444).
-        self.switch_mode(self._initial_mode or self.FIRST_MODE)
-
     async def on_event(self, event: events.Event) -> None:
         # A paste arrives here first (App.on_event forwards it to the focused widget). Input and TextArea draw
         # their contents raw, so escape sequences and control characters in the clipboard would reach the
@@ -169,122 +208,183 @@ class BoxdeckApp(WatchingApp, ConfiguredApp, ConnectApp, ExpiryApp, App[None]):
             event.text = sanitize(event.text, keep_newlines=True)
         await super().on_event(event)
 
-    async def on_unmount(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-        for timer in self._poll_timers.values():
-            timer.stop()
-        self.heap.close()
-        if self.owns_service:
-            await self.service.aclose()
+    def switch_mode(self, mode: str) -> Any:
+        result = super().switch_mode(mode)
+        if mode in MODES:
+            self.deck.remember_screen(mode)
+        return result
 
-    # ----------------------------------------------------------------- polling
-    def _published(self, diff: Any) -> None:
-        """The monitor's subscriber: turn every diff into a message (never touch widgets here)."""
-        self.post_message(BoxesChanged(diff))
-
-    def _polling(self, backend: Backend) -> bool:
-        group = f"poll-{backend.value}"
-        return any(
-            w.group == group and w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in self.workers
-        )
-
-    def poll(self, backend: Backend) -> None:
-        """Poll `backend` now (or right after the poll in flight)."""
-        timer = self._poll_timers.pop(backend, None)
-        if timer is not None:
-            timer.stop()
-        if self._polling(backend):
-            self._again.add(backend)
-            return
-        # The equivalent of @work(exclusive=True, exit_on_error=False, group=f"poll-{backend}"): the group
-        # depends on the backend, so the worker is started with run_worker.
-        # A partial, not a coroutine object: a worker cancelled before it starts (quit, exclusive) then leaves
-        # no un-awaited coroutine behind.
-        self.run_worker(
-            partial(self._poll_once, backend),
-            name=f"poll {backend.value}",
-            group=f"poll-{backend.value}",
-            exclusive=True,
-            exit_on_error=False,
-        )
-
-    async def _poll_once(self, backend: Backend) -> None:
-        await self.monitor.poll(backend)
-        self.post_message(PollFinished(backend, self.monitor.health(backend)))
-
-    def _rearm(self, backend: Backend) -> None:
-        if backend in self._again:
-            self._again.discard(backend)
-            delay = 0.0
-        else:
-            delay = self.monitor.next_delay(backend)
-        old = self._poll_timers.pop(backend, None)
-        if old is not None:
-            old.stop()
-        self._poll_timers[backend] = self.set_timer(max(delay, 0.001), lambda: self.poll(backend))
-
-    def refresh_now(self) -> None:
-        for backend in self.monitor.backends:
-            self.poll(backend)
-
-    def poll_soon(self, backend: Backend) -> None:
-        """Something was just done to a box of `backend`: look at once."""
-        if backend in self.monitor.backends:
-            self.poll(backend)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        report_worker_error(self, event)
-        group = event.worker.group or ""
-        if group.startswith("poll-") and event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
-            self._rearm(Backend(group.removeprefix("poll-")))
-
-    # ----------------------------------------------------------------- messages
-    @on(PollFinished)
-    def _poll_finished(self, message: PollFinished) -> None:
+    def _to_dashboards(self, message_factory: Callable[[], Any]) -> None:
         for screen in self.dashboards:
-            screen.post_message(HealthChanged(message.backend, message.health))
-        self.heap.settled()
+            screen.post_message(message_factory())
 
+    # ------------------------------------------------------------------ data in
     @on(BoxesChanged)
     def _boxes_changed(self, message: BoxesChanged) -> None:
+        deck = self.deck
+        profile = deck.profiles.get(message.profile)
+        if profile is None:  # a profile switched away: its late diffs land nowhere
+            return
         diff = message.diff
-        for screen in self.dashboards:
-            screen.post_message(BoxesChanged(diff))
+        self._to_dashboards(lambda: BoxesChanged(message.profile, diff))
         # Only boxes the user created or acted on get a notice (the monitor remembers which).
-        for notice in self.monitor.notices(diff):
-            self.notify(notice.message, title=notice.title, severity=notice.level, markup=False, timeout=8)
+        suffix = "" if profile.is_main else f" ({shown(profile.label)})"
+        for notice in profile.monitor.notices(diff):
+            self.notify(notice.message, title=notice.title + suffix, severity=notice.level, markup=False,
+                        timeout=8)
+        self.connector.check(profile, diff)
         for screen in self.screen_stack:
             if isinstance(screen, ActivityScreen):
                 screen.post_message(ActivityLogged())
 
-    # ----------------------------------------------------------------- app-wide actions
+    @on(PollFinished)
+    def _poll_finished(self, message: PollFinished) -> None:
+        if message.profile not in self.deck.profiles:
+            return
+        self._to_dashboards(lambda: PollFinished(message.profile, message.backend, message.health))
+        self.heap.settled()
+
+    def _tick(self) -> None:
+        """Once a second: the write grant, credentials about to expire, a copied token to clear."""
+        deck = self.deck
+        changed = deck.sync_write_grant()
+        badge = deck.badge
+        if changed or badge != self._badge:
+            self._badge = badge
+            self._to_dashboards(WriteAccessChanged)
+        now = deck.now()
+        for event in deck.expiry.check(deck.credentials(), now):
+            hint = " Press R on the box to renew it." if event.credential.box_key else ""
+            self.notify(
+                event.message + hint,
+                title="SSH access expiring" if event.kind == "expiring" else "SSH access expired",
+                severity="warning",
+                markup=False,
+                timeout=15,
+            )
+        if deck.clipboard.tick():
+            self.notify("Cleared the copied SSH command (it holds a token) from the clipboard.", markup=False,
+                        timeout=5)
+
+    # ------------------------------------------------------------------ connecting
+    @on(ConnectRequested)
+    def _connect_requested(self, message: ConnectRequested) -> None:
+        profile = self.deck.profile_of_key(message.profile)
+        if message.wait:
+            self.connector.pin(message.box, profile, start=message.start)
+        else:
+            self.connector.connect(message.box, profile)
+
+    @on(StopWaiting)
+    def _stop_waiting(self, message: StopWaiting) -> None:
+        if self.connector.unpin(self.deck.profile_of_key(message.profile), message.box.key):
+            self.notify(f"Stopped waiting for “{shown(message.box.name)}”.", markup=False, timeout=5)
+
+    @on(RenewRequested)
+    def _renew_requested(self, message: RenewRequested) -> None:
+        self.connector.renew(message.box, self.deck.profile_of_key(message.profile))
+
+    @on(ConnectCommandFetched)
+    def _connect_command_fetched(self, message: ConnectCommandFetched) -> None:
+        self.connector.run_ssh(message.command, message.name)
+
+    @on(ConnectFailed)
+    def _connect_failed(self, message: ConnectFailed) -> None:
+        self.connector.failed(message)
+
+    @on(ProxyTrustAsked)
+    def _proxy_trust_asked(self, message: ProxyTrustAsked) -> None:
+        self.connector.ask_proxy_trust(message.needed, message.then, verb=message.verb)
+
+    @on(AccessRenewed)
+    def _access_renewed(self, message: AccessRenewed) -> None:
+        self.connector.renewed(message)
+
+    @on(PinsChanged)
+    def _pins_changed(self, _message: PinsChanged) -> None:
+        self._to_dashboards(PinsChanged)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_worker_error(self, event)
+
+    # ------------------------------------------------------------------ global keys
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "grant_write":  # `w`: shown only where it means something (see ConfiguredApp)
-            in_dialog = isinstance(self.screen, ModalScreen) and not isinstance(self.screen, CommandPalette)
-            return False if in_dialog else self.check_grant_write()
+        in_dialog = isinstance(self.screen, ModalScreen) and not isinstance(self.screen, CommandPalette)
+        if action == "grant_write":  # `w`: shown on a read-only profile (and when locked, to say why)
+            grant = self.deck.write_grant
+            return False if in_dialog else (True if grant.locked else bool(grant.read_only_default))
         name = f"{action}({parameters[0]!r})" if parameters else action
         command = BY_ACTION.get(name)
-        # App-wide keys stay out of dialogs (a "1" in the delete confirmation must not switch screens).
-        return not (
-            command is not None
-            and command.scope == "app"
-            and command.name != "quit"
-            and isinstance(self.screen, ModalScreen)
-            and not isinstance(self.screen, CommandPalette)  # the palette asks on behalf of the screen below
-        )
+        # App-wide keys stay out of dialogs (a "1" in the delete confirmation must not switch screens); the
+        # palette asks on behalf of the screen below it.
+        return not (command is not None and command.scope == "app" and command.name != "quit" and in_dialog)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.screen))
 
     def action_show_errors(self) -> None:
-        healths = [self.monitor.health(backend) for backend in Backend]
-        self.push_screen(ErrorsModal(healths, self.now()))
+        healths = [self.deck.main.monitor.health(backend) for backend in Backend]
+        self.push_screen(ErrorsModal(healths, self.deck.now()))
 
     def action_show_activity(self) -> None:
-        self.push_screen(ActivityScreen(self.monitor))
+        self.push_screen(ActivityScreen(self.deck.main.monitor))
 
-    @property
-    def box_screen(self) -> BoxesScreen | None:
-        screen = self.screen
-        return screen if isinstance(screen, BoxesScreen) else None
+    def action_grant_write(self) -> None:
+        deck = self.deck
+        grant = deck.write_grant
+        if grant.locked:
+            self.notify(
+                "boxdeck was started with --read-only, so write access can't be granted. "
+                "Restart without --read-only to make changes.",
+                title="Read-only", severity="warning", markup=False,
+            )
+            return
+        if not grant.read_only_default:
+            self.notify("This profile is not read-only: changes are allowed.", markup=False)
+            return
+        grant.grant()
+        self._tick()
+        minutes = f"{grant.minutes:g} minute" + ("" if grant.minutes == 1 else "s")
+        self.notify(f"Write access for {minutes}; then read-only again. {deck.badge}", title="Write access",
+                    markup=False)
+        deck.log_event(f"write access granted for {minutes}")
+
+    # ------------------------------------------------------------------ switching profile
+    def switch_profile(self, name: str) -> None:
+        """Make `name` the main profile (screens 1–4 and the first rows of All boxes)."""
+        if self.deck.switcher is None:
+            self.notify("Switching profiles needs a config file with [profiles.NAME] tables.",
+                        title="Profiles", severity="warning", markup=False)
+            return
+        self.notify(f"Switching to profile {name}…", title="Profiles", markup=False)
+        self.run_worker(self._switch(name), name=f"switch to {name}", group="switch-profile", exclusive=True,
+                        exit_on_error=False)
+
+    async def _switch(self, name: str) -> None:
+        switcher = self.deck.switcher
+        assert switcher is not None
+        try:
+            service: Service = await switcher(name)
+        except (ConfigError, OSError) as error:
+            self.notify(f"Cannot switch to profile {shown(name)}: {shown(str(error))}", title="Profiles",
+                        severity="error", markup=False, timeout=10)
+            return
+        await self._swap_main(name, service)
+
+    async def _swap_main(self, name: str, service: Service) -> None:
+        """Swap the main profile: its polling stops, every dashboard is rebuilt on the new one."""
+        current = self.current_mode
+        back_to = current if current in MODES else self.FIRST_MODE
+        self.add_mode(SWITCHING, Screen)
+        await self.switch_mode(SWITCHING)
+        for dashboard in DASHBOARDS:
+            await self.remove_mode(dashboard.mode)
+        self.dashboards.clear()
+        await self.deck.replace_main(service, name)
+        self._subscribe()
+        self.deck.poller.poll_now(MAIN)
+        self._add_modes()
+        await self.switch_mode(back_to)
+        with contextlib.suppress(Exception):
+            await self.remove_mode(SWITCHING)
+        self.notify(f"Profile {shown(name)}", title="Profiles", markup=False)

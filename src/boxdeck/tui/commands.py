@@ -1,12 +1,12 @@
 """The one list of commands: it builds the key bindings, the footer, the help screen and the command palette.
 
 Each command has a stable binding id (``boxdeck.<name>``) so a keymap can remap it with ``App.set_keymap``.
-Later screens add their commands here, to the scope they belong to.
+Each command belongs to one scope: the app (everywhere), the box screens, or one screen of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Literal
@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 if TYPE_CHECKING:
+    from textual.dom import DOMNode
     from textual.screen import Screen
 
 Scope = Literal["app", "boxes", "secrets", "account", "sandboxes", "devboxes", "agent", "sessions",
@@ -55,7 +56,7 @@ class Command:
 
 
 COMMANDS: tuple[Command, ...] = (
-    # Screens (number keys). Later: 0 All boxes, 3 Secrets, 4 Account.
+    # Screens (number keys).
     Command("screen.all", "0", "switch_mode('all')", "All boxes",
             "Show all boxes: sandboxes and devboxes in one table", "app",
             show=False),
@@ -67,8 +68,8 @@ COMMANDS: tuple[Command, ...] = (
             show=False),
     Command("screen.account", "4", "switch_mode('account')", "Account", "Show the Devbox account and GitHub",
             "app", show=False),
-    # Acting on the selected box.
-    # Issue 6: enter connects (SSH right here; "connect when ready" on a box on its way up).
+    # Acting on the selected box. Enter connects (SSH right here; "connect when ready" on a box on its way
+    # up).
     Command("connect", "enter,S", "connect", "Connect",
             "Connect: SSH into the selected box here (or when it is ready: asks first)", "boxes",
             key_display="⏎"),
@@ -87,7 +88,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("sort", "o", "sort_next", "Sort", "Sort by the next column", "boxes", show=False),
     Command("sort_reverse", "O", "sort_reverse", "Reverse", "Reverse the sort order", "boxes", show=False),
     Command("detail", "i", "detail", "Detail", "Show the selected box's details", "boxes", show=False),
-    # Issue 6: renew, bulk select (no destructive action sits on a bare ctrl chord).
+    # Renew access; select boxes for a bulk stop/delete (no destructive action sits on a bare ctrl chord).
     Command("renew", "R", "renew", "Renew",
             "Renew SSH access to the selected box: a new grant or access session, copied", "boxes",
             show=False),
@@ -120,7 +121,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("account.save_grants", "S", "save_org_grants", "Save grants",
             "Save the org grants (space toggles one)", "account", mutating=True),
     Command("account.refresh", "r", "reload_account", "Refresh", "Reload the account and GitHub", "account"),
-    # Issue 5: per-box views. On the sandboxes screen (1) and the devboxes screen (2):
+    # Views of one box: on the sandboxes screen (1) and the devboxes screen (2).
     Command("sandbox.agent", "a", "agent_prompt", "Agent",
             "Agent prompt: talk to the selected sandbox's agent", "sandboxes"),
     Command("sandbox.sessions", "v", "sandbox_sessions", "Sessions",
@@ -165,7 +166,7 @@ COMMANDS: tuple[Command, ...] = (
     # Everywhere.
     Command("errors", "e", "show_errors", "Errors", "Show each backend's health and last error", "app",
             show=False),  # the header says "e: errors" when a backend fails
-    # Issue 6: a read-only profile opens for writes for a while (settings.write_grant_minutes, default 10).
+    # A read-only profile opens for writes for a while (settings.write_grant_minutes, default 10).
     Command("write", "w", "grant_write", "Write", "Write access for N minutes (read-only profiles)", "app"),
     Command("activity", "l", "show_activity", "Log", "Show the activity log of state changes", "app"),
     Command("help", "question_mark", "help", "Help", "Show the keys", "app", key_display="?"),
@@ -192,48 +193,76 @@ def key_for(screen: Screen[object], command: Command) -> str:
     return command.key_display or command.key
 
 
-def _target(screen: Screen[object], command: Command):
-    return screen.app if command.scope == "app" else screen
+def scopes_of(screen: Screen[object]) -> tuple[Scope, ...]:
+    """The command scopes a screen offers besides the app's: the box keys on a box screen, and its own."""
+    from boxdeck.tui.screens.base import BoxdeckScreen
+    from boxdeck.tui.screens.boxes import BoxesScreen
+
+    scopes: list[Scope] = ["boxes"] if isinstance(screen, BoxesScreen) else []
+    if isinstance(screen, BoxdeckScreen) and screen.COMMAND_SCOPE is not None:
+        scopes.append(screen.COMMAND_SCOPE)
+    return tuple(scopes)
 
 
-def available(screen: Screen[object]) -> Iterable[tuple[Command, object]]:
-    """Commands that make sense on `screen` now: its own scope (if it shows boxes) and the app's,
-    minus those its `check_action` turns off."""
-    from boxdeck.tui.screens.base import BoxesScreen
-
+def available(screen: Screen[object]) -> Iterator[tuple[Command, DOMNode]]:
+    """Commands that make sense on `screen` now: its scopes and the app's, minus those its `check_action`
+    turns off."""
+    scopes = scopes_of(screen)
     for command in COMMANDS:
-        if command.scope == "boxes" and not isinstance(screen, BoxesScreen):
+        if command.name == "back" or (command.scope != "app" and command.scope not in scopes):
             continue
-        # Other screens name their own scope (`COMMAND_SCOPE = "secrets"`): only theirs are offered there.
-        if command.scope not in ("app", "boxes") and command.scope != getattr(screen, "COMMAND_SCOPE", None):
-            continue
-        if command.name == "back":
-            continue
-        target = _target(screen, command)
-        if not screen.app._check_action_state(command.action, target):  # type: ignore[arg-type]
+        target: DOMNode = screen.app if command.scope == "app" else screen
+        if not screen.app._check_action_state(command.action, target):
             continue
         yield command, target
+
+
+Hit_ = tuple[str, str, Callable[[], object]]
 
 
 class BoxdeckCommands(Provider):
     """The palette side of `COMMANDS`: offers only what applies to the current screen and selection."""
 
-    def _hits(self) -> list[tuple[str, str, object]]:
+    def _hits(self) -> list[Hit_]:
         screen = self.screen
-        out = []
-        for command, target in available(screen):
-            title = command.help
-            help_text = f"key: {key_for(screen, command)}"
-            callback = partial(self.app.run_action, command.action, target)
-            out.append((title, help_text, callback))
-        return out
+        return [
+            (command.help, f"key: {key_for(screen, command)}", partial(self.app.run_action, command.action, target))
+            for command, target in available(screen)
+        ]
 
     async def discover(self) -> Hits:
         for title, help_text, callback in self._hits():
-            yield DiscoveryHit(title, callback, help=help_text)  # type: ignore[arg-type]
+            yield DiscoveryHit(title, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for title, help_text, callback in self._hits():
             if (score := matcher.match(title)) > 0:
-                yield Hit(score, matcher.highlight(title), callback, help=help_text)  # type: ignore[arg-type]
+                yield Hit(score, matcher.highlight(title), callback, help=help_text)
+
+
+class ProfileCommands(Provider):
+    """The palette's "Switch to profile NAME": the config file's profiles except the current one."""
+
+    def _hits(self) -> list[Hit_]:
+        from boxdeck.tui.app import BoxdeckApp
+
+        app = self.app
+        if not isinstance(app, BoxdeckApp):
+            return []
+        current = app.deck.main.label
+        return [
+            (f"Switch to profile {name}", "show this profile", partial(app.switch_profile, name))
+            for name in app.deck.profile_names()
+            if name != current
+        ]
+
+    async def discover(self) -> Hits:
+        for title, help_text, callback in self._hits():
+            yield DiscoveryHit(title, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, callback in self._hits():
+            if (score := matcher.match(title)) > 0:
+                yield Hit(score, matcher.highlight(title), callback, help=help_text)

@@ -6,11 +6,9 @@ masked) and into `Text(...)`, never through markup.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from rich.table import Table
 from rich.text import Text
@@ -19,6 +17,7 @@ from textual.color import Color
 from boxdeck.service.boxes import Box, StateKind
 from boxdeck.service.text.sanitize import shown
 from boxdeck.service.text.timefmt import relative
+from boxdeck.tui.widgets.rows import Cell
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 NOT_SET = "-"
@@ -73,30 +72,6 @@ class Palette:
         }.get(kind, "")
 
 
-class Cell(Text):
-    """A literal table cell that carries its own sort key (so 'age' sorts by time, not by its label)."""
-
-    __slots__ = ("sort_key",)
-
-    def __init__(self, value: str, style: str = "", sort_key: Any = None) -> None:
-        super().__init__(value, style=style, no_wrap=True, end="", overflow="ellipsis")
-        # Rich strips control codes with `str.translate`, which returns a new, equal string even when there
-        # was nothing to strip: keep the caller's string instead (it is often the box's own, already alive),
-        # one string less per cell — 120,000 cells with 10,000 boxes per table.
-        parts = getattr(self, "_text", None)  # Rich's private buffer: left alone if a release changes it
-        if isinstance(parts, list) and len(parts) == 1 and parts[0] == value:
-            parts[0] = value
-        self.sort_key = (0, _folded(value)) if sort_key is None else sort_key
-
-    def same_as(self, other: Cell | None) -> bool:
-        return (
-            other is not None
-            and self.plain == other.plain
-            and str(self.style) == str(other.style)
-            and self.sort_key == other.sort_key
-        )
-
-
 def clip(text: str, limit: int = MAX_VALUE_CHARS) -> str:
     """`text` cut to at most `limit` characters, the last one an ellipsis when anything was cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -115,34 +90,10 @@ def _folded(text: str) -> str:
     return text if folded == text else folded
 
 
-#: The most distinct shared cells kept for reuse (least recently used go first).
-SHARED_CELLS_MAX = 4096
-_shared_cells: OrderedDict[tuple[str, str, Any], Cell] = OrderedDict()
-
-
-def shared_cell(value: str, style: str = "", sort_key: Any = None) -> Cell:
-    """A `Cell` that may be the very object another row already shows.
-
-    Most columns repeat a few values over thousands of rows (state words, providers, branches, creators,
-    "-"), and a cell is a Rich `Text` of ~350 bytes; with 10,000 boxes per table that was tens of MB of equal
-    cells. Cells are never changed after they are built (a mark makes a new `MarkedCell`; the table and Rich
-    only read them), so rows can share one. Bounded: the least recently used of the distinct cells are
-    forgotten, and unique values (names, URLs) just pass through.
-    """
-    key = (value, style, sort_key)
-    cell = _shared_cells.get(key)
-    if cell is None:
-        cell = _shared_cells[key] = Cell(value, style=style, sort_key=sort_key)
-        if len(_shared_cells) > SHARED_CELLS_MAX:
-            _shared_cells.popitem(last=False)
-    else:
-        _shared_cells.move_to_end(key)
-    return cell
-
-
 def text_cell(value: object) -> Cell:
+    """A server value as a literal cell; empty ones show "-" and sort last."""
     s = clean(value)
-    return shared_cell(s or NOT_SET, sort_key=(0 if s else 1, _folded(s)))
+    return Cell(s or NOT_SET, sort_key=(0 if s else 1, _folded(s)))
 
 
 KIND_ICON = {
@@ -182,7 +133,7 @@ def state_cell(box: Box, palette: Palette, frame: int = 0) -> Cell:
     if kind is StateKind.FAILED:
         style = f"bold {style}"
     sort_key = (KIND_ORDER.get(kind, 9), label)
-    return shared_cell(f"{state_icon(kind, frame)} {label}", style=style, sort_key=sort_key)
+    return Cell(f"{state_icon(kind, frame)} {label}", style=style, sort_key=sort_key)
 
 
 def age_cell(created_at: datetime | None, now: datetime) -> Cell:

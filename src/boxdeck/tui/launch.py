@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
-import inspect
 import io
 import logging
 import os
@@ -249,14 +248,6 @@ def open_log(enabled: bool) -> tuple[Any, str | None]:
         return None, f"request log disabled: {error}"
 
 
-def _accepts(cls: type, name: str) -> bool:
-    try:
-        params = inspect.signature(cls.__init__).parameters  # type: ignore[misc]
-    except (TypeError, ValueError):
-        return False
-    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
-
-
 def run_app(
     settings: Settings,
     demo: Any = None,
@@ -273,6 +264,7 @@ def run_app(
 
     from boxdeck.service.configuration.prefs import Prefs
     from boxdeck.tui.app import BoxdeckApp
+    from boxdeck.tui.context import Deck
 
     config = config if config is not None else AppConfig(settings=settings)
     request_log, log_warning = open_log(log)
@@ -283,26 +275,23 @@ def run_app(
         service = Service.from_settings(settings, on_request=on_request, trust_path=trust_path)
         if request_log is not None:
             request_log.use_redactor(service.redactor)
-        extra: dict[str, Service] = {}
-        for name, extra_settings in (watch or {}).items():
-            extra[name] = Service.from_settings(extra_settings, on_request=on_request)
+        extra = {
+            name: Service.from_settings(extra_settings, on_request=on_request)
+            for name, extra_settings in (watch or {}).items()
+        }
         if switcher is not None:
             switcher.request_log = request_log
-        options: dict[str, Any] = {
-            "demo": demo,
-            "owns_service": True,
-            "app_config": config,
-            "request_log": request_log,
-            "prefs": Prefs(prefs_path),
-        }
-        if _accepts(BoxdeckApp, "profile"):
-            options["profile"] = config.profile
-        if _accepts(BoxdeckApp, "extra_services"):
-            options["extra_services"] = extra or None
-        app = BoxdeckApp(service, **options)
-        if "extra_services" not in options:
-            app.extra_services = extra  # type: ignore[attr-defined]
-        app.profile_switcher = switcher  # type: ignore[attr-defined]
+        deck = Deck(
+            service,
+            config=config,
+            extra=extra,
+            demo=demo is not None,
+            request_log=request_log,
+            prefs=Prefs(prefs_path),
+            switcher=switcher,
+            profile_names=switcher.names if switcher is not None else list,
+        )
+        app = BoxdeckApp(deck)
         # Textual prints a crash's traceback, locals and all, to `error_console` once the terminal is back:
         # it is kept here instead, for the log, and the terminal gets one plain line.
         crash = io.StringIO()
@@ -312,7 +301,7 @@ def run_app(
         if status:
             report_crash(crash.getvalue(), request_log)
         return status
-    finally:  # the services are closed by the app on quit (`owns_service`)
+    finally:  # the services are closed by the app on quit (the deck owns them)
         if request_log is not None:
             request_log.close()
 

@@ -15,31 +15,26 @@ from boxdeck.service.monitoring.snapshot import Diff
 
 @dataclass
 class BoxesChanged(Message, bubble=False):
-    """The monitor published a diff (a poll or a local pending change)."""
+    """A profile's monitor published a diff (a poll, or a change made here such as a pending action).
+    `profile` is the deck's key of that profile (`MAIN` for the one every screen shows)."""
 
+    profile: str
     diff: Diff
 
 
 @dataclass
 class PollFinished(Message, bubble=False):
-    """One poll of a backend finished (successfully or not); its health may have changed."""
+    """One poll of a profile's backend finished (well or not); its health may have changed."""
 
-    backend: Backend
-    health: Health
-
-
-@dataclass
-class HealthChanged(Message, bubble=False):
-    """A backend's health, forwarded to every dashboard screen."""
-
+    profile: str
     backend: Backend
     health: Health
 
 
 @dataclass
 class ActionFailed(Message, bubble=False):
-    """An action on a box failed, or was not sent because the same one is already in flight ("warning");
-    `message` is user-facing and already redacted."""
+    """An action failed, or was not sent because the same one is already in flight ("warning"); `message` is
+    user-facing and already redacted."""
 
     message: str
     severity: SeverityLevel = "error"
@@ -49,9 +44,39 @@ class ActivityLogged(Message, bubble=False):
     """The monitor's activity log may have grown."""
 
 
+class WriteAccessChanged(Message, bubble=False):
+    """The write grant started or lapsed: keys dim or undim, the header's badge changes."""
+
+
 @dataclass
 class SshCommandFetched(Message, bubble=False):
     """A ready-to-use SSH command arrived; the handler copies it and says where it went."""
 
     command: SshCommand
-    box: Box | None = None  # issue 6: the box it is for (its expiry is watched)
+    box: Box | None = None  # the box it is for (its expiry is watched)
+
+
+@dataclass
+class ConnectRequested(Message):
+    """Connect to a ready box now (enter), or pin one on its way up ("connect when ready")."""
+
+    box: Box
+    profile: str
+    wait: bool = False
+    start: bool = False
+
+
+@dataclass
+class StopWaiting(Message):
+    """Unpin a box pinned for "connect when ready"."""
+
+    box: Box
+    profile: str
+
+
+@dataclass
+class RenewRequested(Message):
+    """`R`: a new SSH grant or access session for a box, copied."""
+
+    box: Box
+    profile: str

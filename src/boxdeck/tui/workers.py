@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
+from textual.dom import DOMNode
 from textual.worker import Worker, WorkerState
 
 from boxdeck.service.text.sanitize import shown
 
 
-class ReportWorkerErrors:
-    """Mixin for screens and modals: every worker runs with exit_on_error=False; this reports its failure."""
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        report_worker_error(self, event)  # type: ignore[arg-type]
-
-
-def report_worker_error(node, event: Worker.StateChanged) -> None:
+def report_worker_error(node: DOMNode, event: Worker.StateChanged) -> None:
+    """Every worker runs with exit_on_error=False: its failure becomes one notification, never a crash."""
     if event.state is WorkerState.ERROR:
         worker: Worker[object] = event.worker
         error = worker.error

@@ -565,23 +565,13 @@ class Monitor:
 
     # ------------------------------------------------------------------ running
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Poll every configured backend until `stop` is set (for the plain CLI; the TUI re-arms timers)."""
-        await asyncio.gather(*(self._run_one(b, stop) for b in self.backends))
-
-    async def _run_one(self, backend: Backend, stop: asyncio.Event) -> None:
-        st = self._states[backend]
-        while not stop.is_set():
-            await self.poll(backend)
-            st.wake = wake = asyncio.Event()
-            waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())}
-            try:
-                await asyncio.wait(waiters, timeout=self.next_delay(backend),
-                                   return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for w in waiters:
-                    w.cancel()
-                st.wake = None
+    def wake_event(self, backend: Backend) -> asyncio.Event:
+        """Set whenever `backend` should be polled now (`poke`): the poll scheduler waits on it between polls
+        (see `boxdeck.service.monitoring.poller`)."""
+        st = self._states[Backend(backend)]
+        if st.wake is None:
+            st.wake = asyncio.Event()
+        return st.wake
 
     async def aclose(self) -> None:
         """Close the clients the monitor owns."""

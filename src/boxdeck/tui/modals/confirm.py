@@ -5,11 +5,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from boxdeck.tui.modals.base import BoxdeckModal
 
-class ConfirmModal(ModalScreen[bool]):
+
+class ConfirmModal(BoxdeckModal[bool]):
     BINDINGS = [
         Binding("y", "confirm", "Yes", id="boxdeck.confirm.yes"),
         Binding("n,escape", "cancel", "No", id="boxdeck.confirm.no"),

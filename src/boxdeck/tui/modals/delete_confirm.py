@@ -18,12 +18,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Input, Static
 
+from boxdeck.service.actions.losses import Losses, LossSources, gather_all
 from boxdeck.service.boxes import Box
 from boxdeck.service.text.sanitize import sanitize, single_line
+from boxdeck.tui.context import Deck, Profile
 from boxdeck.tui.format import Palette
-from boxdeck.tui.losses import Losses, gather_all
 from boxdeck.tui.modals.confirm import ConfirmModal
-from boxdeck.tui.workers import ReportWorkerErrors
 
 
 @dataclass
@@ -35,11 +35,15 @@ def _name(box: Box) -> str:
     return single_line(sanitize(box.name), limit=80)
 
 
-class DeleteConfirmModal(ReportWorkerErrors, ConfirmModal):
-    """Dismisses with True to delete. `boxes`: one box, or every box of a bulk delete."""
+class DeleteConfirmModal(ConfirmModal):
+    """Dismisses with True to delete. `boxes`: one box, or every box of a bulk delete, of `profile`."""
 
-    def __init__(self, boxes: Sequence[Box], *, noun: str = "box", skipped: str = "") -> None:
+    def __init__(self, boxes: Sequence[Box], deck: Deck, profile: Profile, *, noun: str = "box",
+                 skipped: str = "") -> None:
         self.boxes = list(boxes)
+        self.deck = deck
+        self.sources = LossSources(profile.conversations, profile.sessions, profile.grants, profile.access,
+                                   profile.monitor)
         count = len(self.boxes)
         if count == 1:
             box = self.boxes[0]
@@ -79,7 +83,7 @@ class DeleteConfirmModal(ReportWorkerErrors, ConfirmModal):
 
     @work(exclusive=True, exit_on_error=False, group="delete-losses")
     async def _check(self) -> None:
-        self.post_message(LossesChecked(await gather_all(self.app, self.boxes)))
+        self.post_message(LossesChecked(await gather_all(self.sources, self.boxes, self.deck.now())))
 
     @on(LossesChecked)
     def _checked(self, message: LossesChecked) -> None:

@@ -8,11 +8,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from boxdeck.service.monitoring.health import Health
 from boxdeck.tui.format import clean, timestamp
+from boxdeck.tui.modals.base import BoxdeckModal
 from boxdeck.tui.widgets.health_bar import health_words
 
 TITLES = {"amika": "Amika sandboxes", "devbox": "Latitude devboxes"}
@@ -41,7 +41,7 @@ def health_text(health: Health, now: datetime) -> Text:
     return out
 
 
-class ErrorsModal(ModalScreen[None]):
+class ErrorsModal(BoxdeckModal[None]):
     BINDINGS = [Binding("escape,e,q", "close", "Close", id="boxdeck.errors.close")]
 
     def __init__(self, healths: list[Health], now: datetime) -> None:

@@ -11,14 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from boxdeck.service.actions.actions import ActionError, Actions, AnswerLost
 from boxdeck.service.boxes import Box
 from boxdeck.tui.messages import ActionFailed
-from boxdeck.tui.workers import ReportWorkerErrors
+from boxdeck.tui.modals.base import BoxdeckModal
 
 
 @dataclass
@@ -28,7 +27,7 @@ class Created(Message, bubble=False):
     box: Box
 
 
-class NewBoxModal(ReportWorkerErrors, ModalScreen[Box | None]):
+class NewBoxModal(BoxdeckModal[Box | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="boxdeck.form.cancel"),
         Binding("ctrl+s", "submit", "Create", id="boxdeck.form.submit"),

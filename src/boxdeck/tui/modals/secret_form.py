@@ -19,7 +19,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
@@ -32,7 +31,7 @@ from boxdeck.service.actions.secret_store import (
     validate_secret_value,
 )
 from boxdeck.service.text.sanitize import shown
-from boxdeck.tui.workers import ReportWorkerErrors
+from boxdeck.tui.modals.base import BoxdeckModal
 
 #: The request a form builds once its inputs are valid: sends it and returns a one-line summary for the user.
 Request = Callable[[], Awaitable[str]]
@@ -73,7 +72,7 @@ class RequestRefused(Message, bubble=False):
     field: str | None = None
 
 
-class WriteOnlyForm(ReportWorkerErrors, ModalScreen[str | None]):
+class WriteOnlyForm(BoxdeckModal[str | None]):
     """A dialog that sends one request and dismisses with its summary. Subclasses compose the fields, build
     the request from them (raising `ActionError` with `.field` for an invalid input: shown inline, nothing
     sent) and name the inputs that hold a secret (`VALUE_IDS`: emptied once the request finished)."""

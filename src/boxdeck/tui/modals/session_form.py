@@ -16,14 +16,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from boxdeck.service.actions.actions import ActionError
 from boxdeck.service.actions.sandbox_sessions import MetadataError, parse_metadata_text
 from boxdeck.service.text.sanitize import shown
-from boxdeck.tui.workers import ReportWorkerErrors
+from boxdeck.tui.modals.base import BoxdeckModal
 
 Save = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
@@ -42,7 +41,7 @@ class SaveFailed(Message, bubble=False):
     message: str
 
 
-class SessionFormModal(ReportWorkerErrors, ModalScreen[Any]):
+class SessionFormModal(BoxdeckModal[Any]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="boxdeck.session_form.cancel"),
         Binding("ctrl+s", "submit", "Save", id="boxdeck.session_form.submit"),

@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual import on, work
@@ -21,28 +21,23 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, SelectionList, Static
+from textual.widgets import DataTable, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from boxdeck.api.devbox_models import GitHubConnection, GitHubOrg, GitHubRepo, UserProfile
 from boxdeck.service.actions.account import Account
 from boxdeck.service.actions.actions import ActionError
 from boxdeck.service.text.sanitize import shown
-from boxdeck.tui.clipboard import copy_text
 from boxdeck.tui.commands import BY_ACTION, bindings_for
-from boxdeck.tui.format import Palette, timestamp
-from boxdeck.tui.messages import ActionFailed, HealthChanged
+from boxdeck.tui.context import Deck
+from boxdeck.tui.format import timestamp
+from boxdeck.tui.messages import ActionFailed
 from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.modals.ssh_key_picker import SshKeyPickerModal
+from boxdeck.tui.screens.base import DeckScreen
 from boxdeck.tui.screens.secrets import cell, fill_table
-from boxdeck.tui.widgets.health_bar import HealthBar
+from boxdeck.tui.widgets.health_bar import Tab
 from boxdeck.tui.widgets.not_configured import NotConfigured
-from boxdeck.tui.workers import ReportWorkerErrors
-
-if TYPE_CHECKING:
-    from boxdeck.service.configuration.config import Service
-    from boxdeck.tui.app import BoxdeckApp
 
 T = TypeVar("T")
 
@@ -70,9 +65,9 @@ def user_token_help(reason: str) -> Text:
     return out
 
 
-class AccountScreen(ReportWorkerErrors, Screen[None]):
-    COMMAND_SCOPE: ClassVar[str] = "account"
-    TAB_TITLE: ClassVar[str] = "Account"
+class AccountScreen(DeckScreen):
+    COMMAND_SCOPE = "account"
+    TAB_KEY = "4"
     BINDINGS: ClassVar[list[BindingType]] = [*bindings_for("account")]
     CONNECT_TIMEOUT = 300.0  # seconds to wait for the browser side of a GitHub connect
     CONNECT_INTERVAL = 2.0
@@ -114,12 +109,9 @@ class AccountScreen(ReportWorkerErrors, Screen[None]):
 
         summary: str
 
-    def __init__(self, service: Service) -> None:
-        super().__init__(id="account-screen", classes="account-screen")
-        self.service = service
-        settings = service.settings.devbox
-        has_user_token = bool(settings.user_token) if settings is not None else None
-        self.account = Account(service.monitor.devbox, has_user_token=has_user_token)
+    def __init__(self, deck: Deck, tabs: tuple[Tab, ...]) -> None:
+        super().__init__(deck, tabs, id="account-screen", classes="account-screen")
+        self.account = deck.main.account
         self.profile: UserProfile | None = None
         self.connection: GitHubConnection | None = None
         self.connection_known = False
@@ -131,30 +123,16 @@ class AccountScreen(ReportWorkerErrors, Screen[None]):
         self.pending_url: str | None = None
         self.orgs_dirty = False
         self.connect_sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
-        self.palette = Palette()
 
     # ----------------------------------------------------------------- composition
-    @property
-    def boxdeck(self) -> BoxdeckApp:
-        return self.app  # type: ignore[return-value]
-
-    @property
-    def read_only(self) -> bool:
-        return bool(self.service.actions.read_only)
-
     @property
     def available(self) -> bool:
         return self.account.available
 
-    @property
-    def tab_key(self) -> str:
-        return next((t.key for t in self.boxdeck.tabs if t.title == self.TAB_TITLE), "4")
-
     def compose(self) -> ComposeResult:
-        yield HealthBar(self.boxdeck.tabs, self.tab_key, read_only=self.read_only,
-                        demo=self.boxdeck.demo is not None)
+        yield from self.header()
         with Vertical(id="body"):
-            if self.service.monitor.devbox is None:
+            if self.deck.main.monitor.devbox is None:
                 yield NotConfigured("devbox")
             elif not self.available:
                 yield Static(user_token_help(self.account.unavailable_reason or ""), markup=False,
@@ -168,15 +146,10 @@ class AccountScreen(ReportWorkerErrors, Screen[None]):
                     yield DataTable(id="repos", cursor_type="row", zebra_stripes=True)
                     yield SelectionList[str](id="orgs")
                 yield Static("", markup=False, id="account-status")
-        yield Footer()
+        yield from self.keys()
 
     def on_mount(self) -> None:
-        self.palette = Palette.from_variables(self.app.theme_variables)
-        bar = self.query_one(HealthBar)
-        bar.set_palette(self.palette)
-        for tab in self.boxdeck.tabs:
-            if tab.backend is not None:
-                bar.set_health(tab.backend, self.service.monitor.health(tab.backend))
+        super().on_mount()
         if not self.available:
             return
         self.query_one("#user-panel").border_title = Text(" Devbox user ", style="bold")
@@ -296,7 +269,7 @@ class AccountScreen(ReportWorkerErrors, Screen[None]):
         if not self.available:
             return
         p = self.palette
-        now = self.boxdeck.now()
+        now = self.now()
         user = Text()
         if self.profile is None:
             user.append("SSH key: ")
@@ -355,19 +328,13 @@ class AccountScreen(ReportWorkerErrors, Screen[None]):
         status.set_class(bool(self.errors), "-error")
         status.display = bool(lines)
 
-    @on(HealthChanged)
-    def _health_changed(self, message: HealthChanged) -> None:
-        self.query_one(HealthBar).set_health(message.backend, message.health)
-
     @on(SelectionList.SelectedChanged, "#orgs")
     def _orgs_toggled(self) -> None:
         granted = {o.org_login for o in self.orgs if o.granted}
         self.orgs_dirty = set(self.orgs_list.selected) != granted
         self._show()
 
-    @on(ActionFailed)
-    def _action_failed(self, message: ActionFailed) -> None:
-        self.notify(message.message, severity="error", markup=False, timeout=8)
+    def action_failed(self) -> None:
         self.load()  # e.g. a 404 on disconnect: show how things really are
 
     @on(Done)
@@ -379,7 +346,7 @@ class AccountScreen(ReportWorkerErrors, Screen[None]):
     @on(ConnectStarted)
     def _connect_started(self, message: ConnectStarted) -> None:
         self.pending_url = message.url
-        where = copy_text(self.app, message.url)
+        where = self.deck.clipboard.copy(message.url)
         self.notify(f"{where}: the GitHub authorize link. Open it in a browser.", markup=False, timeout=8)
         self._show()
         self.refresh_bindings()

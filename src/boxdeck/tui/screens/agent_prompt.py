@@ -23,7 +23,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Markdown, Select, Static, Switch, TextArea
+from textual.widgets import Button, Input, Label, Markdown, Select, Static, Switch, TextArea
 
 from boxdeck.service.actions.agent_prompts import (
     AGENTS,
@@ -37,10 +37,9 @@ from boxdeck.service.actions.errors import AlreadyInFlight
 from boxdeck.service.boxes import Backend, StateKind
 from boxdeck.service.text.sanitize import shown
 from boxdeck.tui.commands import BY_ACTION, bindings_for
+from boxdeck.tui.context import Deck, Profile
 from boxdeck.tui.format import SPINNER, duration, local_time
-from boxdeck.tui.screens.box_views import find_box
-from boxdeck.tui.state import SessionState, app_state
-from boxdeck.tui.workers import ReportWorkerErrors
+from boxdeck.tui.screens.base import BoxdeckScreen
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -73,7 +72,7 @@ class PromptRefused(Message, bubble=False):
 
 async def send_prompt(
     app: App[Any],
-    state: SessionState,
+    state: Profile,
     reply_to: Screen[Any],
     sandbox: str,
     prompt: str,
@@ -120,9 +119,10 @@ def _watching(app: App[Any], sandbox: str) -> bool:
 class TurnView(Vertical):
     """One prompt and what came of it. Keyed by the turn's id; updated in place when it finishes."""
 
-    def __init__(self, turn: Turn) -> None:
+    def __init__(self, turn: Turn, now: datetime) -> None:
         super().__init__(id=f"turn-{turn.id}", classes="turn")
         self.turn = turn
+        self._now = now
         self._answered = False
 
     def compose(self) -> ComposeResult:
@@ -173,7 +173,7 @@ class TurnView(Vertical):
         return out
 
     def on_mount(self) -> None:
-        self.show(self.turn, self.app.now(), 0)  # type: ignore[attr-defined]
+        self.show(self.turn, self._now, 0)
 
     def show(self, turn: Turn, now: datetime, frame: int) -> None:
         self.turn = turn
@@ -197,22 +197,19 @@ class TurnView(Vertical):
             self.mount(Static(Text(reply_markdown_source(turn)), markup=False, classes="turn-error"))
 
 
-class AgentPromptScreen(ReportWorkerErrors, Screen[None]):
+class AgentPromptScreen(BoxdeckScreen):
     COMMAND_SCOPE = "agent"
     BINDINGS = bindings_for("agent")
     TICK = 0.5
 
-    def __init__(self, sandbox: str) -> None:
-        super().__init__(classes="agent-screen")
+    def __init__(self, deck: Deck, sandbox: str) -> None:
+        super().__init__(deck, classes="agent-screen")
+        self.profile = deck.main
         self.sandbox = sandbox
         self.frame = 0
         self._unsubscribe: Callable[[], None] | None = None
 
     # ----------------------------------------------------------------- composition
-    @property
-    def state(self) -> SessionState:
-        return app_state(self.app)
-
     def compose(self) -> ComposeResult:
         yield Static("", markup=False, id="agent-header")
         with VerticalScroll(id="conversation"):
@@ -231,17 +228,17 @@ class AgentPromptScreen(ReportWorkerErrors, Screen[None]):
                 yield Button("Send (ctrl+s)", variant="primary", id="send")
                 yield Button("Cancel send (ctrl+g)", variant="warning", id="cancel-send")
                 yield Button("Back (esc)", id="agent-back")
-        yield Footer()
+        yield from self.keys()
 
     def on_mount(self) -> None:
-        state = self.state
+        state = self.profile
         conversations = state.conversations
         if conversations is not None:
             self._unsubscribe = conversations.subscribe(self._listener)
             turns = conversations.history(self.sandbox)
             if turns:
                 self.query_one("#conversation-empty").display = False
-                self.query_one("#conversation", VerticalScroll).mount_all(TurnView(t) for t in turns)
+                self.query_one("#conversation", VerticalScroll).mount_all(TurnView(t, self.now()) for t in turns)
             draft = state.drafts.get(self.sandbox)
             if draft is None:
                 draft = conversations.last_failed_prompt(self.sandbox) or ""
@@ -266,22 +263,22 @@ class AgentPromptScreen(ReportWorkerErrors, Screen[None]):
 
     # ----------------------------------------------------------------- live state
     def _in_flight(self) -> bool:
-        conversations = self.state.conversations
+        conversations = self.profile.conversations
         return bool(conversations and conversations.in_flight(self.sandbox))
 
     def _sandbox_ready(self) -> bool:
-        box = find_box(self, Backend.AMIKA, self.sandbox)
+        box = self.profile.box_by_ref(Backend.AMIKA, self.sandbox)
         return box is not None and box.kind is StateKind.READY and not box.pending
 
     def _header(self) -> Text:
-        box = find_box(self, Backend.AMIKA, self.sandbox)
+        box = self.profile.box_by_ref(Backend.AMIKA, self.sandbox)
         out = Text()
         out.append(" Agent prompt ", style="bold reverse")
         out.append("  sandbox ")
         out.append(shown(self.sandbox), style="bold")
         state = shown(box.display_state) if box is not None else "unknown"
         out.append(f"  ({state})")
-        conversations = self.state.conversations
+        conversations = self.profile.conversations
         if conversations is not None:
             latest = conversations.latest_session_id(self.sandbox)
             count = len(conversations.history(self.sandbox))
@@ -292,7 +289,7 @@ class AgentPromptScreen(ReportWorkerErrors, Screen[None]):
 
     def _tick(self) -> None:
         self.frame += 1
-        now = self.app.now()  # type: ignore[attr-defined]
+        now = self.now()
         self.query_one("#agent-header", Static).update(self._header())
         for view in self.query(TurnView):
             if view.turn.in_flight or not view._answered:
@@ -305,7 +302,7 @@ class AgentPromptScreen(ReportWorkerErrors, Screen[None]):
     _status_pinned = False
 
     def _idle_status(self) -> str:
-        state = self.state
+        state = self.profile
         if state.conversations is None:
             return "Amika is not configured."
         if state.read_only:
@@ -331,16 +328,16 @@ class AgentPromptScreen(ReportWorkerErrors, Screen[None]):
         conversation = self.query_one("#conversation", VerticalScroll)
         self.query_one("#conversation-empty").display = False
         views = conversation.query(f"#turn-{turn.id}")
-        now = self.app.now()  # type: ignore[attr-defined]
+        now = self.now()
         if views:
             view = views.first(TurnView)
             view.show(turn, now, self.frame)
         else:
-            conversation.mount(TurnView(turn))
+            conversation.mount(TurnView(turn, self.now()))
         if turn.failed:
             editor = self.query_one("#prompt", TextArea)
             if not editor.text.strip():
-                editor.text = self.state.drafts.get(self.sandbox) or turn.prompt
+                editor.text = self.profile.drafts.get(self.sandbox) or turn.prompt
             self._status_pinned = True
             why = shown(turn.error or "", keep_newlines=False)
             if turn.answer_lost:  # the message already says what the latest session shows and that it is kept
@@ -367,7 +364,7 @@ class AgentPromptScreen(ReportWorkerErrors, Screen[None]):
 
     @on(TextArea.Changed, "#prompt")
     def _draft_changed(self, event: TextArea.Changed) -> None:
-        self.state.drafts[self.sandbox] = event.text_area.text
+        self.profile.drafts[self.sandbox] = event.text_area.text
 
     @on(Switch.Changed, "#new-session")
     def _new_session_changed(self, event: Switch.Changed) -> None:
@@ -376,7 +373,8 @@ class AgentPromptScreen(ReportWorkerErrors, Screen[None]):
 
     @on(Button.Pressed, "#send")
     def _send_pressed(self) -> None:
-        self.run_action_checked("send_prompt")
+        if self.check_action("send_prompt", ()):  # as ctrl+s would: not while read-only
+            self.action_send_prompt()
 
     @on(Button.Pressed, "#cancel-send")
     def _cancel_pressed(self) -> None:
@@ -386,16 +384,12 @@ class AgentPromptScreen(ReportWorkerErrors, Screen[None]):
     def _back_pressed(self) -> None:
         self.action_close_agent()
 
-    def run_action_checked(self, action: str) -> None:
-        if self.check_action(action, ()):
-            getattr(self, f"action_{action}")()
-
     # ----------------------------------------------------------------- actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         command = BY_ACTION.get(action)
         if command is None or command.scope != "agent":
             return True
-        state = self.state
+        state = self.profile
         if command.mutating and state.read_only:
             return None
         if action == "send_prompt" and (
@@ -407,7 +401,7 @@ class AgentPromptScreen(ReportWorkerErrors, Screen[None]):
         return True
 
     def action_send_prompt(self) -> None:
-        state = self.state
+        state = self.profile
         if state.conversations is None or not self.check_action("send_prompt", ()):
             return
         editor = self.query_one("#prompt", TextArea)

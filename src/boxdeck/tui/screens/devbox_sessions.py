@@ -11,32 +11,29 @@ highlighted one after a confirmation.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from boxdeck.api.devbox_models import ExecSession
 from boxdeck.service.access.devbox_access import KnownAccess, exec_session_row
+from boxdeck.service.access.expiry import clock_left
 from boxdeck.service.access.ssh_trust import ProxyTrustRequired
 from boxdeck.service.access.sshcmd import SshCommand
 from boxdeck.service.actions.actions import ActionError
 from boxdeck.service.text.sanitize import shown
-from boxdeck.tui.clipboard import copy_secret
 from boxdeck.tui.commands import BY_ACTION, bindings_for
 from boxdeck.tui.connect import ProxyTrustAsked
+from boxdeck.tui.context import Deck
 from boxdeck.tui.format import local_time
 from boxdeck.tui.modals.confirm import ConfirmModal
-from boxdeck.tui.screens.sandbox_sessions import clock_left
-from boxdeck.tui.state import SessionState, app_state
-from boxdeck.tui.workers import ReportWorkerErrors
+from boxdeck.tui.screens.base import BoxdeckScreen
 
 EXEC_COLUMNS = (("command", "command", 26), ("workdir", "workdir", 20), ("active", "active", 6),
                 ("tty", "tty", 4), ("last_activity", "last activity", 13), ("rate", "bytes/s", 10),
@@ -70,23 +67,17 @@ class DevboxSessionsFailed(Message, bubble=False):
     quiet: bool = False  # a background refresh: say it in the status line, not a toast every 2 s
 
 
-class DevboxSessionsScreen(ReportWorkerErrors, Screen[None]):
+class DevboxSessionsScreen(BoxdeckScreen):
     COMMAND_SCOPE = "devbox_sessions"
     BINDINGS = bindings_for("devbox_sessions")
 
-    def __init__(self, devbox_id: str, name: str = "") -> None:
-        super().__init__(classes="sessions-screen devbox-sessions-screen")
+    def __init__(self, deck: Deck, devbox_id: str, name: str = "") -> None:
+        super().__init__(deck, classes="sessions-screen devbox-sessions-screen")
+        self.profile = deck.main
         self.devbox_id = devbox_id
         self.devbox_name = name or devbox_id
         self.exec_sessions: list[ExecSession] | None = None
         self._timer: Timer | None = None
-
-    @property
-    def state(self) -> SessionState:
-        return app_state(self.app)
-
-    def now(self) -> datetime:
-        return self.app.now()  # type: ignore[attr-defined,no-any-return]
 
     def compose(self) -> ComposeResult:
         yield Static("", markup=False, id="sessions-header")
@@ -99,7 +90,7 @@ class DevboxSessionsScreen(ReportWorkerErrors, Screen[None]):
             yield access_table
             yield Static("", markup=False, id="access-empty")
         yield Static("", markup=False, id="sessions-status")
-        yield Footer()
+        yield from self.keys()
 
     def on_mount(self) -> None:
         exec_table = self.query_one("#exec-sessions", DataTable)
@@ -136,7 +127,7 @@ class DevboxSessionsScreen(ReportWorkerErrors, Screen[None]):
     # ----------------------------------------------------------------- workers (post messages only)
     @work(exclusive=True, exit_on_error=False, group="exec-sessions")
     async def _fetch_exec(self) -> None:
-        access = self.state.access
+        access = self.profile.access
         if access is None:
             self.post_message(DevboxSessionsFailed("Devbox is not configured."))
             return
@@ -149,7 +140,7 @@ class DevboxSessionsScreen(ReportWorkerErrors, Screen[None]):
 
     @work(exclusive=True, exit_on_error=False, group="access-open")
     async def _open_access(self) -> None:
-        access = self.state.access
+        access = self.profile.access
         assert access is not None
         try:
             session, command = await access.create(self.devbox_id)
@@ -162,14 +153,14 @@ class DevboxSessionsScreen(ReportWorkerErrors, Screen[None]):
         except ActionError as error:
             self.post_message(DevboxSessionsFailed(str(error)))
             return
-        redactor = getattr(self.app.service, "redactor", None)  # type: ignore[attr-defined]
+        redactor = self.profile.service.redactor
         if redactor is not None:
             redactor.add(*command.secrets)
         self.post_message(AccessOpened(session.session_id, command))
 
     @work(exclusive=False, exit_on_error=False, group="access-revoke")
     async def _revoke(self, session_id: str) -> None:
-        access = self.state.access
+        access = self.profile.access
         assert access is not None
         try:
             await access.revoke(self.devbox_id, session_id)
@@ -236,7 +227,7 @@ class DevboxSessionsScreen(ReportWorkerErrors, Screen[None]):
 
     @on(AccessOpened)
     def _access_opened(self, message: AccessOpened) -> None:
-        where = copy_secret(self.app, message.command.text, bool(message.command.secrets))
+        where = self.deck.clipboard.copy(message.command.text, secret=bool(message.command.secrets))
         known = self._known_by_id().get(message.session_id)
         lines = [f"{where}:", message.command.masked()]
         if known is not None:
@@ -273,7 +264,7 @@ class DevboxSessionsScreen(ReportWorkerErrors, Screen[None]):
         status.display = bool(message)
 
     def _known(self) -> tuple[KnownAccess, ...]:
-        access = self.state.access
+        access = self.profile.access
         return access.known(self.devbox_id) if access is not None else ()
 
     def _known_by_id(self) -> dict[str, KnownAccess]:
@@ -287,7 +278,7 @@ class DevboxSessionsScreen(ReportWorkerErrors, Screen[None]):
         rows = {}
         for item in known:
             seconds = (item.expires_at - now).total_seconds() if item.expires_at else None
-            precise = clock_left(seconds)
+            precise = clock_left(seconds) if seconds is not None and seconds > 0 else ""
             expires = item.countdown(now) + (f" ({precise})" if precise else "")
             rows[item.session_id] = {
                 "session": Text(shown(item.session_id)),
@@ -328,7 +319,7 @@ class DevboxSessionsScreen(ReportWorkerErrors, Screen[None]):
         command = BY_ACTION.get(action)
         if command is None or command.scope != "devbox_sessions":
             return True
-        state = self.state
+        state = self.profile
         if state.access is None:
             return None
         if command.mutating and state.read_only:
@@ -344,7 +335,7 @@ class DevboxSessionsScreen(ReportWorkerErrors, Screen[None]):
         self.dismiss(None)
 
     def action_new_access(self) -> None:
-        if self.state.access is not None:
+        if self.profile.access is not None:
             self._open_access()
 
     def action_renew_access(self) -> None:

@@ -1,58 +1,49 @@
-"""Screen 2: Latitude devboxes, with provisioning shown step by step."""
+"""Screen 2: the main profile's Latitude devboxes, with provisioning shown step by step; `v` shows a devbox's
+exec and access sessions."""
 
 from __future__ import annotations
 
-import math
+from collections.abc import Hashable, Mapping
 from datetime import datetime
+from typing import ClassVar
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+from textual.app import ComposeResult
 
-from boxdeck.api.devbox_models import OPERATION_STEPS, Operation
+from boxdeck.api.devbox_models import OPERATION_STEPS
 from boxdeck.service.boxes import Backend, Box, StateKind
+from boxdeck.service.monitoring.provisioning import ordered_operations, progress
 from boxdeck.service.monitoring.snapshot import DevboxDetail
 from boxdeck.tui.commands import bindings_for
+from boxdeck.tui.context import MAIN, Deck
 from boxdeck.tui.format import SPINNER, Cell, Palette, clean, duration, field_lines, text_cell, timestamp
-from boxdeck.tui.modals.new_devbox import NewDevboxModal
 from boxdeck.tui.modals.new_devbox_full import NewDevboxFullModal
-from boxdeck.tui.screens.base import BoxesScreen
-from boxdeck.tui.screens.box_keys import BoxKeys
-from boxdeck.tui.screens.box_views import DevboxViews
-from boxdeck.tui.state import app_state
-from boxdeck.tui.widgets.box_table import ColumnSpec
+from boxdeck.tui.screens.boxes import BoxesScreen, Entry, Source
+from boxdeck.tui.widgets.not_configured import NotConfigured
+from boxdeck.tui.widgets.rows import Column
+
+__all__ = ["DevboxesScreen", "devbox_can", "progress_cell", "repositories", "stepper"]
 
 
-def ordered_operations(detail: DevboxDetail | None) -> list[Operation]:
-    if detail is None:
-        return []
-    order = {step: i for i, step in enumerate(OPERATION_STEPS)}
+def devbox_can(action: str, box: Box) -> bool | None:
+    """Which box actions apply to a devbox in its state (None: dimmed). The Devbox API has no start or stop."""
+    if action in ("start", "stop"):
+        return None
+    if action == "copy_ssh":
+        return True if box.kind is StateKind.READY else None
+    if action == "delete":
+        return True if box.kind is not StateKind.GONE else None
+    return True
 
-    def key(op: Operation) -> tuple[int, float]:
-        at = op.created_at
-        return (order.get(op.step, len(order)), at.timestamp() if at else math.inf)
 
-    return sorted(detail.operations, key=key)
-
-
-def progress(detail: DevboxDetail | None) -> tuple[str, str]:
-    """('2/4 inject_credentials', kind) where kind is 'busy', 'done', 'failed' or ''."""
-    if detail is None:
-        return "", ""
-    ops = ordered_operations(detail)
-    total = max(len(OPERATION_STEPS), len(ops))
-    failed = next((op for op in ops if op.status == "failed"), None)
-    if failed is not None:
-        return f"✗ {clean(failed.step)}", "failed"
-    done = sum(1 for op in ops if op.status == "success")
-    current = next((op for op in ops if op.status != "success"), None)
-    if current is not None:
-        return f"{min(done + 1, total)}/{total} {clean(current.step)}", "busy"
-    if done >= total:
-        return f"{total}/{total}", "done"
-    present = {op.step for op in ops}
-    upcoming = next((step for step in OPERATION_STEPS if step not in present), "")
-    return f"{done + 1}/{total} {upcoming}".rstrip(), "busy"
+def progress_cell(detail: DevboxDetail | None, palette: Palette) -> Cell:
+    """The provisioning step as a cell: failed first, then busy, then done, when sorted."""
+    label, kind = progress(detail)
+    colour = {"failed": f"bold {palette.error}", "busy": palette.warning, "done": palette.success}.get(kind, "")
+    order = {"failed": 0, "busy": 1, "done": 2}.get(kind, 3)
+    return Cell(label or "-", style=colour, sort_key=(order, label))
 
 
 def stepper(detail: DevboxDetail | None, now: datetime, palette: Palette, frame: int) -> Table:
@@ -123,82 +114,99 @@ def repositories(detail: DevboxDetail | None, palette: Palette) -> Table:
     return grid
 
 
-class DevboxesScreen(DevboxViews, BoxKeys, BoxesScreen):  # BoxKeys: issue 6 connect/renew/bulk keys
-    BINDINGS = bindings_for("devboxes")  # v sessions (issue 5; see screens/box_views.py)
-    BACKEND = Backend.DEVBOX
+
+class DevboxesScreen(BoxesScreen):
+    BINDINGS = bindings_for("devboxes")
+    COMMAND_SCOPE = "devboxes"
+    TAB_KEY = "2"
     MODE = "devboxes"
     NOUN = "devbox"
-    COLUMNS = (
-        ColumnSpec("name", "name", 18),
-        ColumnSpec("state", "state", 15),
-        ColumnSpec("progress", "step", 22),
-        ColumnSpec("age", "age", 4),
-        ColumnSpec("access_url", "access URL", 19),
+    CREATES = True
+    COLUMNS: ClassVar[tuple[Column, ...]] = (
+        Column("name", "name", 12, flex=True),
+        Column("state", "state", 10),
+        Column("progress", "step", 10, max_width=26),
+        Column("age", "age", 4),
+        Column("access_url", "access URL", 10, flex=True),
     )
 
-    _watching: frozenset[str] = frozenset()
+    def sources_of(self, deck: Deck) -> tuple[Source, ...]:
+        return ((MAIN, Backend.DEVBOX),) if Backend.DEVBOX in deck.main.monitor.backends else ()
 
-    def detail_of(self, key: str) -> DevboxDetail | None:
-        return self.snapshot.details.get(key) if self.snapshot is not None else None
+    def not_configured(self) -> ComposeResult:
+        yield NotConfigured(Backend.DEVBOX.value)
 
-    def row_cells(self, box: Box) -> dict[str, Cell]:
-        label, kind = progress(self.detail_of(box.key))
-        colour = {
-            "failed": f"bold {self.palette.error}",
-            "busy": self.palette.warning,
-            "done": self.palette.success,
-        }.get(kind, "")
-        order = {"failed": 0, "busy": 1, "done": 2}.get(kind, 3)
+    def detail_of(self, entry: Entry) -> DevboxDetail | None:
+        snapshot = self.snapshots.get((entry.profile, Backend.DEVBOX))
+        return snapshot.details.get(entry.box.key) if snapshot is not None else None
+
+    def cells(self, entry: Entry) -> Mapping[str, Cell]:
+        devbox = entry.box.devbox
         return {
-            "name": text_cell(box.name),
-            **self.common_cells(box),
-            "progress": Cell(label or "-", style=colour, sort_key=(order, label)),
-            "access_url": text_cell(getattr(box.devbox, "access_url", None)),
+            "name": text_cell(entry.box.name),
+            "progress": progress_cell(self.detail_of(entry), self.palette),
+            "access_url": text_cell(devbox.access_url if devbox else None),
         }
 
-    def search_text(self, box: Box) -> str:
-        detail = self.detail_of(box.key)
+    def search_text(self, entry: Entry) -> str:
+        detail = self.detail_of(entry)
         repos = " ".join(clean(r.full_name) for r in detail.repositories) if detail else ""
-        return f"{clean(box.name)} {box.display_state} {repos}"
+        return f"{clean(entry.box.name)} {entry.box.display_state} {repos}"
 
     def can(self, action: str, box: Box) -> bool | None:
-        if action in ("start", "stop"):
-            return None  # the Devbox API has no start or stop
-        if action == "copy_ssh":
-            return True if box.kind is StateKind.READY else None
-        if action == "delete":
-            return True if box.kind is not StateKind.GONE else None
-        return True
+        return devbox_can(action, box)
 
-    def new_box_modal(self) -> NewDevboxModal | NewDevboxFullModal:
-        return NewDevboxFullModal(self.actions, app_state(self.app).account)  # issue 5: the full form
+    def new_box_modal(self) -> NewDevboxFullModal:
+        return NewDevboxFullModal(self.deck.main.actions, self.deck.main.account)
 
+    def check_view(self, action: str, entry: Entry | None) -> bool | None:
+        if action != "devbox_sessions":
+            return True
+        box = entry.box if entry is not None else None
+        return True if box is not None and box.devbox is not None and box.kind is StateKind.READY else None
+
+    def action_devbox_sessions(self) -> None:
+        from boxdeck.tui.screens.devbox_sessions import DevboxSessionsScreen
+
+        box = self.selected_box
+        if box is not None:
+            self.app.push_screen(DevboxSessionsScreen(self.deck, box.ref, box.name))
+
+    # ----------------------------------------------------------------- the steps of the boxes in view
     def after_rows_changed(self) -> None:
-        if not self.configured or not self.is_mounted:
+        """The steps and repositories of the devboxes on screen (and the selected one) are fetched with each
+        poll; only theirs, so 10,000 devboxes cost what a screenful does."""
+        if not self.configured or not self.is_mounted or not self.is_current:
             return
-        keys = set(self.table.visible_keys())
-        if self.selected_key:
-            keys.add(self.selected_key)
+        keys = {self.entries[k].box.key for k in self.table.visible_keys() if k in self.entries}
+        entry = self.selected
+        if entry is not None:
+            keys.add(entry.box.key)
         if keys == self._watching:
             return
         new = keys - self._watching
         self._watching = frozenset(keys)
-        self.monitor.watch(keys)
-        if any(self.detail_of(key) is None for key in new):
-            self.boxdeck.poll_soon(self.BACKEND)  # fetch the newly visible rows' steps now, not in 5 s
+        self.deck.main.monitor.watch(keys)
+        snapshot = self.snapshots.get((MAIN, Backend.DEVBOX))
+        if snapshot is not None and any(key not in snapshot.details for key in new):
+            self.deck.poller.poll_now(MAIN, Backend.DEVBOX)  # the new rows' steps now, not in 5 s
 
-    def _spin(self) -> None:
-        super()._spin()
-        box = self.selected_box
-        if self.is_current and box is not None and box.kind is StateKind.TRANSITIONAL:
-            self._refresh_detail()
+    def unwatch(self) -> None:
+        if self._watching:
+            self._watching = frozenset()
+            self.deck.main.monitor.watch(())
 
-    def render_detail(self, box: Box | None) -> RenderableType:
-        if box is None or box.devbox is None:
+    # ----------------------------------------------------------------- detail
+    def detail_key(self, entry: Entry) -> Hashable:
+        return super().detail_key(entry)
+
+    def render_detail(self, entry: Entry | None) -> RenderableType:
+        box = entry.box if entry is not None else None
+        if entry is None or box is None or box.devbox is None:
             return Text("Select a devbox to see its details.")
         now = self.now()
         devbox = box.devbox
-        detail = self.detail_of(box.key)
+        detail = self.detail_of(entry)
         parts: list[RenderableType] = []
         if box.kind is StateKind.FAILED:
             message = clean(detail.failed_message) if detail is not None and detail.failed_message else ""
@@ -210,12 +218,11 @@ class DevboxesScreen(DevboxViews, BoxKeys, BoxesScreen):  # BoxKeys: issue 6 con
         pairs: list[tuple[str, str | Text]] = []
         data = devbox.model_dump()
         for name in data:
-            value = getattr(devbox, name, data[name])
-            shown = timestamp(value, now) if isinstance(value, datetime) else clean(value) or "-"
-            pairs.append((name, shown))
+            value = getattr(devbox, name, data[name])  # extra wire fields are not attributes
+            pairs.append((name, timestamp(value, now) if isinstance(value, datetime) else clean(value) or "-"))
         if box.pending:
             pairs.insert(0, ("pending", Text(f"{box.pending}…", style=self.palette.warning)))
-        eta = self.eta_line(box)  # issue 6: "ready in ~40 s" / "slower than usual"
+        eta = self.eta_line(entry)
         if eta is not None:
             pairs.insert(0, ("eta", eta))
         parts.append(field_lines(pairs))

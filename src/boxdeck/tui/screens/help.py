@@ -9,16 +9,13 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from boxdeck.tui.commands import commands_for, key_for
+from boxdeck.tui.commands import commands_for, key_for, scopes_of
 
 
-def help_text(screen: Screen[object], *, boxes: bool) -> Text:
+def help_text(screen: Screen[object]) -> Text:
     out = Text()
     sections = []
-    here = commands_for("boxes") if boxes else ()
-    own_scope = getattr(screen, "COMMAND_SCOPE", None)  # screens with their own commands (secrets, account)
-    if own_scope and own_scope not in ("app", "boxes"):
-        here = (*here, *commands_for(own_scope))
+    here = tuple(command for scope in scopes_of(screen) for command in commands_for(scope))
     if here:
         sections.append(("On this screen", here))
     sections.append(("Everywhere", commands_for("app")))
@@ -44,13 +41,10 @@ class HelpScreen(ModalScreen[None]):
         self._underlying = underlying
 
     def compose(self) -> ComposeResult:
-        from boxdeck.tui.screens.base import BoxesScreen
-
-        boxes = isinstance(self._underlying, BoxesScreen)
         with Vertical(id="dialog"):
             yield Static("boxdeck keys", markup=False, id="title")
             with VerticalScroll():
-                yield Static(help_text(self._underlying, boxes=boxes), markup=False, id="keys")
+                yield Static(help_text(self._underlying), markup=False, id="keys")
             yield Static("Esc closes", markup=False, classes="hint")
 
     def action_close(self) -> None:

@@ -20,22 +20,20 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from boxdeck.api.amika_models import Session
+from boxdeck.service.access.expiry import clock_left
 from boxdeck.service.actions.actions import ActionError
 from boxdeck.service.actions.sandbox_sessions import format_metadata, session_row
 from boxdeck.service.boxes import Backend
 from boxdeck.service.text.sanitize import shown
-from boxdeck.tui.clipboard import copy_secret
 from boxdeck.tui.commands import BY_ACTION, bindings_for
+from boxdeck.tui.context import Deck
 from boxdeck.tui.format import field_lines, timestamp
 from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.modals.session_form import SessionFormModal
-from boxdeck.tui.screens.box_views import find_box
-from boxdeck.tui.state import SessionState, app_state
-from boxdeck.tui.workers import ReportWorkerErrors
+from boxdeck.tui.screens.base import BoxdeckScreen
 
 COLUMNS = (("latest", "", 2), ("agent", "agent", 10), ("status", "status", 11), ("started", "started", 8),
            ("ended", "ended", 8), ("id", "id", 22))
@@ -44,16 +42,6 @@ COLUMNS = (("latest", "", 2), ("agent", "agent", 10), ("status", "status", 11), 
 def when(dt: datetime) -> str:
     """An absolute local time, without the "ago" that `timestamp` adds (expiries are in the future)."""
     return dt.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-
-
-def clock_left(seconds: float | None) -> str:
-    """A precise countdown for the grant panel: "59:12", "1:02:03"; "" when unknown or past."""
-    if seconds is None or seconds <= 0:
-        return ""
-    total = int(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 @dataclass
@@ -84,23 +72,17 @@ class GrantChanged(Message, bubble=False):
     revoked: bool = False
 
 
-class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
+class SandboxSessionsScreen(BoxdeckScreen):
     COMMAND_SCOPE = "sessions"
     BINDINGS = bindings_for("sessions")
 
-    def __init__(self, sandbox: str) -> None:
-        super().__init__(classes="sessions-screen")
+    def __init__(self, deck: Deck, sandbox: str) -> None:
+        super().__init__(deck, classes="sessions-screen")
+        self.profile = deck.main
         self.sandbox = sandbox
         self.sessions: dict[str, Session] = {}
         self.latest_id: str | None = None
         self.loaded = False
-
-    @property
-    def state(self) -> SessionState:
-        return app_state(self.app)
-
-    def now(self) -> datetime:
-        return self.app.now()  # type: ignore[attr-defined,no-any-return]
 
     def compose(self) -> ComposeResult:
         yield Static("", markup=False, id="sessions-header")
@@ -114,7 +96,7 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
         with Vertical(id="grant-panel"):
             yield Static("", markup=False, id="grant-body")
         yield Static("", markup=False, id="sessions-status")
-        yield Footer()
+        yield from self.keys()
 
     def on_mount(self) -> None:
         table = self.query_one("#sessions", DataTable)
@@ -137,7 +119,7 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
     # ----------------------------------------------------------------- workers (post messages only)
     @work(exclusive=True, exit_on_error=False, group="sessions-load")
     async def _load(self, select: str | None = None) -> None:
-        service = self.state.sessions
+        service = self.profile.sessions
         if service is None:
             self.post_message(SessionsFailed("Amika is not configured."))
             return
@@ -151,7 +133,7 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
 
     @work(exclusive=False, exit_on_error=False, group="sessions-write")
     async def _mark(self, session_id: str, status: str) -> None:
-        service = self.state.sessions
+        service = self.profile.sessions
         assert service is not None
         try:
             session = await service.mark(self.sandbox, session_id, status)
@@ -162,7 +144,7 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
 
     @work(exclusive=True, exit_on_error=False, group="ssh-grant")
     async def _mint_grant(self) -> None:
-        grants = self.state.grants
+        grants = self.profile.grants
         assert grants is not None
         try:
             await grants.current(self.sandbox)
@@ -170,14 +152,14 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
             self.post_message(SessionsFailed(str(error)))
             return
         grant = grants.remembered(self.sandbox)
-        redactor = getattr(self.app.service, "redactor", None)  # type: ignore[attr-defined]
+        redactor = self.profile.service.redactor
         if grant is not None and redactor is not None:
             redactor.add(grant.info.token)
         self.post_message(GrantChanged(minted=True))
 
     @work(exclusive=True, exit_on_error=False, group="ssh-grant")
     async def _revoke_grant(self) -> None:
-        grants = self.state.grants
+        grants = self.profile.grants
         assert grants is not None
         try:
             await grants.revoke(self.sandbox)
@@ -215,11 +197,11 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
 
     @on(GrantChanged)
     def _grant_changed(self, message: GrantChanged) -> None:
-        grants = self.state.grants
+        grants = self.profile.grants
         grant = grants.remembered(self.sandbox) if grants is not None else None
         if message.minted and grant is not None:
             if grant.command is not None:
-                where = copy_secret(self.app, grant.command.text, bool(grant.command.secrets))
+                where = self.deck.clipboard.copy(grant.command.text, secret=bool(grant.command.secrets))
                 body = f"{where}:\n{grant.command.masked()}\n{grant.countdown(self.now())}"
             else:
                 body = grant.refusal
@@ -243,7 +225,7 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
         status.display = bool(message)
 
     def _refresh_header(self) -> None:
-        box = find_box(self, Backend.AMIKA, self.sandbox)
+        box = self.profile.box_by_ref(Backend.AMIKA, self.sandbox)
         out = Text()
         out.append(" Sessions ", style="bold reverse")
         out.append("  sandbox ")
@@ -316,11 +298,11 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
         ]
         if session.id == self.latest_id:
             pairs.insert(0, ("latest", "yes: the agent continues this session"))
-        metadata = Text(format_metadata(getattr(session, "metadata", None) or {}))
+        metadata = Text(format_metadata(session.metadata or {}))
         return Group(field_lines(pairs), Text("\nmetadata", style="bold underline"), metadata)
 
     def render_grant(self) -> Text:
-        grants = self.state.grants
+        grants = self.profile.grants
         out = Text()
         if grants is None:
             out.append("Amika is not configured.")
@@ -338,7 +320,8 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
         out.append(when(grant.expires_at) if grant.expires_at else "no expiry given")
         out.append("\n         ")
         out.append(grant.countdown(now), style="bold")
-        precise = clock_left(grant.seconds_left(now))
+        left = grant.seconds_left(now)
+        precise = clock_left(left) if left is not None and left > 0 else ""
         if precise:
             out.append(f"  ({precise})")
         out.append("\nminted   ", style="bold")
@@ -349,7 +332,7 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
     def _refresh_grant(self) -> None:
         panel = self.query_one("#grant-body", Static)
         panel.update(self.render_grant())
-        grants = self.state.grants
+        grants = self.profile.grants
         grant = grants.remembered(self.sandbox) if grants is not None else None
         self.query_one("#grant-panel").set_class(grant is not None and grant.expired(self.now()), "-expired")
 
@@ -358,7 +341,7 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
         command = BY_ACTION.get(action)
         if command is None or command.scope != "sessions":
             return True
-        state = self.state
+        state = self.profile
         if state.sessions is None:
             return None
         if command.mutating and state.read_only:
@@ -380,7 +363,7 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
         self.dismiss(None)
 
     def action_new_session(self) -> None:
-        service = self.state.sessions
+        service = self.profile.sessions
         if service is None:
             return
 
@@ -398,7 +381,7 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
         )
 
     def action_edit_metadata(self) -> None:
-        service = self.state.sessions
+        service = self.profile.sessions
         session = self.selected
         if service is None or session is None:
             return
@@ -414,7 +397,7 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
         self.app.push_screen(
             SessionFormModal(
                 f"Metadata of session {shown(session_id)}", save, agent_name=None,
-                metadata_text=format_metadata(getattr(session, "metadata", None) or {}),
+                metadata_text=format_metadata(session.metadata or {}),
                 hint="The whole object replaces the session's metadata.",
             ),
             done,
@@ -431,7 +414,7 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
             self._mark(session.id, "failed")
 
     def action_ssh_grant(self) -> None:
-        if self.state.grants is not None:
+        if self.profile.grants is not None:
             self._mint_grant()
 
     def action_renew_grant(self) -> None:
@@ -439,7 +422,7 @@ class SandboxSessionsScreen(ReportWorkerErrors, Screen[None]):
         self.action_ssh_grant()
 
     def action_revoke_grant(self) -> None:
-        grants = self.state.grants
+        grants = self.profile.grants
         if grants is None:
             return
         grant = grants.remembered(self.sandbox)

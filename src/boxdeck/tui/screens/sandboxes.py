@@ -1,45 +1,51 @@
-"""Screen 1: Amika sandboxes."""
+"""Screen 1: the main profile's Amika sandboxes; `a` talks to a sandbox's agent, `v` shows its sessions."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
 from rich.text import Text
 from textual import on, work
+from textual.app import ComposeResult
 from textual.message import Message
 from textual.timer import Timer
 
+from boxdeck.api.amika_models import Sandbox
+from boxdeck.service.actions.errors import error_status
 from boxdeck.service.boxes import Backend, Box, StateKind
 from boxdeck.tui.commands import bindings_for
+from boxdeck.tui.context import MAIN, Deck
 from boxdeck.tui.format import Cell, clean, clip, field_lines, text_cell, timestamp
 from boxdeck.tui.modals.new_sandbox import NewSandboxModal
-from boxdeck.tui.screens.base import BoxesScreen
-from boxdeck.tui.screens.box_keys import BoxKeys
-from boxdeck.tui.screens.box_views import SandboxViews
-from boxdeck.tui.widgets.box_table import ColumnSpec
+from boxdeck.tui.screens.boxes import BoxesScreen, Entry, Source
+from boxdeck.tui.widgets.not_configured import NotConfigured
+from boxdeck.tui.widgets.rows import Column
 
+__all__ = ["SandboxesScreen", "describe", "repo_label", "sandbox_can"]
+
+#: How long the cursor rests on a sandbox before its latest session is fetched.
 SETTLE_SECONDS = 0.3
 
 
-def repo_label(box: Box) -> str:
-    sandbox = box.sandbox
+def repo_label(sandbox: Sandbox | None) -> str:
+    """The repository's short name: the last part of its URL, else its name."""
     if sandbox is None:
         return ""
-    url = clean(getattr(sandbox, "repo_url", None))
+    url = clean(sandbox.repo_url)
     if url:
-        base = url.rstrip("/").rsplit("/", 1)[-1]
-        return base.removesuffix(".git")
-    return clean(getattr(sandbox, "repo_name", None))
+        return url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+    return clean(sandbox.repo_name)
 
 
-def creator_label(box: Box) -> str:
-    created_by = getattr(box.sandbox, "created_by", None)
+def creator_label(sandbox: Sandbox | None) -> str:
+    created_by = sandbox.created_by if sandbox is not None else None
     if created_by is None:
         return ""
-    return clean(getattr(created_by, "name", None) or getattr(created_by, "email", None))
+    return clean(created_by.name or created_by.email)
 
 
 def describe(value: Any, now: datetime) -> str:
@@ -57,6 +63,20 @@ def describe(value: Any, now: datetime) -> str:
     return clean(value)
 
 
+def sandbox_can(action: str, box: Box) -> bool | None:
+    """Which box actions apply to a sandbox in its state (None: dimmed)."""
+    kind = box.kind
+    if action == "start":
+        return True if kind in (StateKind.STOPPED, StateKind.FAILED) else None
+    if action == "stop":
+        return True if kind in (StateKind.READY, StateKind.TRANSITIONAL) else None
+    if action == "copy_ssh":
+        return True if kind is StateKind.READY else None
+    if action == "delete":
+        return True if kind is not StateKind.GONE else None
+    return True
+
+
 @dataclass
 class LatestSessionFetched(Message, bubble=False):
     """The latest session of a sandbox (or why there is none to show)."""
@@ -66,74 +86,93 @@ class LatestSessionFetched(Message, bubble=False):
     lines: list[tuple[str, str]]
 
 
-class SandboxesScreen(SandboxViews, BoxKeys, BoxesScreen):  # BoxKeys: issue 6 connect/renew/bulk keys
-    BINDINGS = bindings_for("sandboxes")  # a agent prompt, v sessions (issue 5; see screens/box_views.py)
-    BACKEND = Backend.AMIKA
+class SandboxesScreen(BoxesScreen):
+    BINDINGS = bindings_for("sandboxes")
+    COMMAND_SCOPE = "sandboxes"
+    TAB_KEY = "1"
     MODE = "sandboxes"
     NOUN = "sandbox"
-    COLUMNS = (
-        ColumnSpec("name", "name", 18),
-        ColumnSpec("state", "state", 15),
-        ColumnSpec("provider", "provider", 8),
-        ColumnSpec("repo", "repo", 12),
-        ColumnSpec("branch", "branch", 9),
-        ColumnSpec("age", "age", 4),
-        ColumnSpec("creator", "creator", 8),
+    CREATES = True
+    COLUMNS: ClassVar[tuple[Column, ...]] = (
+        Column("name", "name", 12, flex=True),
+        Column("state", "state", 10),
+        Column("provider", "provider", 8),
+        Column("repo", "repo", 8, flex=True),
+        Column("branch", "branch", 6, max_width=24),
+        Column("age", "age", 4),
+        Column("creator", "creator", 7, flex=True),
     )
 
-    def __init__(self, service) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(service)
+    def __init__(self, deck: Deck, tabs: Any) -> None:
+        super().__init__(deck, tabs)
         self._sessions: dict[str, LatestSessionFetched] = {}
         self._settle: Timer | None = None
 
-    def row_cells(self, box: Box) -> dict[str, Cell]:
-        sandbox = box.sandbox
+    def sources_of(self, deck: Deck) -> tuple[Source, ...]:
+        return ((MAIN, Backend.AMIKA),) if Backend.AMIKA in deck.main.monitor.backends else ()
+
+    def not_configured(self) -> ComposeResult:
+        yield NotConfigured(Backend.AMIKA.value)
+
+    def cells(self, entry: Entry) -> Mapping[str, Cell]:
+        sandbox = entry.box.sandbox
         return {
-            "name": text_cell(box.name),
-            **self.common_cells(box),
-            "provider": text_cell(getattr(sandbox, "provider", None)),
-            "repo": text_cell(repo_label(box)),
-            "branch": text_cell(getattr(sandbox, "branch", None)),
-            "creator": text_cell(creator_label(box)),
+            "name": text_cell(entry.box.name),
+            "provider": text_cell(sandbox.provider if sandbox else None),
+            "repo": text_cell(repo_label(sandbox)),
+            "branch": text_cell(sandbox.branch if sandbox else None),
+            "creator": text_cell(creator_label(sandbox)),
         }
 
-    def search_text(self, box: Box) -> str:
-        sandbox = box.sandbox
-        return " ".join(
-            clean(v)
-            for v in (
-                box.name,
-                box.display_state,
-                getattr(sandbox, "repo_url", None),
-                getattr(sandbox, "repo_name", None),
-                repo_label(box),
-            )
-            if v
-        )
+    def search_text(self, entry: Entry) -> str:
+        box, sandbox = entry.box, entry.box.sandbox
+        words = [box.name, box.display_state]
+        if sandbox is not None:
+            words += [sandbox.repo_url or "", sandbox.repo_name or "", repo_label(sandbox)]
+        return " ".join(clean(w) for w in words if w)
 
     def can(self, action: str, box: Box) -> bool | None:
-        kind = box.kind
-        if action == "start":
-            return True if kind in (StateKind.STOPPED, StateKind.FAILED) else None
-        if action == "stop":
-            return True if kind in (StateKind.READY, StateKind.TRANSITIONAL) else None
-        if action == "copy_ssh":
-            return True if kind is StateKind.READY else None
-        if action == "delete":
-            return True if kind is not StateKind.GONE else None
-        return True
+        return sandbox_can(action, box)
 
     def new_box_modal(self) -> NewSandboxModal:
-        return NewSandboxModal(self.actions)
+        return NewSandboxModal(self.deck.main.actions)
+
+    # ----------------------------------------------------------------- agent prompt and sessions
+    def check_view(self, action: str, entry: Entry | None) -> bool | None:
+        if action not in ("agent_prompt", "sandbox_sessions"):
+            return True
+        if entry is None or entry.box.sandbox is None:
+            return None
+        if action == "agent_prompt":
+            return True if entry.box.kind is StateKind.READY else None
+        return None if entry.box.kind is StateKind.GONE or entry.box.pending == "creating" else True
+
+    def action_agent_prompt(self) -> None:
+        from boxdeck.tui.screens.agent_prompt import AgentPromptScreen
+
+        box = self.selected_box
+        if box is not None:
+            self.app.push_screen(AgentPromptScreen(self.deck, box.ref))
+
+    def action_sandbox_sessions(self) -> None:
+        from boxdeck.tui.screens.sandbox_sessions import SandboxSessionsScreen
+
+        box = self.selected_box
+        if box is not None:
+            self.app.push_screen(SandboxSessionsScreen(self.deck, box.ref))
 
     # ----------------------------------------------------------------- detail
-    def render_detail(self, box: Box | None) -> RenderableType:
-        if box is None or box.sandbox is None:
+    def detail_key(self, entry: Entry) -> Hashable:
+        return (super().detail_key(entry), id(self._sessions.get(entry.box.key)))
+
+    def render_detail(self, entry: Entry | None) -> RenderableType:
+        box = entry.box if entry is not None else None
+        if entry is None or box is None or box.sandbox is None:
             return Text("Select a sandbox to see its details.")
         now = self.now()
         sandbox = box.sandbox
         parts: list[RenderableType] = []
-        error = clean(getattr(sandbox, "error_message", None))
+        error = clean(sandbox.error_message)
         if error:
             banner = Text()
             banner.append(" error ", style=f"bold reverse {self.palette.error}")
@@ -146,14 +185,14 @@ class SandboxesScreen(SandboxViews, BoxKeys, BoxesScreen):  # BoxKeys: issue 6 c
         for name in data:
             if name == "error_message" and error:
                 continue
-            value = describe(getattr(sandbox, name, data[name]), now)
+            value = describe(getattr(sandbox, name, data[name]), now)  # extra wire fields are not attributes
             if value == "-":
                 empty.append(name)
             else:
                 pairs.append((name, value))
         if box.pending:
             pairs.insert(0, ("pending", Text(f"{box.pending}…", style=self.palette.warning)))
-        eta = self.eta_line(box)  # issue 6: "ready in ~40 s" / "slower than usual"
+        eta = self.eta_line(entry)
         if eta is not None:
             pairs.insert(0, ("eta", eta))
         parts.append(field_lines(pairs))
@@ -168,26 +207,27 @@ class SandboxesScreen(SandboxViews, BoxKeys, BoxesScreen):  # BoxKeys: issue 6 c
             parts.append(field_lines(fetched.lines, indent=2))
         return Group(*parts)
 
-    def selection_settled(self, box: Box | None) -> None:
+    def selection_settled(self, entry: Entry | None) -> None:
         if self._settle is not None:
             self._settle.stop()
-        if box is None:
+        if entry is None or entry.box.sandbox is None:
             return
+        box = entry.box
         cached = self._sessions.get(box.key)
-        current = getattr(box.sandbox, "current_session_id", None)
-        if cached is not None and cached.session_id == current:
+        if cached is not None and cached.session_id == box.sandbox.current_session_id:
             return
         self._settle = self.set_timer(SETTLE_SECONDS, lambda: self._fetch_latest_session(box))
 
     @work(exclusive=True, exit_on_error=False, group="latest-session")
     async def _fetch_latest_session(self, box: Box) -> None:
-        current = getattr(box.sandbox, "current_session_id", None)
-        client = self.monitor.amika
+        current = box.sandbox.current_session_id if box.sandbox is not None else None
+        client = self.deck.main.monitor.amika
+        if client is None:
+            return
         try:
             session = await client.get_latest_session(box.ref)
         except Exception as error:  # the API's errors: 404 means "none yet"
-            status = getattr(error, "status_code", None)
-            words = "none yet" if status == 404 else f"unavailable: {clean(error)}"
+            words = "none yet" if error_status(error) == 404 else f"unavailable: {clean(error)}"
             self.post_message(LatestSessionFetched(box.key, current, [("session", words)]))
             return
         if session is None:
@@ -195,13 +235,17 @@ class SandboxesScreen(SandboxViews, BoxKeys, BoxesScreen):  # BoxKeys: issue 6 c
             return
         now = self.now()
         lines = [
-            (name, describe(getattr(session, name, None), now))
-            for name in ("id", "agent_name", "status", "started_at", "ended_at", "metadata")
+            ("id", describe(session.id, now)),
+            ("agent_name", describe(session.agent_name, now)),
+            ("status", describe(session.status, now)),
+            ("started_at", describe(session.started_at, now)),
+            ("ended_at", describe(session.ended_at, now)),
+            ("metadata", describe(session.metadata, now)),
         ]
         self.post_message(LatestSessionFetched(box.key, current, lines))
 
     @on(LatestSessionFetched)
     def _latest_session_fetched(self, message: LatestSessionFetched) -> None:
         self._sessions[message.key] = message
-        if message.key == self.selected_key:
+        if self.selected_box is not None and self.selected_box.key == message.key:
             self._refresh_detail()

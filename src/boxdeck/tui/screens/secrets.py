@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual import events, on, work
@@ -21,7 +21,7 @@ from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from boxdeck.api.amika_models import ProviderSecret, Secret
 from boxdeck.service.actions.actions import ActionError
@@ -29,18 +29,15 @@ from boxdeck.service.actions.secret_store import PROVIDERS, SecretStore
 from boxdeck.service.text.sanitize import shown
 from boxdeck.service.text.timefmt import relative
 from boxdeck.tui.commands import BY_ACTION, bindings_for
-from boxdeck.tui.format import NOT_SET, Palette
-from boxdeck.tui.messages import ActionFailed, HealthChanged
+from boxdeck.tui.context import Deck
+from boxdeck.tui.format import NOT_SET
+from boxdeck.tui.messages import ActionFailed
 from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.modals.provider_secret_form import NewProviderSecretModal
 from boxdeck.tui.modals.secret_form import NewSecretModal, UpdateSecretModal
-from boxdeck.tui.widgets.health_bar import HealthBar
+from boxdeck.tui.screens.base import DeckScreen
+from boxdeck.tui.widgets.health_bar import Tab
 from boxdeck.tui.widgets.not_configured import NotConfigured
-from boxdeck.tui.workers import ReportWorkerErrors
-
-if TYPE_CHECKING:
-    from boxdeck.service.configuration.config import Service
-    from boxdeck.tui.app import BoxdeckApp
 
 T = TypeVar("T")
 
@@ -92,9 +89,9 @@ def selected_key(table: DataTable[Any]) -> str | None:
         return None
 
 
-class SecretsScreen(ReportWorkerErrors, Screen[None]):
-    COMMAND_SCOPE: ClassVar[str] = "secrets"
-    TAB_TITLE: ClassVar[str] = "Secrets"
+class SecretsScreen(DeckScreen):
+    COMMAND_SCOPE = "secrets"
+    TAB_KEY = "3"
     BINDINGS: ClassVar[list[BindingType]] = [*bindings_for("secrets")]
     RELOAD_ON_RESUME_AFTER = 30.0  # seconds: coming back to the screen later refreshes it
 
@@ -112,14 +109,10 @@ class SecretsScreen(ReportWorkerErrors, Screen[None]):
 
         summary: str
 
-    def __init__(self, service: Service) -> None:
-        super().__init__(id="secrets-screen", classes="secrets-screen")
-        self.service = service
-        amika = service.monitor.amika
-        self.configured = amika is not None
-        self.store: SecretStore | None = (
-            SecretStore(amika, redactor=service.redactor) if amika is not None else None
-        )
+    def __init__(self, deck: Deck, tabs: tuple[Tab, ...]) -> None:
+        super().__init__(deck, tabs, id="secrets-screen", classes="secrets-screen")
+        self.store: SecretStore | None = deck.main.secrets
+        self.configured = self.store is not None
         self.generic: dict[str, Secret] = {}
         self.provider: dict[str, tuple[str, ProviderSecret]] = {}
         self.loading = False
@@ -128,21 +121,8 @@ class SecretsScreen(ReportWorkerErrors, Screen[None]):
         self.active = "generic"  # which table the keys act on: "generic" or "provider"
 
     # ----------------------------------------------------------------- composition
-    @property
-    def boxdeck(self) -> BoxdeckApp:
-        return self.app  # type: ignore[return-value]
-
-    @property
-    def read_only(self) -> bool:
-        return bool(self.service.actions.read_only)
-
-    @property
-    def tab_key(self) -> str:
-        return next((t.key for t in self.boxdeck.tabs if t.title == self.TAB_TITLE), "3")
-
     def compose(self) -> ComposeResult:
-        yield HealthBar(self.boxdeck.tabs, self.tab_key, read_only=self.read_only,
-                        demo=self.boxdeck.demo is not None)
+        yield from self.header()
         if self.store is not None:
             with Vertical(id="body"):
                 generic: DataTable[Any] = DataTable(id="generic", cursor_type="row", zebra_stripes=True)
@@ -156,14 +136,10 @@ class SecretsScreen(ReportWorkerErrors, Screen[None]):
         else:
             with Vertical(id="body"):
                 yield NotConfigured("amika")
-        yield Footer()
+        yield from self.keys()
 
     def on_mount(self) -> None:
-        bar = self.query_one(HealthBar)
-        bar.set_palette(Palette.from_variables(self.app.theme_variables))
-        for tab in self.boxdeck.tabs:
-            if tab.backend is not None:
-                bar.set_health(tab.backend, self.service.monitor.health(tab.backend))
+        super().on_mount()
         if self.store is None:
             return
         for key, label in GENERIC_COLUMNS:
@@ -224,7 +200,7 @@ class SecretsScreen(ReportWorkerErrors, Screen[None]):
         self.loading = False
         self.loaded_at = time.monotonic()
         self.errors = message.errors
-        now = self.boxdeck.now()
+        now = self.now()
         with self.app.batch_update():
             if message.generic is not None:
                 self.generic = {s.id or s.name: s for s in message.generic}
@@ -267,13 +243,7 @@ class SecretsScreen(ReportWorkerErrors, Screen[None]):
         status.set_class(bool(self.errors), "-error")
         status.display = bool(lines)
 
-    @on(HealthChanged)
-    def _health_changed(self, message: HealthChanged) -> None:
-        self.query_one(HealthBar).set_health(message.backend, message.health)
-
-    @on(ActionFailed)
-    def _action_failed(self, message: ActionFailed) -> None:
-        self.notify(message.message, severity="error", markup=False, timeout=8)
+    def action_failed(self) -> None:
         self.load()
 
     @on(Deleted)

@@ -11,6 +11,7 @@ from textual.widgets import Static
 from boxdeck.service.boxes import Backend
 from boxdeck.service.monitoring.freshness import freshness
 from boxdeck.service.monitoring.health import Health
+from boxdeck.tui.context import Deck
 from boxdeck.tui.format import Palette, local_time
 
 
@@ -39,15 +40,16 @@ def health_words(health: Health | None) -> tuple[str, str]:
 class HealthBar(Static):
     """Renders literal text only; updated by its screen's message handlers."""
 
-    def __init__(self, tabs: tuple[Tab, ...], current: str, *, read_only: bool, demo: bool) -> None:
+    def __init__(self, deck: Deck, tabs: tuple[Tab, ...], current: str) -> None:
         super().__init__("", markup=False, id="health-bar")
+        self._deck = deck
         self._tabs = tabs
         self._current = current
-        self._read_only = read_only
-        self._demo = demo
-        self._health: dict[Backend, Health] = {}
+        self._health: dict[Backend, Health] = {
+            backend: deck.main.monitor.health(backend) for backend in Backend
+        }
         self._palette = Palette()
-        self._at: datetime | None = None  # issue 6: "now" for the freshness words, set by tick()
+        self._at: datetime | None = None  # "now" for the freshness words, set by tick()
         self._shown: object = None
 
     def set_palette(self, palette: Palette) -> None:
@@ -59,29 +61,19 @@ class HealthBar(Static):
         self._redraw()
 
     def on_mount(self) -> None:
-        self._redraw()
-        # Issue 6: each backend's "2 s ago" is kept current; only this one line is redrawn, and only
-        # when its words changed and its screen is the one showing.
-        if callable(getattr(self.app, "now", None)):
-            self.tick()
-            self.set_interval(1.0, self.tick)
+        # Each backend's "2 s ago" is kept current; only this one line is redrawn, and only when its words
+        # changed and its screen is the one showing.
+        self.tick()
+        self.set_interval(1.0, self.tick)
 
     def tick(self) -> None:
         if self.is_mounted and not self.screen.is_current:
             return
-        self._at = self.app.now()  # type: ignore[attr-defined]
+        self._at = self._deck.now()
         self._redraw()
 
-    def _badge(self) -> str | None:
-        """`[RO]`/`[RW 9m]` from the app's write grant when it has one (None: a read-write profile), else
-        `[RO]` in read-only mode."""
-        app = self.app if self.is_attached else None
-        if app is not None and hasattr(app, "write_grant"):
-            return app.write_badge  # type: ignore[attr-defined, no-any-return]
-        return "[RO]" if self._read_only else None
-
     def refresh_badge(self) -> None:
-        """The write grant started or lapsed (called by the app)."""
+        """The write grant started or lapsed."""
         self._redraw()
 
     def _redraw(self) -> None:
@@ -102,11 +94,11 @@ class HealthBar(Static):
             fresh = freshness(health, self._at) if self._at is not None and health is not None else None
             if fresh is not None and fresh.short and fresh.status != "connecting":
                 out.append(f" · {fresh.short}", style=colour if fresh.failing else p.muted)
-        badge = self._badge()
+        badge = self._deck.badge
         if badge:
             out.append("   ")
             out.append(badge, style=f"bold {p.warning if badge == '[RO]' else p.accent}")
-        if self._demo:
+        if self._deck.demo:
             out.append("   ")
             out.append("demo", style=f"italic {p.accent}")
         if any(h.status == "failing" for h in self._health.values()):

@@ -1,7 +1,7 @@
 """Bulk stop/delete over the boxes selected with `space`: which ones apply, and the one-line summary.
 
-Pure functions over `Box`es; the screen mixin (`screens/box_keys.py`) asks, confirms once, runs each action
-in one worker and reports every failure by box.
+Pure functions over `Box`es; the box screens ask, confirm once, run each action and report every failure by
+box.
 """
 
 from __future__ import annotations
@@ -10,10 +10,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from textual.message import Message
-
 from boxdeck.service.boxes import Backend, Box, StateKind
-from boxdeck.service.text.sanitize import sanitize, single_line
+from boxdeck.service.text.sanitize import single_line
 
 SELECT_MARK = "◆"
 
@@ -48,7 +46,7 @@ def short_reason(verb: str, box: Box) -> str:
         return "already stopped"
     if verb == "delete" and kind is StateKind.GONE:
         return "already gone"
-    return single_line(sanitize(box.display_state), limit=30) or "not applicable"
+    return single_line(box.display_state, limit=30) or "not applicable"
 
 
 def plan(verb: str, boxes: Iterable[Box], applies: Callable[[Box], bool]) -> BulkPlan:
@@ -64,12 +62,3 @@ def plan(verb: str, boxes: Iterable[Box], applies: Callable[[Box], bool]) -> Bul
         else:
             result.skip.append((box, short_reason(verb, box)))
     return result
-
-
-@dataclass
-class BulkFinished(Message, bubble=False):
-    """Every action of a bulk stop/delete has answered; `failed` holds (box name, message)."""
-
-    verb: str
-    done: list[str]
-    failed: list[tuple[str, str]]

@@ -1,7 +1,7 @@
-"""What deleting a box loses: active sessions, agent prompts still running, the repo state when known.
+"""What deleting a box loses: active sessions, agent prompts still running, SSH access, the repo state.
 
-Asked for when the delete confirmation opens (in its worker). Nothing here touches a widget; every server
-string is sanitized. A check that fails is reported in `errors` and never blocks the delete.
+Asked for when the delete confirmation opens. Every server string is sanitized; a check that fails is
+reported in `errors` and never blocks the delete.
 """
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
+from boxdeck.service.access.devbox_access import DevboxAccess
+from boxdeck.service.actions.agent_prompts import Conversations
+from boxdeck.service.actions.sandbox_sessions import SandboxSessions, SshGrants
 from boxdeck.service.boxes import Backend, Box
+from boxdeck.service.monitoring.monitor import Monitor
 from boxdeck.service.text.sanitize import sanitize, single_line
 from boxdeck.service.text.timefmt import countdown, relative
 
@@ -40,12 +42,20 @@ class Losses:
         return not (self.sessions or self.prompts or self.access or self.repo or self.errors)
 
 
-async def gather_losses(app: Any, box: Box) -> Losses:
-    from boxdeck.tui.state import app_state
+@dataclass(frozen=True)
+class LossSources:
+    """What one account can tell about a box's work in progress (None where its backend is not set up)."""
 
+    conversations: Conversations | None
+    sessions: SandboxSessions | None
+    grants: SshGrants | None
+    access: DevboxAccess | None
+    monitor: Monitor
+
+
+async def gather_losses(sources: LossSources, box: Box, now: datetime) -> Losses:
     losses = Losses(box)
-    state = app_state(app)
-    now: datetime = app.now()
+    state = sources
     if box.backend is Backend.AMIKA:
         sandbox = box.sandbox
         if state.conversations is not None:
@@ -71,11 +81,11 @@ async def gather_losses(app: Any, box: Box) -> Losses:
         if grant is not None and not grant.expired(now):
             losses.access.append(f"SSH grant minted by boxdeck ({grant.countdown(now)})")
         if sandbox is not None:
-            repo = _s(getattr(sandbox, "repo_url", None) or getattr(sandbox, "repo_name", None))
+            repo = _s(sandbox.repo_url or sandbox.repo_name)
             if repo:
                 line = f"repo {repo}"
-                branch = _s(getattr(sandbox, "branch", None))
-                commit = _s(getattr(sandbox, "commit_hash", None))
+                branch = _s(sandbox.branch)
+                commit = _s(sandbox.commit_hash)
                 if branch:
                     line += f" @ {branch}"
                 if commit:
@@ -95,7 +105,7 @@ async def gather_losses(app: Any, box: Box) -> Losses:
             for known in state.access.known(box.ref):
                 left = countdown(known.expires_at, now)
                 losses.access.append(f"SSH access session {_s(known.session_id, 40)} ({left})")
-        snapshot = app.monitor.snapshot(Backend.DEVBOX)
+        snapshot = state.monitor.snapshot(Backend.DEVBOX)
         detail = snapshot.details.get(box.key) if snapshot is not None else None
         for repo in detail.repositories if detail is not None else ():
             line = f"repo {_s(repo.full_name)}"
@@ -110,8 +120,9 @@ async def gather_losses(app: Any, box: Box) -> Losses:
     return losses
 
 
-async def gather_all(app: Any, boxes: Sequence[Box]) -> list[Losses]:
-    results = await asyncio.gather(*(gather_losses(app, box) for box in boxes), return_exceptions=True)
+async def gather_all(sources: LossSources, boxes: Sequence[Box], now: datetime) -> list[Losses]:
+    results = await asyncio.gather(*(gather_losses(sources, box, now) for box in boxes),
+                                   return_exceptions=True)
     out = []
     for box, result in zip(boxes, results, strict=True):
         if isinstance(result, BaseException):
