@@ -94,10 +94,12 @@ def validate_metadata(metadata: object) -> dict[str, Any]:
     if size > MAX_METADATA_BYTES:
         raise MetadataError(f"Metadata is too large (over {MAX_METADATA_BYTES // 1024} KB).")
     try:
-        return json.loads(encoded)
+        checked: dict[str, Any] = json.loads(encoded)  # the object just encoded: still a JSON object
     except RecursionError:
         error = MetadataError(_TOO_DEEP)
-    raise error
+    if error is not None:
+        raise error
+    return checked
 
 
 def _kind(value: object) -> str:
