@@ -23,7 +23,7 @@ from boxdeck.service.access.sshcmd import (
     SshCommandError,
     amika_ssh_command,
 )
-from boxdeck.service.actions.errors import ServiceError, failure, quoted, status_of, why_failed
+from boxdeck.service.actions.errors import ServiceError, error_status, failure, quoted, why_failed
 from boxdeck.service.actions.inflight import InFlight
 from boxdeck.service.text.sanitize import has_surrogate, sanitize, shown, single_line
 from boxdeck.service.text.timefmt import countdown, relative
@@ -272,7 +272,7 @@ class SandboxSessions:
 
     @staticmethod
     def _gone_or(exc: AmikaError, what: str, sandbox: str) -> SessionError:
-        if status_of(exc) == 404:
+        if error_status(exc) == 404:
             return SessionError(
                 f"{what}: it no longer exists ({why_failed(exc)})", subject=sandbox, status=404
             )
@@ -389,7 +389,7 @@ class SshGrants:
         try:
             await self._amika.revoke_ssh(sandbox, token)
         except AmikaError as exc:
-            if status_of(exc) == 404:
+            if error_status(exc) == 404:
                 self.forget(sandbox)
             raise failure(f"Could not revoke SSH access to sandbox {quoted(sandbox)}", exc, subject=sandbox,
                           secrets=(token,), error=SshGrantError) from exc

@@ -14,11 +14,10 @@ The history is a small JSON file in the state dir, rewritten atomically, keeping
 (old samples age out as providers get faster or slower). An estimate needs at least 3 samples; below that
 boxdeck says nothing rather than guess.
 
-:class:`TransitionTracker` does the recording: feed it state changes — as plain ``observe(...)`` calls, or the
-service's snapshot ``Diff`` objects through ``observe_diff`` (duck-typed; the core does not import the Diff
-type) — and it opens a phase when a box starts one and records the duration when the box is ready. A box that
-fails, disappears or is stopped mid-phase records nothing: a failure's duration says nothing about the next
-success.
+:class:`TransitionTracker` does the recording: feed it state changes — as plain ``observe(...)`` calls, or
+the monitor's ``Diff`` objects through ``observe_diff`` — and it opens a phase when a box starts one and
+records the duration when the box is ready. A box that fails, disappears or is stopped mid-phase records
+nothing: a failure's duration says nothing about the next success.
 """
 
 from __future__ import annotations
@@ -31,9 +30,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boxdeck.service.configuration.paths import atomic_write_text, history_file
+
+if TYPE_CHECKING:
+    from boxdeck.service.boxes import Box
+    from boxdeck.service.monitoring.snapshot import Diff
 
 __all__ = [
     "MAX_SAMPLES",
@@ -406,59 +409,53 @@ class TransitionTracker:
             return datetime.now().timestamp()
         return self._clock()
 
-    # -- adapters for the service's types (duck-typed) -----------------------------------------------------
+    # -- the adapter for the monitor's diffs -------------------------------------------------------------
 
-    def observe_diff(self, diff: Any, at: Timestamp | None = None) -> list[float]:
-        """Feed a ``boxdeck.service.monitoring.snapshot.Diff``; returns the durations recorded.
+    def observe_diff(self, diff: Diff, at: Timestamp | None = None) -> list[float]:
+        """Feed a poll's ``Diff``; returns the durations recorded.
 
-        Uses ``diff.added`` / ``diff.changed`` (``.old``, ``.new``) / ``diff.removed`` Boxes and, for
-        devboxes, ``diff.snapshot.details[key].operations`` for the keys in ``diff.details_changed``. ``at``
-        defaults to the snapshot's ``taken_at``.
+        Added, changed and removed boxes drive the box-level phases; for devboxes, the operations of the
+        boxes in ``diff.details_changed`` drive the step phases. ``at`` defaults to the snapshot's
+        ``taken_at``.
         """
-        snapshot = getattr(diff, "snapshot", None)
-        when = at if at is not None else getattr(snapshot, "taken_at", None)
-        if when is None:
-            when = self._now(None)
+        snapshot = diff.snapshot
+        when: Timestamp = at if at is not None else snapshot.taken_at
         recorded: list[float] = []
 
         def keep(value: float | None) -> None:
             if value is not None:
                 recorded.append(value)
 
-        for box in getattr(diff, "added", ()) or ():
-            created = getattr(box, "created_at", None)
+        for box in diff.added:
+            created = box.created_at
             if created is not None and _ts(when) - _ts(created) > self.max_initial_age:
                 continue  # first seen long after its creation: a restart or a resume, not a fresh provision
             keep(
                 self.observe(
-                    box.key, _backend(box), box_group(box), None, box.state,
-                    created if created is not None else when, pending=getattr(box, "pending", None),
+                    box.key, box.backend.value, box_group(box), None, box.state,
+                    created if created is not None else when, pending=box.pending,
                 )
             )
-        for change in getattr(diff, "changed", ()) or ():
+        for change in diff.changed:
             old, new = change.old, change.new
             keep(
                 self.observe(
-                    new.key, _backend(new), box_group(new), old.state, new.state, when,
-                    pending=getattr(new, "pending", None),
+                    new.key, new.backend.value, box_group(new), old.state, new.state, when,
+                    pending=new.pending,
                 )
             )
-        for box in getattr(diff, "removed", ()) or ():
+        for box in diff.removed:
             self.forget(box.key)
-        details = getattr(snapshot, "details", None) or {}
-        boxes = getattr(snapshot, "boxes", None) or {}
-        for key in getattr(diff, "details_changed", ()) or ():
-            detail = details.get(key)
-            box = boxes.get(key)
-            if detail is None or box is None:
+        for key in diff.details_changed:
+            detail = snapshot.details.get(key)
+            owner = snapshot.boxes.get(key)
+            if detail is None or owner is None:
                 continue
-            for op in getattr(detail, "operations", ()) or ():
+            for op in detail.operations:
                 keep(
                     self.observe_step(
-                        key, _backend(box), box_group(box), str(getattr(op, "id", "") or op.step),
-                        str(getattr(op, "step", "") or "step"), str(getattr(op, "status", "") or ""),
-                        getattr(detail, "fetched_at", None) or when,
-                        created_at=getattr(op, "created_at", None),
+                        key, owner.backend.value, box_group(owner), op.id or op.step, op.step or "step",
+                        op.status, detail.fetched_at, created_at=op.created_at,
                     )
                 )
         return recorded
@@ -471,17 +468,17 @@ class TransitionTracker:
             self.observe(*item)
 
 
-def _backend(box: Any) -> str:
-    backend = getattr(box, "backend", "")
-    return str(getattr(backend, "value", backend))
-
-
-def box_group(box: Any) -> str:
+def box_group(box: Box) -> str:
     """The comparability group of a Box: Amika ``provider/size``, devbox ``plan/size``, or ``default``."""
-    model = getattr(box, "sandbox", None) or getattr(box, "devbox", None)
+    values: tuple[object, ...] = ()
+    if box.sandbox is not None:
+        values = (box.sandbox.provider, box.sandbox.sandbox_size)
+    elif box.devbox is not None:
+        # The Devbox API states no plan on a devbox; a server that sends one (an extra field) is heard.
+        extra = box.devbox.model_extra or {}
+        values = (extra.get("plan"), extra.get("size"))
     parts: list[str] = []
-    for attr in ("provider", "plan", "sandbox_size", "size"):
-        value = getattr(model, attr, None) if model is not None else None
+    for value in values:
         if isinstance(value, str) and value and value not in parts:
             parts.append(value.replace("|", "/"))
     return "/".join(parts) if parts else "default"
