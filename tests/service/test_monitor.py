@@ -76,7 +76,7 @@ async def test_details_only_for_transitional_and_watched_devboxes(apis):
 
 
 async def test_watched_steady_devbox_details_are_refetched_at_most_every_detail_refresh_interval(apis):
-    # Issue 7 (idle CPU): a settled devbox on screen no longer has its details refetched every steady poll.
+    # Idle CPU: a settled devbox on screen does not have its details refetched every steady poll.
     apis.devboxes = [devbox("r")]
     m = apis.monitor(amika=False, steady_interval=5.0)
     assert m.detail_refresh_interval == 60.0

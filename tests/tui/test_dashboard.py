@@ -217,7 +217,7 @@ async def test_sandbox_detail_shows_every_field_and_the_latest_session(make_app,
         for field in ("id", "name", "state", "provider", "repo_url", "branch", "created_at", "created_by"):
             assert field in text
         assert "latest session" in text and "agent_name" in text
-        await pilot.press("i")  # issue 6: enter connects; i shows the detail pane
+        await pilot.press("i")  # enter connects; i shows the detail pane
         assert app.screen.has_class("-detail")
         assert app.focused is app.screen.query_one("#detail")
         await pilot.press("escape")
