@@ -8,17 +8,11 @@ recovers when the server behaves again.
 
 from __future__ import annotations
 
-import sys
 import tracemalloc
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tui"))  # tui_helpers
-
-from tui_helpers import SIZE, sim_now, until
 
 from boxdeck.api import (
     DEFAULT_MAX_BODY_BYTES,
@@ -32,6 +26,8 @@ from boxdeck.service.boxes import Backend
 from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.sim import SimServer
 from boxdeck.tui.app import BoxdeckApp
+from support.tui import SIZE, until
+from support.tui_fixtures import sim_now
 
 MiB = 1024 * 1024
 

@@ -4,7 +4,11 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from service_fakes import (
+
+from boxdeck.service.boxes import Backend, StateKind
+from boxdeck.service.monitoring.cadence import MAX_RETRY_AFTER, FailureKind
+from boxdeck.service.monitoring.snapshot import Diff
+from support.service_fakes import (
     AMIKA_TOKEN,
     T0,
     Failure,
@@ -13,10 +17,6 @@ from service_fakes import (
     operation,
     sandbox,
 )
-
-from boxdeck.service.boxes import Backend, StateKind
-from boxdeck.service.monitoring.cadence import MAX_RETRY_AFTER, FailureKind
-from boxdeck.service.monitoring.snapshot import Diff
 
 A, D = Backend.AMIKA, Backend.DEVBOX
 

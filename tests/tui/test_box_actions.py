@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from textual.widgets import Input, Select, Static
-from tui_helpers import SIZE, cell, deleted, notifications, plain, row_names, select, table, until
 
 from boxdeck.tui.clipboard import SYSTEM, TERMINAL
 from boxdeck.tui.modals.confirm import ConfirmModal
@@ -12,6 +11,7 @@ from boxdeck.tui.modals.new_sandbox import NewSandboxModal
 from boxdeck.tui.screens.devboxes import DevboxesScreen
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
 from boxdeck.tui.widgets.health_bar import HealthBar
+from support.tui import SIZE, cell, deleted, notifications, plain, row_names, select, table, until
 
 
 def loaded(app):

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui_helpers import SIZE, Runner, cell, hand_over, key_of, notifications, select, table, until
-
 from boxdeck.service.boxes import StateKind
 from boxdeck.tui.clipboard import check_clipboard
 from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
 from boxdeck.tui.state import app_state
+from support.tui import SIZE, Runner, cell, hand_over, key_of, notifications, select, table, until
 
 
 def loaded(app: Any) -> Any:

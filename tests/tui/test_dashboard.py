@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich.text import Text
 from textual.command import CommandList, CommandPalette
 from textual.widgets import Input, Static
-from tui_helpers import NO_SERVER, SIZE, cell, key_of, notifications, plain, row_names, select, table, until
 
 from boxdeck.service.boxes import Backend
 from boxdeck.tui.messages import PollFinished
@@ -16,6 +15,7 @@ from boxdeck.tui.screens.help import HelpScreen
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
 from boxdeck.tui.widgets.box_table import BoxTable
 from boxdeck.tui.widgets.health_bar import HealthBar
+from support.tui import NO_SERVER, SIZE, cell, key_of, notifications, plain, row_names, select, table, until
 
 
 def loaded(app):

@@ -6,13 +6,13 @@ import os
 import stat
 from pathlib import Path
 
-from tui_helpers import SIZE, select, sim_now, table, until
-
 from boxdeck.service.actions.secret_store import SecretStore
 from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.service.configuration.profiles import AppConfig
 from boxdeck.service.history.activity_log import RequestLogger
 from boxdeck.tui.app import BoxdeckApp
+from support.tui import SIZE, select, table, until
+from support.tui_fixtures import sim_now
 
 
 def loaded(app):
