@@ -566,7 +566,7 @@ class Monitor:
     # ------------------------------------------------------------------ running
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll every configured backend until `stop` is set (for the plain CLI; the TUI re-arms timers)."""
+        """Poll every configured backend until `stop` is set, each at its cadence; `poke` cuts a wait."""
         await asyncio.gather(*(self._run_one(b, stop) for b in self.backends))
 
     async def _run_one(self, backend: Backend, stop: asyncio.Event) -> None:
