@@ -66,6 +66,7 @@ from pathlib import Path
 from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
+from boxdeck.service.access.clipboard_guard import DEFAULT_CLEAR_SECONDS
 from boxdeck.service.access.ssh_trust import CONFIG_KEY as TRUST_KEY
 from boxdeck.service.access.sshcmd import proxy_command_problem
 from boxdeck.service.configuration.config import (
@@ -82,10 +83,9 @@ from boxdeck.service.configuration.token_sources import (
     TokenSpec,
     parse_token_spec,
 )
+from boxdeck.service.configuration.write_grant import DEFAULT_GRANT_MINUTES
 
 __all__ = [
-    "DEFAULT_CLIPBOARD_CLEAR_SECONDS",
-    "DEFAULT_WRITE_GRANT_MINUTES",
     "DESTRUCTIVE_IDS",
     "PROFILE_ENV",
     "TOKEN_FIELDS",
@@ -106,8 +106,6 @@ __all__ = [
 ]
 
 PROFILE_ENV = "BOXDECK_PROFILE"
-DEFAULT_CLIPBOARD_CLEAR_SECONDS = 60.0
-DEFAULT_WRITE_GRANT_MINUTES = 10.0
 TOKEN_FIELDS = ("amika_token", "sprites_token", "user_token")
 URL_FIELDS = ("amika_url", "devbox_url")
 #: Binding ids of actions that destroy or interrupt something; none may sit on a bare ctrl chord.
@@ -183,9 +181,9 @@ class FileSettings:
     steady_interval: float | None = None
     busy_interval: float | None = None
     theme: str | None = None
-    clipboard_clear_seconds: float = DEFAULT_CLIPBOARD_CLEAR_SECONDS
+    clipboard_clear_seconds: float = DEFAULT_CLEAR_SECONDS
     read_only: bool = False
-    write_grant_minutes: float = DEFAULT_WRITE_GRANT_MINUTES
+    write_grant_minutes: float = DEFAULT_GRANT_MINUTES
     keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     #: The largest answer read from a server, once decompressed, in MiB (None: the clients' default).
     max_response_mb: float | None = None
@@ -328,9 +326,9 @@ def _parse_settings(reader: _Reader, raw: Mapping[str, Any]) -> FileSettings:
         steady_interval=steady,
         busy_interval=busy,
         theme=reader.string(raw.get("theme"), "settings.theme"),
-        clipboard_clear_seconds=DEFAULT_CLIPBOARD_CLEAR_SECONDS if clear is None else clear,
+        clipboard_clear_seconds=DEFAULT_CLEAR_SECONDS if clear is None else clear,
         read_only=bool(reader.boolean(raw.get("read_only"), "settings.read_only")),
-        write_grant_minutes=DEFAULT_WRITE_GRANT_MINUTES if grant is None else grant,
+        write_grant_minutes=DEFAULT_GRANT_MINUTES if grant is None else grant,
         keymap=MappingProxyType(keymap),
         max_response_mb=max_response,
     )
@@ -614,8 +612,8 @@ class AppConfig:
     settings: Settings
     theme: str | None = None
     keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    clipboard_clear_seconds: float = DEFAULT_CLIPBOARD_CLEAR_SECONDS
-    write_grant_minutes: float = DEFAULT_WRITE_GRANT_MINUTES
+    clipboard_clear_seconds: float = DEFAULT_CLEAR_SECONDS
+    write_grant_minutes: float = DEFAULT_GRANT_MINUTES
     profile: str | None = None
     read_only_locked: bool = False
     warnings: tuple[str, ...] = ()
