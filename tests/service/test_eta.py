@@ -16,10 +16,10 @@ from boxdeck.service.history.eta import (
     EtaKey,
     TransitionTracker,
     box_group,
-    format_duration,
     percentile,
 )
 from boxdeck.service.monitoring.snapshot import DevboxDetail, Snapshot, compute_diff, make_snapshot
+from boxdeck.service.text.timefmt import rough_duration
 
 KEY = EtaKey("amika", "daytona/m", "provision")
 
@@ -59,12 +59,12 @@ def test_describe(history: EtaHistory) -> None:
     assert history.describe(0, 1, EtaKey("amika", "other", "provision")) == ""
 
 
-def test_format_duration() -> None:
-    assert format_duration(3.2) == "3 s"
-    assert format_duration(42) == "40 s"
-    assert format_duration(59) == "55 s"
-    assert format_duration(150) == "2 min"
-    assert format_duration(3 * 3600 + 60 * 20) == "3 h 20 min"
+def test_rough_duration() -> None:
+    assert rough_duration(3.2) == "3 s"
+    assert rough_duration(42) == "40 s"
+    assert rough_duration(59) == "55 s"
+    assert rough_duration(150) == "2 min"
+    assert rough_duration(3 * 3600 + 60 * 20) == "3 h 20 min"
 
 
 def test_samples_are_bounded_and_validated(tmp_path: Path) -> None:

@@ -32,7 +32,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from boxdeck.service.configuration.paths import atomic_write_text, history_file
+from boxdeck.service.configuration.paths import atomic_write_text, history_file, read_state
+from boxdeck.service.text.timefmt import rough_duration
 
 if TYPE_CHECKING:
     from boxdeck.service.boxes import Box
@@ -47,7 +48,6 @@ __all__ = [
     "EtaKey",
     "Estimate",
     "TransitionTracker",
-    "format_duration",
     "percentile",
 ]
 
@@ -104,20 +104,6 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
-def format_duration(seconds: float) -> str:
-    """``7 s``, ``40 s`` (rounded to 5 s above 10 s), ``3 min``, ``1 h 20 min`` — an ETA is a rough number."""
-    s = max(0.0, seconds)
-    if s < 10:
-        return f"{max(1, round(s))} s"
-    if s < 60:
-        return f"{min(55, int(5 * round(s / 5)))} s"
-    minutes = round(s / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    h, m = divmod(minutes, 60)
-    return f"{h} h {m} min" if m else f"{h} h"
-
-
 class EtaHistory:
     """Samples per :class:`EtaKey`, persisted to JSON. A corrupt or missing file means an empty history.
 
@@ -145,17 +131,7 @@ class EtaHistory:
     # -- persistence -------------------------------------------------------------------------------------
 
     def _load(self) -> None:
-        try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return
-        except (OSError, ValueError) as exc:
-            self.load_error = f"ignored unreadable ETA history {self.path}: {type(exc).__name__}"
-            return
-        keys = raw.get("samples") if isinstance(raw, dict) else None
-        if not isinstance(keys, dict):
-            self.load_error = f"ignored malformed ETA history {self.path}"
-            return
+        keys, self.load_error = read_state(self.path, "samples", "ETA history")
         for text, values in keys.items():
             key = EtaKey.decode(text) if isinstance(text, str) else None
             if key is None or not isinstance(values, list):
@@ -217,7 +193,7 @@ class EtaHistory:
             return "slower than usual"
         remaining = est.p50 - elapsed
         if remaining >= 1:
-            return f"ready in ~{format_duration(remaining)}"
+            return f"ready in ~{rough_duration(remaining)}"
         return "ready any moment"
 
 
