@@ -38,6 +38,7 @@ __all__ = [
     "prefs_file",
     "read_state",
     "state_dir",
+    "user_name",
 ]
 
 
@@ -83,6 +84,16 @@ def ensure_private_dir(path: Path) -> Path:
     if not path.is_dir():
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
+
+
+def user_name(uid: int) -> str:
+    """The login name of ``uid`` for a message about who owns a file (the number where there is none)."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return str(uid)
 
 
 def atomic_write_text(path: Path, text: str, *, mode: int = 0o600) -> None:

@@ -76,7 +76,7 @@ from boxdeck.service.configuration.config import (
     values_from_args,
     values_from_env,
 )
-from boxdeck.service.configuration.paths import CONFIG_ENV, config_file
+from boxdeck.service.configuration.paths import CONFIG_ENV, config_file, user_name
 from boxdeck.service.configuration.token_sources import (
     SyncTokenSource,
     TokenSourceError,
@@ -379,15 +379,6 @@ def _risk(pf: ProfilesFile) -> str | None:
     return f"says where your tokens are sent ({urls[0]})" if urls else None
 
 
-def _user_name(uid: int) -> str:
-    try:
-        import pwd
-
-        return pwd.getpwuid(uid).pw_name
-    except (ImportError, KeyError):
-        return str(uid)
-
-
 def _unsafe_directory(path: Path, uid: int) -> str | None:
     """Why someone else could replace ``path`` through one of its directories (with the fix), or None."""
     seen: set[Path] = set()
@@ -403,7 +394,7 @@ def _unsafe_directory(path: Path, uid: int) -> str | None:
             mode = stat.S_IMODE(st.st_mode)
             quoted = shlex.quote(str(directory))
             if st.st_uid not in (uid, 0):
-                owner, you = _user_name(st.st_uid), _user_name(uid)
+                owner, you = user_name(st.st_uid), user_name(uid)
                 return (f"its directory {directory} belongs to another user ({owner}), who could replace it. "
                         f"Fix: move the file to a directory you own, or sudo chown {you} {quoted}")
             if mode & 0o022 and not mode & stat.S_ISVTX:
@@ -445,8 +436,8 @@ def _check_permissions(path: Path, st: os.stat_result, pf: ProfilesFile, warning
     uid = getuid()
     if st.st_uid not in (uid, 0):
         raise ConfigFileError(
-            f"{path} {risk} but belongs to another user ({_user_name(st.st_uid)}), who could change it. "
-            f"Fix: sudo chown {_user_name(uid)} {quoted} — or use a config file you own",
+            f"{path} {risk} but belongs to another user ({user_name(st.st_uid)}), who could change it. "
+            f"Fix: sudo chown {user_name(uid)} {quoted} — or use a config file you own",
             path=path,
         )
     unsafe = _unsafe_directory(path, uid)
