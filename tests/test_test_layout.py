@@ -4,7 +4,7 @@ pytest's default (prepend) import mode imports every test module by its bare fil
 with one basename in different folders stop collection (CI failed once on tests/service/test_freshness.py
 beside tests/tui/test_freshness.py, which only showed on a checkout without the developer's stale
 __pycache__). Helpers shared by tests live in the `support` package, imported by its full name; a helper left
-in a test folder is importable only from that folder, which is how tests came to put folders on sys.path.
+in a test folder is importable only from that folder (any other would have to put the folder on sys.path).
 """
 
 from collections import defaultdict
