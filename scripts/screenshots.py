@@ -121,7 +121,7 @@ async def shoot(out: Path) -> list[Path]:
             save("delete.svg")
             await pilot.press("escape")  # the dialog may hold a focused name input: "n" would be typed
 
-            # Screens 3 and 4 (issue 5): secrets and account/GitHub.
+            # Screens 3 and 4: secrets and account/GitHub.
             await pilot.press("3")
             await until(pilot, lambda: getattr(app.screen, "loaded_at", None) is not None)
             await pilot.pause()

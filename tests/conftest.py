@@ -3,14 +3,21 @@
 `sim_server` starts once per session; `sim` and `empty_sim` reset its world before each test, so tests share
 the port but never state. The clients from `amika_client` / `devbox_client` sleep in *simulated* time: their
 wait helpers advance the simulator's manual clock instead of waiting on the wall clock.
+
+Helpers shared between test folders live in the `support` package (``tests/`` is on the import path, see
+pyproject's ``pythonpath``); the fixtures of tests that drive the app come from the `support.tui_fixtures`
+plugin.
 """
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pyperclip
 import pytest
 
 from boxdeck.service.text.redact import forget_known
@@ -18,6 +25,8 @@ from boxdeck.sim import SimConfig, SimServer
 
 if TYPE_CHECKING:
     from boxdeck.api import AmikaClient, DevboxClient
+
+pytest_plugins = ["support.tui_fixtures"]
 
 USER_ENV = ("AMIKA_API_URL", "AMIKA_API_KEY", "DEVBOX_API_URL", "DEVBOX_SPRITES_TOKEN", "DEVBOX_USER_TOKEN")
 SIM_CONFIG = SimConfig(seed=7, manual_clock=True, failure_rate=0.0)
@@ -38,6 +47,48 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
         monkeypatch.setenv(var, str(path))
     for var in USER_ENV:
         monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _utc() -> Iterator[None]:
+    """Local times ("failing since 09:31:02") read in UTC whatever the machine's zone."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+class Clipboard:
+    """Stands in for the system clipboard: records what was copied; `fail` makes it unavailable."""
+
+    def __init__(self) -> None:
+        self.copied: list[str] = []
+        self.fail = False
+
+    def copy(self, text: str) -> None:
+        if self.fail:
+            raise pyperclip.PyperclipException("no clipboard mechanism (test)")
+        self.copied.append(text)
+
+    def paste(self) -> str:
+        """What the clipboard holds now (the clipboard guard reads it before clearing a copied token)."""
+        if self.fail:
+            raise pyperclip.PyperclipException("no clipboard mechanism (test)")
+        return self.copied[-1] if self.copied else ""
+
+
+@pytest.fixture(autouse=True)
+def clipboard(monkeypatch: pytest.MonkeyPatch) -> Clipboard:
+    """Never touch the developer's real clipboard; record what was copied."""
+    board = Clipboard()
+    monkeypatch.setattr(pyperclip, "copy", board.copy)
+    monkeypatch.setattr(pyperclip, "paste", board.paste)
+    return board
 
 
 @pytest.fixture(autouse=True)

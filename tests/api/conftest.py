@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from api_wire import AMIKA_BASE, DEVBOX_BASE, FakeTime, Wire
 
 from boxdeck.api import AmikaClient, DevboxClient, RequestRecord
+from support.api_wire import AMIKA_BASE, DEVBOX_BASE, FakeTime, Wire
 
 
 @pytest.fixture

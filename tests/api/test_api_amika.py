@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from api_wire import AMIKA_BASE, Wire, assert_no_body, body_of
 
 from boxdeck.api import (
     AgentSendResult,
@@ -22,6 +21,7 @@ from boxdeck.api import (
     Session,
     SSHInfo,
 )
+from support.api_wire import AMIKA_BASE, Wire, assert_no_body, body_of
 
 PREFIX = f"{AMIKA_BASE}/api/v0beta1"
 

@@ -4,7 +4,6 @@ the Go client's single read and capture wait."""
 from __future__ import annotations
 
 import pytest
-from api_wire import AMIKA_BASE, FakeTime, Wire, assert_no_body, body_of
 
 from boxdeck.api import (
     AmikaClient,
@@ -14,6 +13,7 @@ from boxdeck.api import (
     SandboxSnapshot,
     ScrubPreview,
 )
+from support.api_wire import AMIKA_BASE, FakeTime, Wire, assert_no_body, body_of
 
 PREFIX = f"{AMIKA_BASE}/api/v0beta1"
 SNAPSHOT = {

@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
 import pytest
-from api_wire import AMIKA_BASE, DEVBOX_BASE
 
 from boxdeck.api import (
     DEFAULT_MAX_BODY_BYTES,
@@ -29,6 +28,7 @@ from boxdeck.api import (
     RequestRecord,
     _http,
 )
+from support.api_wire import AMIKA_BASE, DEVBOX_BASE
 
 MiB = 1024 * 1024
 SANDBOX = {"id": "sb_1", "name": "dev", "state": "active"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from api_wire import DEVBOX_BASE, Wire, assert_no_body, body_of
 
 from boxdeck.api import (
     AccessSession,
@@ -19,6 +18,7 @@ from boxdeck.api import (
     OrgGrantsResult,
     UserProfile,
 )
+from support.api_wire import DEVBOX_BASE, Wire, assert_no_body, body_of
 
 PREFIX = f"{DEVBOX_BASE}/api/v1"
 DEVBOX = {

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from api_wire import AMIKA_BASE, DEVBOX_BASE, Wire
 
 from boxdeck.api import (
     AmikaClient,
@@ -29,6 +28,7 @@ from boxdeck.api import (
     TokenSource,
     parse_retry_after,
 )
+from support.api_wire import AMIKA_BASE, DEVBOX_BASE, Wire
 
 # ------------------------------------------------------------------------------------------- constructor
 

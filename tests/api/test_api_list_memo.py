@@ -5,10 +5,10 @@ always the caller's own list, and bad bodies still fail as before."""
 from __future__ import annotations
 
 import pytest
-from api_wire import Wire
 
 from boxdeck.api import AmikaClient, AmikaError, DevboxClient, RequestRecord
 from boxdeck.api.errors import DevboxDecodeError
+from support.api_wire import Wire
 
 
 def sandbox(name: str, state: str = "active") -> dict[str, object]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from api_wire import FakeTime, Wire
 
 from boxdeck.api import (
     AmikaClient,
@@ -17,6 +16,7 @@ from boxdeck.api import (
     DevboxClient,
     DevboxTimeoutError,
 )
+from support.api_wire import FakeTime, Wire
 
 
 def sandbox(state: str, **extra: object) -> dict[str, object]:

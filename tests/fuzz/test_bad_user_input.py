@@ -18,7 +18,6 @@ from typing import Any
 
 import httpx
 import pytest
-from hostile_data import HOSTILE_STRINGS, has_terminal_control
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -51,6 +50,7 @@ from boxdeck.service.actions.secret_store import (
 from boxdeck.service.actions.ssh_keys import PublicKeyError, validate_public_key
 from boxdeck.service.actions.validation import SandboxNameError, validate_sandbox_name
 from boxdeck.service.monitoring.monitor import Monitor
+from support.hostile_data import HOSTILE_STRINGS, has_terminal_control
 
 MB = 1_000_000
 #: A refusal may quote a little of the input, never a lot.

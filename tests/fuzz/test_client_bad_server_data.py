@@ -17,15 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-from hostile_data import (
-    AMIKA_FIELDS,
-    DEVBOX_FIELDS,
-    HOSTILE_STRINGS,
-    bodies,
-    record,
-    response_headers,
-    statuses,
-)
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -51,6 +42,15 @@ from boxdeck.api import (
     Session,
     SSHInfo,
     UserProfile,
+)
+from support.hostile_data import (
+    AMIKA_FIELDS,
+    DEVBOX_FIELDS,
+    HOSTILE_STRINGS,
+    bodies,
+    record,
+    response_headers,
+    statuses,
 )
 
 FUZZ = settings(

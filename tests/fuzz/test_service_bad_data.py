@@ -15,14 +15,6 @@ from dataclasses import fields, is_dataclass
 from typing import Any
 
 import httpx
-from hostile_data import (
-    HOSTILE_STRINGS,
-    any_text,
-    has_terminal_control,
-    json_values,
-    record,
-    statuses,
-)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
@@ -35,6 +27,14 @@ from boxdeck.service.monitoring.monitor import Monitor
 from boxdeck.service.monitoring.snapshot import Diff
 from boxdeck.service.text.redact import Redactor
 from boxdeck.service.text.sanitize import sanitize
+from support.hostile_data import (
+    HOSTILE_STRINGS,
+    any_text,
+    has_terminal_control,
+    json_values,
+    record,
+    statuses,
+)
 
 FUZZ = settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]

@@ -9,7 +9,7 @@ CSI and OSC sequences (OSC 52 included). For every screen the data reaches:
 - what a table cell or the detail pane holds is the *sanitized* server text, literally (markup shown as
   typed);
 - what the terminal driver would write carries no control character or escape the server sent (see
-  ``test_ui_support.screen_capture``), no hostile link and no clickable action; clicking ``[@click=…]`` text
+  ``support.ui.screen_capture``), no hostile link and no clickable action; clicking ``[@click=…]`` text
   does nothing;
 - an agent reply carrying OSC 52 never reaches the terminal nor the clipboard.
 """
@@ -22,25 +22,9 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from hostile_data import HOSTILE_STRINGS, ODD_STATES, hostile_text, json_values, small_text
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from test_ui_support import (
-    AppThread,
-    MockServer,
-    _utc,  # noqa: F401 - autouse fixture
-    app_alive,
-    assert_terminal_safe,
-    clipboard,  # noqa: F401 - autouse fixture
-    failed_workers,
-    foreign_controls,
-    make_app,  # noqa: F401 - fixture
-    mock_app,
-    screen_capture,
-    world,  # noqa: F401 - fixture
-)
-from textual.widgets import Markdown, Static, TextArea
-from tui_helpers import SIZE, plain, until
+from textual.widgets import Markdown, TextArea
 
 from boxdeck.service.text.sanitize import sanitize
 from boxdeck.tui.modals.errors import ErrorsModal
@@ -50,6 +34,18 @@ from boxdeck.tui.screens.devboxes import DevboxesScreen
 from boxdeck.tui.screens.help import HelpScreen
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
 from boxdeck.tui.widgets.box_table import BoxTable
+from support.hostile_data import HOSTILE_STRINGS, ODD_STATES, hostile_text, json_values, small_text
+from support.tui import SIZE, plain, until
+from support.ui import (
+    AppThread,
+    MockServer,
+    app_alive,
+    assert_terminal_safe,
+    failed_workers,
+    foreign_controls,
+    mock_app,
+    screen_capture,
+)
 
 OSC52 = "\x1b]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaAo=\x07"
 MARKUP = (
@@ -500,7 +496,7 @@ def test_generated_bodies_never_crash_and_stay_literal(fuzz_app: AppThread, answ
 # ----------------------------------------------------------------------- through the simulator, end to end
 
 
-async def test_simulator_hostile_error_and_agent_reply_osc52(make_app, world, monkeypatch):  # noqa: F811
+async def test_simulator_hostile_error_and_agent_reply_osc52(make_app, world, monkeypatch):
     """A sandbox forced to `failed` with a hostile error message (control API), and an agent reply that
     quotes an OSC 52 sequence back (the simulator's agent echoes the prompt): both shown literally; neither
     the terminal nor the clipboard ever sees the sequence."""

@@ -19,24 +19,8 @@ import time
 from typing import Any
 
 import pytest
-from hostile_data import has_terminal_control
-from test_ui_support import (
-    Requests,
-    _utc,  # noqa: F401 - autouse fixture
-    app_alive,
-    assert_terminal_safe,
-    clipboard,  # noqa: F401 - autouse fixture
-    failed_workers,
-    literal,
-    paste,
-    screen_capture,
-    set_text,
-    sim_app,
-    world,  # noqa: F401 - fixture
-)
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static, Switch, TextArea
-from tui_helpers import SIZE, plain, until
 
 from boxdeck.service.text.sanitize import sanitize
 from boxdeck.tui.modals.new_devbox_full import NewDevboxFullModal
@@ -52,6 +36,19 @@ from boxdeck.tui.screens.sandbox_sessions import SandboxSessionsScreen
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
 from boxdeck.tui.screens.secrets import SecretsScreen
 from boxdeck.tui.widgets.box_table import BoxTable
+from support.hostile_data import has_terminal_control
+from support.tui import SIZE, plain, until
+from support.ui import (
+    Requests,
+    app_alive,
+    assert_terminal_safe,
+    failed_workers,
+    literal,
+    paste,
+    screen_capture,
+    set_text,
+    sim_app,
+)
 
 MB = 1_000_000
 HUGE = "x" * MB
@@ -179,7 +176,7 @@ def active_sandbox(sim: Any) -> str:
 # ------------------------------------------------------------------------------------- screen 1: sandboxes
 
 
-async def test_new_sandbox_form_refuses_bad_names_and_keeps_them(world):  # noqa: F811
+async def test_new_sandbox_form_refuses_bad_names_and_keeps_them(world):
     requests = Requests()
     app = sim_app(world, requests)
     async with app.run_test(size=SIZE) as pilot:
@@ -203,7 +200,7 @@ async def test_new_sandbox_form_refuses_bad_names_and_keeps_them(world):  # noqa
         assert not requests.mutations()
 
 
-async def test_pasting_a_too_long_name_is_kept_and_explained_not_dropped(world):  # noqa: F811
+async def test_pasting_a_too_long_name_is_kept_and_explained_not_dropped(world):
     """The name inputs carry `max_length`, and Textual's Input then refuses a longer paste *entirely*: the
     user's paste vanishes without a word (a bell at most), and the form's own "at most 40 characters" message
     can never show. A pasted name must stay in the field with the message next to it."""
@@ -229,7 +226,7 @@ async def test_pasting_a_too_long_name_is_kept_and_explained_not_dropped(world):
         assert name.value == "d" * 64, f"the pasted name was dropped (field holds {name.value!r})"
 
 
-async def test_filter_takes_huge_unicode_markup_and_control_input(world):  # noqa: F811
+async def test_filter_takes_huge_unicode_markup_and_control_input(world):
     """The filter accepts anything (it only narrows the table), and what the screen echoes of it — the
     table's subtitle and the "no match" line — is literal and clean."""
     requests = Requests()
@@ -261,7 +258,7 @@ async def test_filter_takes_huge_unicode_markup_and_control_input(world):  # noq
         assert not requests.mutations()
 
 
-async def test_agent_prompt_and_session_forms_refuse_bad_input_and_keep_it(world):  # noqa: F811
+async def test_agent_prompt_and_session_forms_refuse_bad_input_and_keep_it(world):
     """The agent prompt (empty, over the 100 KB limit, a session id with controls) and the session forms
     (agent name, malformed metadata JSON: syntax errors, non-objects, NaN, deep nesting, raw controls)."""
     requests = Requests()
@@ -333,7 +330,7 @@ PASTE_BOUND = 20.0
 KEY_AFTER_PASTE_BOUND = 5.0
 
 
-async def test_one_megabyte_pastes_are_kept_and_the_app_survives(world):  # noqa: F811
+async def test_one_megabyte_pastes_are_kept_and_the_app_survives(world):
     """A 1 MB paste into the filter input and the agent prompt editor: kept whole (nothing
     the user pasted is lost; the prompt's 100 KB limit is enforced on send, as tested above), the app alive
     and still taking keys.
@@ -379,7 +376,7 @@ async def test_one_megabyte_pastes_are_kept_and_the_app_survives(world):  # noqa
 # ---------------------------------------------------------------------------------- screen 2: devboxes
 
 
-async def test_full_devbox_form_refuses_bad_fields_and_keeps_every_one(world):  # noqa: F811
+async def test_full_devbox_form_refuses_bad_fields_and_keeps_every_one(world):
     requests = Requests()
     app = sim_app(world, requests)
     async with app.run_test(size=SIZE) as pilot:
@@ -423,7 +420,7 @@ async def test_full_devbox_form_refuses_bad_fields_and_keeps_every_one(world):  
 # ------------------------------------------------------------------------------ screens 3 and 4: secrets, key
 
 
-async def test_secret_forms_refuse_bad_names_values_and_oauth_json(world):  # noqa: F811
+async def test_secret_forms_refuse_bad_names_values_and_oauth_json(world):
     requests = Requests()
     app = sim_app(world, requests)
     async with app.run_test(size=SIZE) as pilot:
@@ -468,7 +465,7 @@ async def test_secret_forms_refuse_bad_names_values_and_oauth_json(world):  # no
         assert not requests.mutations()
 
 
-async def test_multi_line_api_key_paste_is_refused_not_sent_as_one_spaced_key(world):  # noqa: F811
+async def test_multi_line_api_key_paste_is_refused_not_sent_as_one_spaced_key(world):
     """An API key is one word. A paste of two lines (two keys, or a key and a stray line) must be refused
     before sending; the masked input turns the line breaks into spaces, so the service's "a single line"
     check never sees them and "key-one key-two" goes to the server as the credential."""
@@ -483,7 +480,7 @@ async def test_multi_line_api_key_paste_is_refused_not_sent_as_one_spaced_key(wo
         await refused(pilot, requests, value, "sk-ant-api03-first\nsk-ant-api03-second", how="paste")
 
 
-async def test_ssh_key_paste_refuses_malformed_keys(world):  # noqa: F811
+async def test_ssh_key_paste_refuses_malformed_keys(world):
     requests = Requests()
     app = sim_app(world, requests)
     async with app.run_test(size=SIZE) as pilot:

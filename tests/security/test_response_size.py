@@ -18,8 +18,6 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tui"))  # tui_helpers
 
-from tui_helpers import SIZE, sim_now, until
-
 from boxdeck.api import (
     DEFAULT_MAX_BODY_BYTES,
     AmikaClient,
@@ -33,6 +31,7 @@ from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, 
 from boxdeck.sim import SimServer
 from boxdeck.tui.app import BoxdeckApp
 from boxdeck.tui.context import Deck
+from support.tui import SIZE, sim_now, until
 
 MiB = 1024 * 1024
 

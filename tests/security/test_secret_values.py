@@ -16,11 +16,11 @@ from typing import Any
 
 import httpx
 import pytest
-from security_helpers import SECURITY_SIM
 
 from boxdeck.api import AmikaClient
 from boxdeck.service.actions.secret_store import SecretError, SecretStore
 from boxdeck.sim import SimServer
+from support.security import SECURITY_SIM
 
 _SKIP = (type, ModuleType, FunctionType, BuiltinFunctionType, int, float, bool, type(None))
 

@@ -14,13 +14,13 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from security_helpers import SECURITY_SIM, has_terminal_control
 
 from boxdeck.api import AmikaClient, AmikaHTTPError, DevboxApiError, DevboxClient, Sandbox
 from boxdeck.api.errors import AmikaAgentAuthError
 from boxdeck.service.actions.errors import describe_error
 from boxdeck.service.text.sanitize import sanitize, shown, single_line
 from boxdeck.sim import SimServer
+from support.security import SECURITY_SIM, has_terminal_control
 
 OSC52 = "\x1b]52;c;" + base64.b64encode(b"rm -rf ~\n").decode() + "\x07"
 ATTACKS = {

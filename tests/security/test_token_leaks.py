@@ -17,15 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from security_helpers import (
-    AMIKA_TOKEN,
-    CLAUDE_TOKEN,
-    SECURITY_SIM,
-    SPRITES_TOKEN,
-    TOKENS,
-    USER_TOKEN,
-    leaks,
-)
 
 from boxdeck.api import AmikaClient, DevboxClient, RequestRecord
 from boxdeck.service.actions.actions import ActionError
@@ -34,6 +25,15 @@ from boxdeck.service.boxes import Backend
 from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.service.history.activity_log import RequestLogger
 from boxdeck.sim import SimServer
+from support.security import (
+    AMIKA_TOKEN,
+    CLAUDE_TOKEN,
+    SECURITY_SIM,
+    SPRITES_TOKEN,
+    TOKENS,
+    USER_TOKEN,
+    leaks,
+)
 
 WRONG_AMIKA = "amk_WRONG_CANARY_0f9e8d7c6b5a4938"
 WRONG_SPRITES = "spr_WRONG_CANARY_1a2b3c4d5e6f7081"

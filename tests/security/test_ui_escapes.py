@@ -3,7 +3,7 @@
 The headless app is driven through every screen with hostile server text in every field it shows (box
 names, states, errors, steps, secret names, GitHub logins, repositories, organisations, session agents and
 metadata, server error messages that end up in notifications). After each step the whole screen is
-rendered (``test_ui_support.screen_capture``: each Strip's segments, and the raw stream with Textual's own
+rendered (``support.ui.screen_capture``: each Strip's segments, and the raw stream with Textual's own
 control sequences) and checked: no ESC, CSI (7- or 8-bit), OSC, BEL, other C0/C1 control or bidi override
 that came from a server; no hostile link; no clickable action made of server text.
 
@@ -13,25 +13,9 @@ terminal through the input widgets' echo either.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fuzz"))  # test_ui_support, hostile_data
-
-from test_ui_support import (
-    MockServer,
-    _utc,  # noqa: F401 - autouse fixture
-    app_alive,
-    clipboard,  # noqa: F401 - autouse fixture
-    failed_workers,
-    foreign_controls,
-    mock_app,
-    paste,
-    screen_capture,
-)
 from textual.widgets import Input, TextArea
-from tui_helpers import SIZE, until
 
 from boxdeck.tui.modals.errors import ErrorsModal
 from boxdeck.tui.modals.secret_form import NewSecretModal
@@ -44,6 +28,16 @@ from boxdeck.tui.screens.sandbox_sessions import SandboxSessionsScreen
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
 from boxdeck.tui.screens.secrets import SecretsScreen
 from boxdeck.tui.widgets.box_table import BoxTable
+from support.tui import SIZE, until
+from support.ui import (
+    MockServer,
+    app_alive,
+    failed_workers,
+    foreign_controls,
+    mock_app,
+    paste,
+    screen_capture,
+)
 
 OSC52 = "\x1b]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaAo=\x07"
 #: One hostile piece per attack, glued into the values below.

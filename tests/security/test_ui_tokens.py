@@ -22,25 +22,13 @@ from __future__ import annotations
 import html
 import logging
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fuzz"))  # test_ui_support, hostile_data
-
-from security_helpers import AMIKA_TOKEN, CLAUDE_TOKEN, SECURITY_SIM, SPRITES_TOKEN, TOKENS, USER_TOKEN, leaks
-from test_ui_support import (
-    _utc,  # noqa: F401 - autouse fixture
-    clipboard,  # noqa: F401 - autouse fixture
-    paste,
-    set_text,
-)
 from textual.app import App as TextualApp
 from textual.widgets import Input, Markdown, Select, Switch, TextArea
-from tui_helpers import SIZE, START, sim_now, until
 
 from boxdeck.service.boxes import Backend
 from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
@@ -62,6 +50,13 @@ from boxdeck.tui.screens.sandbox_sessions import SandboxSessionsScreen
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
 from boxdeck.tui.screens.secrets import SecretsScreen
 from boxdeck.tui.widgets.box_table import BoxTable
+from support.security import AMIKA_TOKEN, CLAUDE_TOKEN, SECURITY_SIM, SPRITES_TOKEN, TOKENS, USER_TOKEN, leaks
+from support.tui import SIZE, until
+from support.tui_fixtures import START, sim_now
+from support.ui import (
+    paste,
+    set_text,
+)
 
 CODEX_TOKEN = "cx_SECURITY_CANARY_5e5e4d4d3c3c2b2b"
 SECRET_VALUE = "sv_SECURITY_CANARY_0a9b8c7d6e5f4a3b"
@@ -166,7 +161,7 @@ def check_no_leaks(captured: Captured, extra: list[str], secrets: tuple[str, ...
 
 
 async def test_tokens_and_typed_secrets_never_shown_or_logged(
-    canary_sim, clipboard, caplog, capsys, monkeypatch  # noqa: F811
+    canary_sim, clipboard, caplog, capsys, monkeypatch
 ):
     sim = canary_sim
     sim.reset(start_time=START)

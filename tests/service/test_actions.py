@@ -4,11 +4,11 @@ import json
 
 import httpx
 import pytest
-from service_fakes import AMIKA_SSH_TOKEN, AMIKA_TOKEN, Failure, FakeApis, devbox, sandbox
 
 from boxdeck.service.actions.actions import ActionError, Actions
 from boxdeck.service.boxes import Backend, StateKind
 from boxdeck.service.monitoring.snapshot import Diff
+from support.service_fakes import AMIKA_SSH_TOKEN, AMIKA_TOKEN, Failure, FakeApis, devbox, sandbox
 
 A, D = Backend.AMIKA, Backend.DEVBOX
 

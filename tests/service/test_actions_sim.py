@@ -3,11 +3,11 @@
 import shlex
 
 import pytest
-from sim_helpers import sim_service
 
 from boxdeck.service.actions.actions import ActionError
 from boxdeck.service.boxes import Backend, StateKind
 from boxdeck.service.monitoring.snapshot import Diff
+from support.sim_service import sim_service
 
 A, D = Backend.AMIKA, Backend.DEVBOX
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from boxdeck.api.amika_models import SSHInfo
 from boxdeck.service.history.audit import audit
 
 
@@ -35,11 +36,8 @@ class SecretStore:  # same name as the real one: the spec table is keyed by clas
 
 
 class SshGrants:
-    async def current(self, sandbox: str) -> Any:
-        class Info:
-            token = "tok_secret_ssh"
-
-        return Info()
+    async def current(self, sandbox: str) -> SSHInfo:
+        return SSHInfo(token="tok_secret_ssh")
 
 
 async def test_slotted_objects_get_a_proxy_and_values_are_never_logged():

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
 import pytest
 
+from boxdeck.api.amika_models import Sandbox
+from boxdeck.api.devbox_models import Devbox, Operation
+from boxdeck.service.boxes import Backend, Box
 from boxdeck.service.history.eta import (
     EtaHistory,
     EtaKey,
     TransitionTracker,
     box_group,
-    format_duration,
     percentile,
 )
+from boxdeck.service.monitoring.snapshot import DevboxDetail, Snapshot, compute_diff, make_snapshot
+from boxdeck.service.text.timefmt import rough_duration
 
 KEY = EtaKey("amika", "daytona/m", "provision")
 
@@ -58,12 +59,12 @@ def test_describe(history: EtaHistory) -> None:
     assert history.describe(0, 1, EtaKey("amika", "other", "provision")) == ""
 
 
-def test_format_duration() -> None:
-    assert format_duration(3.2) == "3 s"
-    assert format_duration(42) == "40 s"
-    assert format_duration(59) == "55 s"
-    assert format_duration(150) == "2 min"
-    assert format_duration(3 * 3600 + 60 * 20) == "3 h 20 min"
+def test_rough_duration() -> None:
+    assert rough_duration(3.2) == "3 s"
+    assert rough_duration(42) == "40 s"
+    assert rough_duration(59) == "55 s"
+    assert rough_duration(150) == "2 min"
+    assert rough_duration(3 * 3600 + 60 * 20) == "3 h 20 min"
 
 
 def test_samples_are_bounded_and_validated(tmp_path: Path) -> None:
@@ -166,107 +167,73 @@ def test_operation_steps(history: EtaHistory) -> None:
     assert history.samples(key) == [25.0]
 
 
-# -- tracker with Diff-shaped objects (duck-typed) -----------------------------------------------------------
+# -- tracker fed the monitor's diffs ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FakeBox:
-    key: str
-    backend: str
-    state: str
-    created_at: datetime | None = None
-    pending: str | None = None
-    sandbox: Any = None
-    devbox: Any = None
+def sandbox_box(name: str, state: str, created_at: datetime) -> Box:
+    sandbox = Sandbox.model_validate(
+        {"id": name, "name": name, "state": state, "provider": "daytona", "sandbox_size": "m",
+         "created_at": created_at.isoformat()}
+    )
+    return Box.from_sandbox(sandbox)
 
 
-@dataclass(frozen=True)
-class FakeDiff:
-    snapshot: Any
-    added: tuple[FakeBox, ...] = ()
-    removed: tuple[FakeBox, ...] = ()
-    changed: tuple[Any, ...] = ()
-    details_changed: frozenset[str] = field(default_factory=frozenset)
-
-
-def snap(at: datetime, boxes: dict[str, FakeBox] | None = None, details: dict[str, Any] | None = None) -> Any:
-    return SimpleNamespace(taken_at=at, boxes=boxes or {}, details=details or {})
+def devbox_box(state: str, created_at: datetime, **extra: str) -> Box:
+    fields = {"id": "d1", "name": "d1", "state": state, "created_at": created_at.isoformat(), **extra}
+    return Box.from_devbox(Devbox.model_validate(fields))
 
 
 def test_observe_diff(history: EtaHistory) -> None:
     t0 = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
-    sandbox = SimpleNamespace(provider="daytona", sandbox_size="m")
-    new = FakeBox("amika:s1", "amika", "initializing", created_at=t0 - timedelta(seconds=5), sandbox=sandbox)
+    created = t0 - timedelta(seconds=5)
     tracker = TransitionTracker(history)
-    tracker.observe_diff(FakeDiff(snapshot=snap(t0), added=(new,)))
-    ready = FakeBox("amika:s1", "amika", "active", created_at=new.created_at, sandbox=sandbox)
-    change = SimpleNamespace(key=new.key, old=new, new=ready)
-    recorded = tracker.observe_diff(FakeDiff(snapshot=snap(t0 + timedelta(seconds=40)), changed=(change,)))
+    first = make_snapshot(Backend.AMIKA, [sandbox_box("s1", "initializing", created)], taken_at=t0)
+    tracker.observe_diff(compute_diff(None, first))
+    t1 = t0 + timedelta(seconds=40)
+    ready = make_snapshot(Backend.AMIKA, [sandbox_box("s1", "active", created)], taken_at=t1)
+    recorded = tracker.observe_diff(compute_diff(first, ready))
     assert recorded == [45.0]
     assert history.samples(EtaKey("amika", "daytona/m", "provision")) == [45.0]
 
     # A box first seen long after its creation is not a fresh provision.
-    old = FakeBox("amika:s2", "amika", "initializing", created_at=t0 - timedelta(days=2), sandbox=sandbox)
-    tracker.observe_diff(FakeDiff(snapshot=snap(t0), added=(old,)))
+    long_ago = t0 - timedelta(days=2)
+    old = make_snapshot(Backend.AMIKA, [sandbox_box("s2", "initializing", long_ago)], taken_at=t0)
+    tracker.observe_diff(compute_diff(None, old))
     assert tracker.phase_of("amika:s2") is None
 
 
 def test_observe_diff_devbox_steps(history: EtaHistory) -> None:
     t0 = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
-    box = FakeBox("devbox:d1", "devbox", "provisioning", created_at=t0, devbox=SimpleNamespace())
+    box = devbox_box("provisioning", t0)
 
-    def detail(status: str, at: datetime) -> Any:
-        op = SimpleNamespace(id="op-7", step="inject_credentials", status=status, created_at=t0)
-        return SimpleNamespace(operations=(op,), fetched_at=at)
+    def snapshot(status: str, at: datetime) -> Snapshot:
+        op = Operation(id="op-7", step="inject_credentials", status=status, created_at=t0)
+        detail = DevboxDetail(operations=(op,), repositories=(), fetched_at=at)
+        return make_snapshot(Backend.DEVBOX, [box], {box.key: detail}, taken_at=at)
 
     tracker = TransitionTracker(history)
-    tracker.observe_diff(
-        FakeDiff(
-            snapshot=snap(t0, {box.key: box}, {box.key: detail("pending", t0)}),
-            added=(box,),
-            details_changed=frozenset({box.key}),
-        )
-    )
+    pending = snapshot("pending", t0)
+    tracker.observe_diff(compute_diff(None, pending))
     t1 = t0 + timedelta(seconds=12)
-    got = tracker.observe_diff(
-        FakeDiff(
-            snapshot=snap(t1, {box.key: box}, {box.key: detail("success", t1)}),
-            details_changed=frozenset({box.key}),
-        )
-    )
+    done = snapshot("success", t1)
+    got = tracker.observe_diff(compute_diff(pending, done))
     assert got == [12.0]
     assert history.samples(EtaKey("devbox", "default", "inject_credentials")) == [12.0]
     assert box_group(box) == "default"
-    tracker.observe_diff(FakeDiff(snapshot=snap(t1), removed=(box,)))
+    tracker.observe_diff(compute_diff(done, make_snapshot(Backend.DEVBOX, [], taken_at=t1)))
     assert tracker.phase_of(box.key) is None and tracker.running_steps(box.key) == []
 
 
-def test_observe_diff_with_the_real_diff_type(history: EtaHistory) -> None:
-    """The adapter works on the service's own Diff/Box (skipped until they exist in this checkout)."""
-    snapshot_mod = pytest.importorskip("boxdeck.service.monitoring.snapshot")
-    boxes_mod = pytest.importorskip("boxdeck.service.boxes")
+def test_a_devbox_plan_the_server_adds_groups_its_durations() -> None:
     t0 = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
+    assert box_group(devbox_box("ready", t0, plan="small")) == "small"
+    assert box_group(sandbox_box("s1", "active", t0)) == "daytona/m"
 
-    def box(state: str) -> Any:
-        return boxes_mod.Box(
-            backend=boxes_mod.Backend.DEVBOX,
-            key="devbox:x",
-            ref="x",
-            name="x",
-            state=state,
-            pending=None,
-            created_at=t0,
-            sandbox=None,
-            devbox=None,
-        )
 
-    def snapshot(state: str, at: datetime) -> Any:
-        return snapshot_mod.Snapshot(
-            backend=boxes_mod.Backend.DEVBOX, boxes={"devbox:x": box(state)}, details={}, taken_at=at
-        )
-
+def test_observe_diff_from_requested_to_ready(history: EtaHistory) -> None:
+    t0 = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
     tracker = TransitionTracker(history)
-    s1 = snapshot("requested", t0 + timedelta(seconds=1))
-    tracker.observe_diff(snapshot_mod.compute_diff(None, s1))
-    s2 = snapshot("ready", t0 + timedelta(seconds=33))
-    assert tracker.observe_diff(snapshot_mod.compute_diff(s1, s2)) == [33.0]
+    s1 = make_snapshot(Backend.DEVBOX, [devbox_box("requested", t0)], taken_at=t0 + timedelta(seconds=1))
+    tracker.observe_diff(compute_diff(None, s1))
+    s2 = make_snapshot(Backend.DEVBOX, [devbox_box("ready", t0)], taken_at=t0 + timedelta(seconds=33))
+    assert tracker.observe_diff(compute_diff(s1, s2)) == [33.0]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from boxdeck.service.boxes import Backend
-from boxdeck.service.monitoring.freshness import ago, freshness, summarize
+from boxdeck.service.monitoring.freshness import freshness, summarize
 from boxdeck.service.monitoring.health import Health
+from boxdeck.service.text.timefmt import ago
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 

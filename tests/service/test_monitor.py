@@ -3,7 +3,11 @@
 from datetime import timedelta
 
 import pytest
-from service_fakes import (
+
+from boxdeck.service.boxes import Backend, StateKind
+from boxdeck.service.monitoring.cadence import MAX_RETRY_AFTER, FailureKind
+from boxdeck.service.monitoring.snapshot import Diff
+from support.service_fakes import (
     AMIKA_TOKEN,
     T0,
     Failure,
@@ -12,10 +16,6 @@ from service_fakes import (
     operation,
     sandbox,
 )
-
-from boxdeck.service.boxes import Backend, StateKind
-from boxdeck.service.monitoring.cadence import MAX_RETRY_AFTER, FailureKind
-from boxdeck.service.monitoring.snapshot import Diff
 
 A, D = Backend.AMIKA, Backend.DEVBOX
 
@@ -75,7 +75,7 @@ async def test_details_only_for_transitional_and_watched_devboxes(apis):
 
 
 async def test_watched_steady_devbox_details_are_refetched_at_most_every_detail_refresh_interval(apis):
-    # Issue 7 (idle CPU): a settled devbox on screen no longer has its details refetched every steady poll.
+    # Idle CPU: a settled devbox on screen does not have its details refetched every steady poll.
     apis.devboxes = [devbox("r")]
     m = apis.monitor(amika=False, steady_interval=5.0)
     assert m.detail_refresh_interval == 60.0

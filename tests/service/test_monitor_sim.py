@@ -3,12 +3,12 @@
 from dataclasses import replace
 
 import pytest
-from service_fakes import FakeClock
-from sim_helpers import sim_service, sim_settings
 
 from boxdeck.service.boxes import Backend, StateKind
 from boxdeck.service.configuration.config import Service
 from boxdeck.service.monitoring.snapshot import Diff
+from support.service_fakes import FakeClock
+from support.sim_service import sim_service, sim_settings
 
 A, D = Backend.AMIKA, Backend.DEVBOX
 

@@ -9,7 +9,6 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from sim_helpers import sim_service, sim_settings
 
 from boxdeck.service.access.devbox_access import DevboxAccess
 from boxdeck.service.actions.actions import ActionError, AlreadyInFlight, AnswerLost
@@ -18,6 +17,7 @@ from boxdeck.service.actions.secret_store import SecretStore
 from boxdeck.service.boxes import Backend, Box
 from boxdeck.service.configuration.config import Service
 from boxdeck.sim import SimServer
+from support.sim_service import sim_service, sim_settings
 
 A, D = Backend.AMIKA, Backend.DEVBOX
 AMIKA = "/api/v0beta1"

@@ -7,11 +7,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import pytest
-from service_fakes import FakeApis, devbox, sandbox
 
 from boxdeck.service.boxes import Backend
 from boxdeck.service.monitoring.monitor import Monitor
 from boxdeck.service.monitoring.poller import Polled, Poller
+from support.service_fakes import FakeApis, devbox, sandbox
 
 A, D = Backend.AMIKA, Backend.DEVBOX
 STEADY = 3600.0  # no poll comes back by itself during a test

@@ -11,13 +11,13 @@ import random
 from collections.abc import Callable
 
 import pytest
-from service_fakes import FakeClock
-from sim_helpers import sim_settings
 
 from boxdeck.service.boxes import Backend
 from boxdeck.service.configuration.config import Service
 from boxdeck.service.monitoring.freshness import freshness
 from boxdeck.sim import SimServer
+from support.service_fakes import FakeClock
+from support.sim_service import sim_settings
 
 A, D = Backend.AMIKA, Backend.DEVBOX
 STEADY = 5.0

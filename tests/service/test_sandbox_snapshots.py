@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sim_helpers import sim_service
 
 from boxdeck.api.amika_models import SandboxSnapshot, ScrubPreview
 from boxdeck.service.actions.actions import ActionError
@@ -20,6 +19,7 @@ from boxdeck.service.actions.sandbox_snapshots import (
     validate_snapshot_name,
 )
 from boxdeck.service.boxes import Backend, Box, StateKind
+from support.sim_service import sim_service
 
 A, D = Backend.AMIKA, Backend.DEVBOX
 

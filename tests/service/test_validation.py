@@ -4,11 +4,11 @@ import json
 
 import httpx
 import pytest
-from service_fakes import FakeApis, sandbox
 
 from boxdeck.service.actions.actions import ActionError, Actions
 from boxdeck.service.actions.validation import MAX_SANDBOX_NAME, SandboxNameError, validate_sandbox_name
 from boxdeck.service.boxes import Backend
+from support.service_fakes import FakeApis, sandbox
 
 
 @pytest.mark.parametrize(

@@ -47,9 +47,9 @@ def test_demo_world_shape() -> None:
 
 
 def test_a_sized_world_without_the_demo_extras_builds(sim_server: SimServer) -> None:
-    """``reset(demo_world=False, sandboxes=N)`` used to raise the simulator's RawError: the demo sandboxes'
-    conversations were replayed although no agent credential exists without the demo extras. Such a world
-    now has its sandboxes (and no conversation history, since no agent could have answered)."""
+    """``reset(demo_world=False, sandboxes=N)`` builds its sandboxes with no conversation history: without the
+    demo extras no agent credential exists, so no agent could have answered (replaying the demo conversations
+    would raise the simulator's RawError)."""
     try:
         for n in (1, 3, 12, 25):
             world = sim_server.reset(demo_world=False, sandboxes=n, devboxes=2)

@@ -9,29 +9,17 @@ a budget except that promise.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
+from bench.soak import Soak
 
 from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.sim import SimServer
 from boxdeck.tui.app import BoxdeckApp
 from boxdeck.tui.context import Deck
 
-BENCH_SOAK = Path(__file__).resolve().parents[2] / "bench" / "soak.py"
 STEADY = 2.0
-
-
-def load_soak() -> Any:
-    spec = importlib.util.spec_from_file_location("boxdeck_bench_soak", BENCH_SOAK)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
@@ -45,7 +33,7 @@ def churning_world(sim_server: SimServer) -> Any:
 @pytest.mark.slow
 async def test_short_soak_under_faults_and_churn(churning_world: SimServer) -> None:
     sim = churning_world
-    soak = load_soak().Soak(sim, seed=3, advance=sim.advance, log=print)  # shown when it fails
+    soak = Soak(sim, seed=3, advance=sim.advance, log=print)  # shown when it fails
     settings = Settings(
         amika=AmikaSettings(sim.base_url, sim.amika_token),
         devbox=DevboxSettings(sim.base_url, sim.sprites_token, sim.user_token),

@@ -14,7 +14,6 @@ import httpx
 import pytest
 from rich.text import Text
 from textual.widgets import DataTable, OptionList, SelectionList, TextArea
-from tui_helpers import SIZE, START, notifications, plain, sim_now, static_text, until
 
 from boxdeck.service.actions.account import USER_TOKEN_REQUIRED
 from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
@@ -26,6 +25,8 @@ from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.modals.ssh_key_picker import SshKeyPickerModal
 from boxdeck.tui.screens.account import AccountScreen
 from boxdeck.tui.widgets.not_configured import NotConfigured
+from support.tui import SIZE, notifications, plain, static_text, until
+from support.tui_fixtures import START, sim_now
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0mQqPi52Y7aTg9p1NLVLZhda8xkisAkTB7kAsv9Y4r dev@laptop"
 #: The key this screen's tests start with (the demo world registers none: its devbox logins need no key).

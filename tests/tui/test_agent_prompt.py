@@ -14,11 +14,11 @@ import pytest
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static, TextArea
 from textual.widgets.markdown import MarkdownBlock
-from tui_helpers import SIZE, notifications, plain, select, table, until
 
 from boxdeck.sim.amika_state import READY_STATES
 from boxdeck.tui.screens.agent_prompt import AgentPromptScreen, TurnView
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
+from support.tui import SIZE, notifications, plain, select, table, until
 
 ACTIVE = "acme/platform"
 OTHER_ACTIVE = "release-test.v2"

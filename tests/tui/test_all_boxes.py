@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 from textual.widgets import Static
-from tui_helpers import SIZE, plain, sim_now, static_text, table, until
 
 from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.sim import SimServer
 from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.screens.all_boxes import STEADY, AllBoxesScreen
+from support.tui import SIZE, plain, static_text, table, until
+from support.tui_fixtures import sim_now
 
 
 def all_loaded(app: Any, *, rows: int | None = None) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from textual.widgets import Input, Select, Static
-from tui_helpers import SIZE, cell, deleted, notifications, plain, row_names, select, table, until
 
 from boxdeck.tui.clipboard import SYSTEM, TERMINAL
 from boxdeck.tui.modals.confirm import ConfirmModal
@@ -13,6 +12,7 @@ from boxdeck.tui.screens.devboxes import DevboxesScreen
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
 from boxdeck.tui.widgets.health_bar import HealthBar
 from boxdeck.tui.widgets.key_bar import KeyBar
+from support.tui import SIZE, cell, deleted, notifications, plain, row_names, select, table, until
 
 
 def loaded(app):

@@ -6,11 +6,11 @@ from typing import Any
 
 from boxdeck.tui.bulk import SELECT_MARK
 from textual.widgets import Input, Static
-from tui_helpers import SIZE, cell, deleted, detail_text, key_of, notifications, plain, select, table, until
 
 from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.modals.delete_confirm import DeleteConfirmModal
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
+from support.tui import SIZE, cell, deleted, detail_text, key_of, notifications, plain, select, table, until
 
 
 def loaded(app: Any) -> Any:

@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tui_helpers import SIZE, notifications, until
 
 from boxdeck.service.boxes import Backend
 from boxdeck.service.configuration.config import Service, Settings
 from boxdeck.service.configuration.profiles import AppConfig
 from boxdeck.sim import SimServer
 from boxdeck.tui import launch
+from support.tui import SIZE, notifications, until
 
 
 @pytest.fixture

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui_helpers import SIZE, Runner, cell, hand_over, key_of, notifications, select, table, until
-
 from boxdeck.service.boxes import StateKind
 from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
+from support.tui import SIZE, Runner, cell, hand_over, key_of, notifications, select, table, until
 
 
 def loaded(app: Any) -> Any:

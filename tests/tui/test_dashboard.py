@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from textual.command import CommandList, CommandPalette
 from textual.widgets import Input, Static
-from tui_helpers import (
+
+from boxdeck.service.boxes import Backend
+from boxdeck.tui.messages import PollFinished
+from boxdeck.tui.modals.errors import ErrorsModal
+from boxdeck.tui.screens.activity import ActivityScreen
+from boxdeck.tui.screens.devboxes import DevboxesScreen
+from boxdeck.tui.screens.help import HelpScreen
+from boxdeck.tui.screens.sandboxes import SandboxesScreen
+from boxdeck.tui.widgets.box_table import BoxTable, Cell
+from boxdeck.tui.widgets.health_bar import HealthBar
+from support.tui import (
     NO_SERVER,
     SIZE,
     cell,
@@ -17,16 +27,6 @@ from tui_helpers import (
     table,
     until,
 )
-
-from boxdeck.service.boxes import Backend
-from boxdeck.tui.messages import PollFinished
-from boxdeck.tui.modals.errors import ErrorsModal
-from boxdeck.tui.screens.activity import ActivityScreen
-from boxdeck.tui.screens.devboxes import DevboxesScreen
-from boxdeck.tui.screens.help import HelpScreen
-from boxdeck.tui.screens.sandboxes import SandboxesScreen
-from boxdeck.tui.widgets.box_table import BoxTable, Cell
-from boxdeck.tui.widgets.health_bar import HealthBar
 
 
 def loaded(app):

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from textual.widgets import Button, Input
-from tui_helpers import SIZE, deleted, key_of, plain, select, table, until
 
 from boxdeck.service.actions.agent_prompts import Turn
 from boxdeck.tui.commands import COMMANDS
 from boxdeck.tui.modals.delete_confirm import DeleteConfirmModal
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
+from support.tui import SIZE, deleted, key_of, plain, select, table, until
 
 
 def loaded(app: Any) -> Any:

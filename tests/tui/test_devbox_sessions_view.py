@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from textual.widgets import DataTable
-from tui_helpers import SIZE, notifications, select, table, until
 
 from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.screens.devbox_sessions import DevboxSessionsScreen
 from boxdeck.tui.screens.devboxes import DevboxesScreen
+from support.tui import SIZE, notifications, select, table, until
 
 DEVBOX = "infra-sandbox"  # ready, with three exec sessions in the demo world
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui_helpers import SIZE, detail_text, select, table, until
-
 from boxdeck.service.configuration.paths import history_file
 from boxdeck.service.history.eta import PHASE_PROVISION, EtaHistory, EtaKey, box_group
 from boxdeck.tui.screens.all_boxes import SLOW, AllBoxesScreen
+from support.tui import SIZE, detail_text, select, table, until
 
 
 def box_named(app: Any, name: str) -> Any:

@@ -9,13 +9,13 @@ from typing import Any
 
 from textual.command import CommandList, CommandPalette
 from textual.widgets import Static
-from tui_helpers import NO_SERVER, SIZE, notifications, plain, sim_now, static_text, table, until
 
 from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.service.configuration.paths import config_file
 from boxdeck.tui.format import Palette
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
 from boxdeck.tui.widgets.health_bar import HealthBar
+from support.tui import NO_SERVER, SIZE, notifications, plain, sim_now, static_text, table, until
 
 
 def bar(app: Any) -> str:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import gc
 
-from tui_helpers import SIZE, table, until
-
 from boxdeck.tui.heap import HeapFreezer
+from support.tui import SIZE, table, until
 
 
 class Collector:

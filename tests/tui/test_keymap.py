@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from textual.screen import ModalScreen
-from tui_helpers import SIZE, notifications, select, table, until
 
 from boxdeck.service.configuration.config import Settings
 from boxdeck.service.configuration.profiles import AppConfig
@@ -11,6 +10,7 @@ from boxdeck.tui.commands import BY_NAME, COMMANDS, key_for
 from boxdeck.tui.keymap import destructive_ids, known_ids, resolve_keymap
 from boxdeck.tui.screens.help import help_text
 from boxdeck.tui.widgets.key_bar import KeyBar
+from support.tui import SIZE, notifications, select, table, until
 
 
 def loaded(app):

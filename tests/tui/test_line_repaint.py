@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from tui_helpers import SIZE, select, sim_now, table, until
-
 from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
+from support.tui import SIZE, select, table, until
+from support.tui_fixtures import sim_now
 
 
 def screen_lines(app: Any) -> list[str]:

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 from textual.widgets import Input, SelectionList, Static, Switch, TextArea
-from tui_helpers import SIZE, plain, table, until
 
 from boxdeck.api.errors import DevboxApiError
 from boxdeck.tui.modals.new_devbox_full import NewDevboxFullModal
 from boxdeck.tui.screens.devboxes import DevboxesScreen
+from support.tui import SIZE, plain, table, until
 
 PLATFORM, WEB = 700201, 700202  # acme-labs/platform (default branch main), acme-labs/web (develop)
 

@@ -9,13 +9,13 @@ import pytest
 from test_agent_prompt import ACTIVE, open_agent, send, status, turns
 from textual import events
 from textual.widgets import Input, Static, TextArea
-from tui_helpers import SIZE, cell, notifications, plain, select, static_text, table, until
 
 from boxdeck.service.boxes import Backend
 from boxdeck.tui.modals.new_sandbox import NewSandboxModal
 from boxdeck.tui.screens.agent_prompt import TurnView
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
 from boxdeck.tui.widgets.health_bar import HealthBar
+from support.tui import SIZE, cell, notifications, plain, select, static_text, table, until
 
 AMIKA = "/api/v0beta1"
 

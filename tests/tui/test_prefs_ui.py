@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 from textual.widgets import Input
-from tui_helpers import SIZE, row_names, table, until
 
 from boxdeck.service.configuration.config import Settings
 from boxdeck.service.configuration.prefs import Prefs
 from boxdeck.service.configuration.profiles import AppConfig
+from support.tui import SIZE, row_names, table, until
 
 
 def profile(name: str | None) -> AppConfig:

@@ -6,14 +6,13 @@ import os
 import stat
 from pathlib import Path
 
-from tui_helpers import SIZE, select, sim_now, table, until
-
 from boxdeck.service.actions.secret_store import SecretStore
 from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.service.configuration.profiles import AppConfig
 from boxdeck.service.history.activity_log import RequestLogger
 from boxdeck.tui.app import BoxdeckApp
 from boxdeck.tui.context import Deck
+from support.tui import SIZE, select, sim_now, table, until
 
 
 def loaded(app):

@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from textual.widgets import DataTable, Static, TextArea
-from tui_helpers import SIZE, notifications, plain, select, table, until
 
 from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.modals.session_form import SessionFormModal
 from boxdeck.tui.screens.sandbox_sessions import SandboxSessionsScreen
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
+from support.tui import SIZE, notifications, plain, select, table, until
 
 SANDBOX = "acme/platform"  # the demo gives it two sessions
 

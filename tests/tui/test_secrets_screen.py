@@ -13,7 +13,6 @@ from rich.text import Text
 from textual import events
 from textual.message import Message
 from textual.widgets import DataTable, Input, Select, Static
-from tui_helpers import SIZE, START, notifications, plain, sim_now, static_text, until
 
 from boxdeck.service.actions.secret_store import GENERIC_DELETE_REASON
 from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
@@ -27,6 +26,8 @@ from boxdeck.tui.modals.secret_form import NewSecretModal, SecretInput, UpdateSe
 from boxdeck.tui.screens.help import HelpScreen
 from boxdeck.tui.screens.secrets import SecretsScreen
 from boxdeck.tui.widgets.not_configured import NotConfigured
+from support.tui import SIZE, notifications, plain, static_text, until
+from support.tui_fixtures import START, sim_now
 
 VALUE = "s3cretVa1ueQx9z"  # typed key by key; must never show up anywhere but on the server
 MUTATING = ("new_secret", "update_secret", "new_provider_secret", "delete_provider_secret")

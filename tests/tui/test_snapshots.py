@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from textual.widgets import Input
-from tui_helpers import SIZE, detail_text, key_of, plain, table, until
 
 from boxdeck.tui.widgets.health_bar import HealthBar
+from support.tui import SIZE, detail_text, key_of, plain, table, until
 
 
 def settled(app: Any) -> Any:

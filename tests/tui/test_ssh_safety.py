@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 from textual.widgets import Static
-from tui_helpers import SIZE, Runner, hand_over, notifications, select, table, until
 
 from boxdeck.sim import SimServer
 from boxdeck.tui.clipboard import TERMINAL
 from boxdeck.tui.modals.confirm import ConfirmModal
+from support.tui import SIZE, Runner, hand_over, notifications, select, table, until
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX processes and signals")
 

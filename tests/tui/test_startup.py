@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from textual.app import App
 from textual.pilot import Pilot
-from tui_helpers import SIZE, table, until
 
 from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Settings
 from boxdeck.sim import SimServer
 from boxdeck.tui import launch
 from boxdeck.tui.app import BoxdeckApp
+from support.tui import SIZE, table, until
 
 
 async def test_the_dashboard_stays_up_after_its_first_rows(make_app: Any) -> None:

@@ -6,12 +6,11 @@ time, so a test moves the fake clock and waits (bounded) for the header and the 
 
 from __future__ import annotations
 
-from tui_helpers import SIZE, notifications, plain, select, table, until
-
 from boxdeck.service.configuration.config import Settings
 from boxdeck.service.configuration.profiles import AppConfig
 from boxdeck.tui.widgets.health_bar import HealthBar
 from boxdeck.tui.widgets.key_bar import KeyBar, ShownKey
+from support.tui import SIZE, notifications, plain, select, table, until
 
 
 class FakeClock:

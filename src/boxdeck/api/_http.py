@@ -16,7 +16,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Final
+from types import TracebackType
+from typing import Any, Final, Self
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -33,9 +34,11 @@ from ._body import (
 )
 from ._memo import Fresh, ListMemo, body_digest
 from ._net import canonical_loopback_host
+from .tokens import TokenSource, resolve_token
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
+    "ApiClient",
     "DEFAULT_TIMEOUT",
     "NO_BODY",
     "ErrorTypes",
@@ -400,3 +403,44 @@ def _describe(exc: BaseException) -> str:
     if not text:
         return name
     return f"{name}: {text[:200]}"
+
+
+class ApiClient:
+    """What both clients share: one :class:`HttpCore` (a pooled connection, closed by ``aclose()`` or at the
+    end of ``async with``) and tokens asked of their source on every request, checked before they are sent.
+
+    A subclass names its base exception as ``_error`` and sets ``base_url`` and ``_core`` in ``__init__``.
+    """
+
+    base_url: str
+    _core: HttpCore
+    _error: type[Exception]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._core.aclose()
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        return await self._core.request(method, path, **kwargs)
+
+    async def _token(self, source: TokenSource, what: str) -> str:
+        """The token ``source`` gives now; a source that fails or gives something unsendable is the client's
+        error (naming ``what``, never the token)."""
+        try:
+            token = await resolve_token(source)
+        except Exception as exc:
+            raise self._error(f"{what} source failed: {type(exc).__name__}") from exc
+        try:
+            return check_token(token, what=what)
+        except ValueError as exc:
+            raise self._error(str(exc)) from None

@@ -11,8 +11,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from enum import Enum
-from types import TracebackType
-from typing import Any, Final, Literal, Self, TypeVar
+from typing import Any, Final, Literal, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -20,6 +19,7 @@ import httpx
 from ._body import DEFAULT_MAX_BODY_BYTES
 from ._http import (
     DEFAULT_TIMEOUT,
+    ApiClient,
     ErrorTypes,
     HttpCore,
     RequestObserver,
@@ -56,7 +56,7 @@ from .errors import (
     AmikaTransportError,
     extract_agent_auth_error,
 )
-from .tokens import StaticTokenSource, TokenSource, resolve_token
+from .tokens import StaticTokenSource, TokenSource
 
 __all__ = ["AGENT_SEND_TIMEOUT", "API_PREFIX", "DEFAULT_BASE_URL", "UNSET", "AmikaClient"]
 
@@ -101,12 +101,14 @@ _ERRORS: Final = ErrorTypes(
 )
 
 
-class AmikaClient:
+class AmikaClient(ApiClient):
     """One Amika account. Holds one pooled HTTP connection; use ``async with`` or call ``aclose()``.
 
     Exactly one of ``access_token`` / ``token_source`` is required; the source is asked on every request so a
     refreshed token is picked up at once. Every failure is an ``AmikaError``.
     """
+
+    _error = AmikaError
 
     def __init__(
         self,
@@ -146,33 +148,8 @@ class AmikaClient:
         )
         self._sandbox_list: ListMemo[Sandbox] = ListMemo(lambda sandbox: (sandbox.id, sandbox.name))
 
-    def __repr__(self) -> str:
-        return f"AmikaClient(base_url={self.base_url!r})"
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._core.aclose()
-
     async def _auth_headers(self) -> dict[str, str]:
-        try:
-            token = await resolve_token(self._token_source)
-        except Exception as exc:
-            raise AmikaError(f"token source failed: {type(exc).__name__}") from exc
-        try:
-            check_token(token, what="token from token_source")
-        except ValueError as exc:
-            raise AmikaError(str(exc)) from None
-        return {"Authorization": f"Bearer {token}"}
-
-    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        return await self._core.request(method, path, **kwargs)
+        return {"Authorization": f"Bearer {await self._token(self._token_source, 'token')}"}
 
     # ------------------------------------------------------------------------------------------- sandboxes
 

@@ -12,8 +12,7 @@ import asyncio
 import builtins
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final
 
 import httpx
 from pydantic import BaseModel
@@ -21,6 +20,7 @@ from pydantic import BaseModel
 from ._body import DEFAULT_MAX_BODY_BYTES
 from ._http import (
     DEFAULT_TIMEOUT,
+    ApiClient,
     ErrorTypes,
     HttpCore,
     RequestObserver,
@@ -57,7 +57,7 @@ from .errors import (
     DevboxTransportError,
     devbox_error_detail,
 )
-from .tokens import StaticTokenSource, TokenSource, resolve_token
+from .tokens import StaticTokenSource, TokenSource
 
 __all__ = [
     "API_PREFIX",
@@ -117,13 +117,15 @@ def _jsonable(value: Mapping[str, Any] | BaseModel) -> dict[str, Any]:
     return dict(value)
 
 
-class DevboxClient:
+class DevboxClient(ApiClient):
     """One Devbox account. Holds one pooled HTTP connection; use ``async with`` or call ``aclose()``.
 
     ``sprites_token`` (the service token) goes in ``token_header`` on every request, and by default also in
     ``X-Provider-Token`` (``compat_token_header=None`` turns that off); ``user_token`` goes in
     ``Authorization: Bearer`` when given. Either may be a ``TokenSource`` to be asked per request.
     """
+
+    _error = DevboxError
 
     def __init__(
         self,
@@ -167,39 +169,12 @@ class DevboxClient:
         self.users = UsersResource(self)
         self.github = GitHubResource(self)
 
-    def __repr__(self) -> str:
-        return f"DevboxClient(base_url={self.base_url!r})"
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._core.aclose()
-
-    async def _token(self, source: TokenSource, what: str) -> str:
-        try:
-            token = await resolve_token(source)
-        except Exception as exc:
-            raise DevboxError(f"{what} source failed: {type(exc).__name__}") from exc
-        try:
-            return check_token(token, what=what)
-        except ValueError as exc:
-            raise DevboxError(str(exc)) from None
-
     async def _auth_headers(self) -> dict[str, str]:
         service = await self._token(self._sprites, "sprites_token")
         headers = dict.fromkeys(self._token_headers, service)
         if self._user is not None:
             headers["Authorization"] = "Bearer " + await self._token(self._user, "user_token")
         return headers
-
-    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        return await self._core.request(method, path, **kwargs)
 
 
 class DevboxesResource:

@@ -165,7 +165,7 @@ class Box:
     def error_message(self) -> str | None:
         """The server's failure reason when it has one on the box itself (Amika only)."""
         if self.sandbox is not None:
-            return getattr(self.sandbox, "error_message", None) or None
+            return self.sandbox.error_message or None
         return None
 
     def with_pending(self, pending: str | None) -> Box:

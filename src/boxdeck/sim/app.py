@@ -14,6 +14,7 @@ from fastapi.exception_handlers import http_exception_handler, request_validatio
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
 
 from boxdeck import __version__
 from boxdeck.sim import amika_routes, control, devbox_routes
@@ -47,7 +48,7 @@ A faithful local stand-in for two cloud-sandbox APIs, for boxdeck's demo and tes
 
 
 class SimApp(FastAPI):
-    def build_middleware_stack(self) -> Any:
+    def build_middleware_stack(self) -> ASGIApp:
         """Faults wrap everything (they need uvicorn's own `send` to drop a connection); the name rewrite must
         run before routing, and after the hostile echo has taken its suffix off a path."""
         inner = SandboxNamePathMiddleware(super().build_middleware_stack())

@@ -13,12 +13,12 @@ import json
 import random
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from boxdeck.sim.config import FAULT_KINDS
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-Scope = dict[str, Any]
+from boxdeck.sim.config import FAULT_KINDS
 
 GATEWAY_502 = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -101,14 +101,14 @@ class FaultSettings:
 
 
 class FaultMiddleware:
-    def __init__(self, app: Any, faults_of: Any) -> None:
+    def __init__(self, app: ASGIApp, faults_of: Callable[[], FaultSettings]) -> None:
         self.app = app
         self._faults_of = faults_of  # a callable, so a reset that swaps settings is seen at once
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
             return await self.app(scope, receive, send)
-        faults: FaultSettings = self._faults_of()
+        faults = self._faults_of()
         faults.count(scope["method"], scope["path"])
         kind = faults.draw(scope["method"])
         if kind is None:
@@ -142,11 +142,11 @@ class FaultMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
-    async def _drop_after(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def _drop_after(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle the request in full (a create creates, a prompt reaches the agent), throw its answer away
         and close the connection: the lost answer a client must not take for "nothing happened"."""
 
-        async def discard(_message: Any) -> None:
+        async def discard(_message: Message) -> None:
             return None
 
         # A handler's crash would have answered 500: that answer is dropped all the same.
@@ -155,7 +155,7 @@ class FaultMiddleware:
         await drop(send)
 
 
-async def drop(send: Any) -> None:
+async def drop(send: Send) -> None:
     """Close the socket without answering. Under uvicorn `send` is bound to the request cycle that owns the
     transport; elsewhere (in-process test transports) fall back to a response cut off mid-body."""
     transport = getattr(getattr(send, "__self__", None), "transport", None)

@@ -23,11 +23,11 @@ import json
 import re
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Final
 from urllib.parse import quote, unquote
 
-Scope = dict[str, Any]
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 BODY_KINDS: Final = ("gzip_bomb", "double_gzip_bomb", "endless")
 DEFAULT_BOMB_BYTES: Final = 1 << 30
@@ -108,14 +108,14 @@ class HostileSettings:
 
 
 class HostileMiddleware:
-    def __init__(self, app: Any, settings_of: Any) -> None:
+    def __init__(self, app: ASGIApp, settings_of: Callable[[], HostileSettings]) -> None:
         self.app = app
         self._settings_of = settings_of  # a callable: the runtime owns the settings
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
             return await self.app(scope, receive, send)
-        settings: HostileSettings = self._settings_of()
+        settings = self._settings_of()
         if settings.body is not None:
             return await _send_hostile_body(settings, receive, send)
         if not settings.echo:
@@ -167,7 +167,7 @@ def _batched(chunks: Iterator[bytes]) -> Iterator[bytes]:
         yield bytes(pending)
 
 
-async def _send_hostile_body(settings: HostileSettings, receive: Any, send: Any) -> None:
+async def _send_hostile_body(settings: HostileSettings, receive: Receive, send: Send) -> None:
     kind = settings.body
     headers: list[tuple[bytes, bytes]] = [(b"content-type", b"application/json")]
     if kind == "gzip_bomb":
@@ -252,7 +252,9 @@ def _echoed(data: Any, names: str, others: str) -> Any:
     return data
 
 
-async def _echoing(app: Any, settings: HostileSettings, scope: Scope, receive: Any, send: Any) -> None:
+async def _echoing(
+    app: ASGIApp, settings: HostileSettings, scope: Scope, receive: Receive, send: Send
+) -> None:
     body = bytearray()
     while True:
         message = await receive()
@@ -269,7 +271,7 @@ async def _echoing(app: Any, settings: HostileSettings, scope: Scope, receive: A
     settings.remember(*credentials, *_secret_fields(sent))
     replayed = False
 
-    async def replay() -> Any:
+    async def replay() -> Message:
         nonlocal replayed
         if not replayed:
             replayed = True
@@ -279,7 +281,7 @@ async def _echoing(app: Any, settings: HostileSettings, scope: Scope, receive: A
     start: dict[str, Any] = {}
     answer = bytearray()
 
-    async def capture(message: dict[str, Any]) -> None:
+    async def capture(message: Message) -> None:
         if message["type"] == "http.response.start":
             start.update(message)
             return

@@ -7,17 +7,18 @@ routes match names with slashes, while `…/ssh`, `…/sessions/latest` and frie
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote, unquote
+
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 PREFIX = b"/api/v0beta1/sandboxes/"
 
 
 class SandboxNamePathMiddleware:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             raw: bytes = scope.get("raw_path") or quote(scope["path"]).encode()
             raw = raw.split(b"?", 1)[0]

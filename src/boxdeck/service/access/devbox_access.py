@@ -19,7 +19,7 @@ from boxdeck.api.errors import DevboxError
 from boxdeck.service.access.hostkeys import HostKeyError, KnownHosts, vouch
 from boxdeck.service.access.ssh_trust import ProxyTrust, ProxyTrustRequired, checked_devbox_command
 from boxdeck.service.access.sshcmd import SshCommand, SshCommandError
-from boxdeck.service.actions.errors import ServiceError, failure, quoted, status_of, why_failed
+from boxdeck.service.actions.errors import ServiceError, error_status, failure, quoted, why_failed
 from boxdeck.service.actions.inflight import InFlight
 from boxdeck.service.text.sanitize import sanitize, shown
 from boxdeck.service.text.timefmt import countdown, relative
@@ -227,7 +227,7 @@ class DevboxAccess:
             try:
                 await self._devbox.devboxes.revoke_session(devbox_id, session_id)
             except DevboxError as exc:
-                if status_of(exc) == 404:
+                if error_status(exc) == 404:
                     self.forget(devbox_id, session_id)
                     raise AccessError(
                         f"Access session {quoted(session_id)} of devbox {quoted(devbox_id)} was already "

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
-from boxdeck.service.text.timefmt import duration
+from boxdeck.service.text.timefmt import aware, duration
 
 __all__ = ["DEFAULT_WARN_BEFORE", "Credential", "ExpiryEvent", "ExpiryWarnings", "clock_left", "seconds_left"]
 
@@ -46,14 +46,10 @@ class ExpiryEvent:
         return f"{label} expires in {duration(self.seconds_left)}."
 
 
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
-
-
 def seconds_left(credential: Credential, now: datetime) -> float | None:
     if credential.expires_at is None:
         return None
-    return (_aware(credential.expires_at) - _aware(now)).total_seconds()
+    return (aware(credential.expires_at) - aware(now)).total_seconds()
 
 
 def clock_left(seconds: float | None) -> str:

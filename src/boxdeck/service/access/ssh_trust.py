@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Final
 
 from boxdeck.service.access.sshcmd import SshCommand, SshCommandError, Verdict, decide_devbox
 from boxdeck.service.actions.errors import ActionError
-from boxdeck.service.configuration.paths import atomic_write_text, state_dir
+from boxdeck.service.configuration.paths import atomic_write_text, read_state, state_dir
 from boxdeck.service.configuration.prefs import DEFAULT_PROFILE_KEY
 
 if TYPE_CHECKING:
@@ -88,19 +88,16 @@ class ProxyTrust:
             return {}
         try:
             st = self.path.stat()
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
             self.load_error = f"ignored unreadable {self.path}: {type(exc).__name__}"
             return {}
         getuid = getattr(os, "getuid", None)
         if os.name == "posix" and (stat.S_IMODE(st.st_mode) & 0o022 or (getuid and st.st_uid != getuid())):
             self.load_error = f"ignored {self.path}: other users can write it or own it"
             return {}
-        profiles = raw.get("profiles") if isinstance(raw, dict) else None
-        if not isinstance(profiles, dict):
-            return {}
+        profiles, self.load_error = read_state(self.path, "profiles", "trusted ProxyCommands")
         return {
             str(name): [c for c in commands if isinstance(c, str)]
             for name, commands in profiles.items()

@@ -223,7 +223,7 @@ def amika_ssh_command(info: SSHInfo) -> SshCommand:
     return _command(
         argv,
         secrets=tuple(s for s in secrets if len(s) >= MIN_SECRET_LEN),
-        expires_at=getattr(info, "expires_at", None),
+        expires_at=info.expires_at,
     )
 
 
@@ -388,16 +388,16 @@ def _from_command(command: str) -> _Parsed:
 
 def _from_ssh_fields(session: AccessSession) -> _Parsed:
     ssh = session.ssh
-    host = str(getattr(ssh, "host", "") or "").strip() if ssh is not None else ""
-    if ssh is None or not host:
+    host = ssh.host.strip()
+    if not host:
         raise SshCommandError("the access session has neither a usable command nor an SSH host")
     if "@" in host:
         raise SshCommandError("its host is not a host name or an IP address")
     parsed = _Parsed(destination=host)
-    user = str(ssh.username or "").strip()
+    user = ssh.username.strip()
     if user:
         parsed.login = user
-    proxy = str(ssh.proxy_command or "").strip()
+    proxy = (ssh.proxy_command or "").strip()
     if proxy:
         parsed.proxy = proxy
         port = ssh.ssh_port or ssh.port
@@ -431,7 +431,7 @@ def _build(parsed: _Parsed, session: AccessSession) -> tuple[SshCommand, str | N
     argv = _finish(options, user, host)
     # A login name as long as a token is one (a session id, say): masked wherever the command is shown.
     secret = (user,) if user and len(user) >= _TOKEN_LIKE_USER_LEN else ()
-    command = _command(argv, secrets=secret, expires_at=getattr(session, "expires_at", None),
+    command = _command(argv, secrets=secret, expires_at=session.expires_at,
                        proxy_command=proxy, dropped=tuple(parsed.dropped))
     return command, proxy
 

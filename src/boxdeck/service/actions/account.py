@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 from boxdeck.api.errors import DevboxError
-from boxdeck.service.actions.errors import ServiceError, status_of, why_failed
+from boxdeck.service.actions.errors import ServiceError, error_status, why_failed
 from boxdeck.service.actions.ssh_keys import PublicKeyError, validate_public_key
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ class Account:
 
     @staticmethod
     def _failed(what: str, exc: DevboxError) -> AccountError:
-        status = status_of(exc)
+        status = error_status(exc)
         if status == 401:
             return AccountError(f"{what}: {why_failed(exc)}. {USER_TOKEN_REQUIRED}", status=401,
                                 reason="user-token")

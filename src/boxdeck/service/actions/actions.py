@@ -98,7 +98,7 @@ class Actions:
     ) -> None:
         self.monitor = monitor
         self.read_only = read_only
-        """Plain attribute on purpose: a later "grant write access for N minutes" key just flips it."""
+        """A plain attribute: the write grant (``WriteGrant``) flips it while the user allows writes."""
         self.redactor = redactor if redactor is not None else monitor.redactor
         self.proxy_trust = proxy_trust if proxy_trust is not None else ProxyTrust()
         """The ProxyCommands this profile trusts (in memory only unless the service passes a stored one)."""

@@ -37,9 +37,9 @@ from boxdeck.api.errors import (
 from boxdeck.service.actions.errors import (
     ServiceError,
     describe_error,
+    error_status,
     may_have_applied,
     quoted,
-    status_of,
     why_failed,
 )
 from boxdeck.service.actions.inflight import InFlight
@@ -332,7 +332,7 @@ class Conversations:
             if may_have_applied(exc):
                 failed, message_text = await self._answer_lost(turn, exc)
                 self._store(failed)
-                raise AgentSendError(message_text, subject=sandbox, status=status_of(exc), turn=failed,
+                raise AgentSendError(message_text, subject=sandbox, status=error_status(exc), turn=failed,
                                      reason="answer-lost") from exc
             reason = _reason(exc)
             why = why_failed(exc)
@@ -341,7 +341,7 @@ class Conversations:
             message_text = f"Prompt to sandbox {quoted(sandbox)} failed: {why}"
             failed = replace(turn, finished_at=self._clock(), error=message_text)
             self._store(failed)
-            raise AgentSendError(message_text, subject=sandbox, status=status_of(exc), turn=failed,
+            raise AgentSendError(message_text, subject=sandbox, status=error_status(exc), turn=failed,
                                  reason=reason) from exc
         except BaseException as exc:  # a bug below us: never leave the turn "sending" forever
             self._store(replace(turn, finished_at=self._clock(), error=describe_error(exc)))

@@ -2,9 +2,8 @@
 
 Also home of the error types every service shares: `ActionError` (what any user action raises; re-exported
 by `boxdeck.service.actions.actions`) and `ServiceError` with its helpers `failure` and `why_failed`, which
-turn a
-client failure into one sentence naming what failed and on which box, with the server's own words, sanitized
-for the terminal and scrubbed of tokens.
+turn a client failure into one sentence naming what failed and on which box, with the server's own words,
+sanitized for the terminal and scrubbed of tokens.
 """
 
 from __future__ import annotations
@@ -15,9 +14,11 @@ from typing import Final, TypeVar
 from boxdeck.api.errors import (
     AmikaAgentAuthError,
     AmikaDecodeError,
+    AmikaHTTPError,
     AmikaResponseTooLargeError,
     AmikaTimeoutError,
     AmikaTransportError,
+    DevboxApiError,
     DevboxDecodeError,
     DevboxRequestTimeoutError,
     DevboxResponseTooLargeError,
@@ -37,7 +38,6 @@ __all__ = [
     "may_have_applied",
     "quoted",
     "retry_after_of",
-    "status_of",
     "why_failed",
 ]
 
@@ -46,19 +46,19 @@ MESSAGE_LIMIT: Final = 600
 
 
 def error_status(exc: BaseException) -> int | None:
-    """The HTTP status an api error carries (Amika `status_code`, Devbox `status`), if any."""
-    for attr in ("status_code", "status"):
-        value = getattr(exc, attr, None)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
+    """The HTTP status of a server's refusal: a client error's (Amika `status_code`, Devbox `status`) or the
+    one an :class:`ActionError` kept."""
+    if isinstance(exc, AmikaHTTPError | AmikaAgentAuthError):
+        return exc.status_code
+    if isinstance(exc, DevboxApiError | ActionError):
+        return exc.status
     return None
 
 
 def retry_after_of(exc: BaseException) -> float | None:
-    value = getattr(exc, "retry_after", None)
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return float(value)
-    return None
+    """The wait a refusal asked for (``Retry-After``), when it asked for one."""
+    wait = exc.retry_after if isinstance(exc, AmikaHTTPError | DevboxApiError) else None
+    return wait if wait is not None and wait > 0 else None
 
 
 def describe_error(
@@ -117,8 +117,7 @@ class ServiceError(ActionError):
 
 class AlreadyInFlight(ServiceError):
     """The same request is already out (see :mod:`boxdeck.service.actions.inflight`); nothing was sent.
-    ``str(e)``
-    is one short line: "already starting "web-1"". Not a failure: the first request goes on."""
+    ``str(e)`` is one short line: "already starting "web-1"". Not a failure: the first request goes on."""
 
     def __init__(self, message: str, *, subject: str | None = None, box_key: str | None = None) -> None:
         super().__init__(message, subject=subject)
@@ -133,11 +132,6 @@ def may_have_applied(exc: BaseException) -> bool:
     if isinstance(exc, AmikaTransportError | DevboxTransportError):
         return exc.request_sent
     return isinstance(exc, AmikaDecodeError | DevboxDecodeError | TimeoutError) or error_status(exc) == 504
-
-
-def status_of(exc: BaseException) -> int | None:
-    """The HTTP status a client error carries, if any (same as :func:`error_status`)."""
-    return error_status(exc)
 
 
 def why_failed(exc: BaseException, *, secrets: Iterable[str | None] = ()) -> str:
@@ -167,7 +161,7 @@ def failure(what: str, exc: BaseException, *, error: type[E], subject: str | Non
             secrets: Iterable[str | None] = ()) -> E:
     """Build ``error("<what>: <why>")``; ``what`` already names the box (e.g. "Could not list sessions of
     'dev'")."""
-    return error(f"{what}: {why_failed(exc, secrets=secrets)}", subject=subject, status=status_of(exc))
+    return error(f"{what}: {why_failed(exc, secrets=secrets)}", subject=subject, status=error_status(exc))
 
 
 def _clip(text: str, limit: int) -> str:

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+
 from boxdeck.service.access.devbox_access import DevboxAccess
 from boxdeck.service.actions.agent_prompts import Conversations
 from boxdeck.service.actions.sandbox_sessions import SandboxSessions, SshGrants

@@ -23,7 +23,7 @@ from boxdeck.service.access.sshcmd import (
     SshCommandError,
     amika_ssh_command,
 )
-from boxdeck.service.actions.errors import ServiceError, failure, quoted, status_of, why_failed
+from boxdeck.service.actions.errors import ServiceError, error_status, failure, quoted, why_failed
 from boxdeck.service.actions.inflight import InFlight
 from boxdeck.service.text.sanitize import has_surrogate, sanitize, shown, single_line
 from boxdeck.service.text.timefmt import countdown, relative
@@ -94,10 +94,12 @@ def validate_metadata(metadata: object) -> dict[str, Any]:
     if size > MAX_METADATA_BYTES:
         raise MetadataError(f"Metadata is too large (over {MAX_METADATA_BYTES // 1024} KB).")
     try:
-        return json.loads(encoded)
+        checked: dict[str, Any] = json.loads(encoded)  # the object just encoded: still a JSON object
     except RecursionError:
         error = MetadataError(_TOO_DEEP)
-    raise error
+    if error is not None:
+        raise error
+    return checked
 
 
 def _kind(value: object) -> str:
@@ -270,7 +272,7 @@ class SandboxSessions:
 
     @staticmethod
     def _gone_or(exc: AmikaError, what: str, sandbox: str) -> SessionError:
-        if status_of(exc) == 404:
+        if error_status(exc) == 404:
             return SessionError(
                 f"{what}: it no longer exists ({why_failed(exc)})", subject=sandbox, status=404
             )
@@ -387,7 +389,7 @@ class SshGrants:
         try:
             await self._amika.revoke_ssh(sandbox, token)
         except AmikaError as exc:
-            if status_of(exc) == 404:
+            if error_status(exc) == 404:
                 self.forget(sandbox)
             raise failure(f"Could not revoke SSH access to sandbox {quoted(sandbox)}", exc, subject=sandbox,
                           secrets=(token,), error=SshGrantError) from exc

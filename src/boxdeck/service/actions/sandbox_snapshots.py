@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Final
 
 from boxdeck.api.amika_models import SnapshotMode, SnapshotState
 from boxdeck.api.errors import AmikaError, AmikaSnapshotFailedError
-from boxdeck.service.actions.errors import ServiceError, failure, quoted, status_of
+from boxdeck.service.actions.errors import ServiceError, error_status, failure, quoted
 from boxdeck.service.text.sanitize import has_surrogate, sanitize, single_line
 from boxdeck.service.text.timefmt import relative
 
@@ -244,7 +244,7 @@ class Snapshots:
         try:
             await self._amika.delete_sandbox_snapshot(ref)
         except AmikaError as exc:
-            if status_of(exc) == 404:
+            if error_status(exc) == 404:
                 return
             raise failure(f"Could not delete snapshot {quoted(ref)}", exc, subject=ref,
                           error=SnapshotError) from exc

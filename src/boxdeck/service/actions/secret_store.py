@@ -17,7 +17,7 @@ import json
 from typing import TYPE_CHECKING, Any, Final
 
 from boxdeck.api.errors import AmikaError
-from boxdeck.service.actions.errors import ServiceError, failure, quoted, status_of, why_failed
+from boxdeck.service.actions.errors import ServiceError, error_status, failure, quoted, why_failed
 from boxdeck.service.actions.inflight import InFlight
 from boxdeck.service.text.redact import MIN_SECRET_LEN, Redactor
 from boxdeck.service.text.sanitize import has_surrogate
@@ -266,7 +266,7 @@ class SecretStore:
             except AmikaError as exc:
                 # Built here, raised below: raised inside this block it would keep `exc` (and the server's
                 # echo of the value in it) as its __context__.
-                status = status_of(exc)
+                status = error_status(exc)
                 why = why_failed(exc, secrets=_secrets_of(value))
                 if status == 409:
                     error = SecretError(
@@ -289,7 +289,7 @@ class SecretStore:
                 self._sending(value)
                 return await self._amika.update_secret(secret_id, value)
             except AmikaError as exc:  # the error is raised after this block: see create()
-                status = status_of(exc)
+                status = error_status(exc)
                 why = why_failed(exc, secrets=_secrets_of(value))
                 if status == 404:
                     error = SecretError(f"Secret {label} no longer exists ({why})", subject=secret_id,
@@ -330,7 +330,7 @@ class SecretStore:
                 self._sending(value, parsed)
                 return await self._amika.create_provider_secret(provider, name, value, type)
             except AmikaError as exc:  # the error is raised after this block: see create()
-                status = status_of(exc)
+                status = error_status(exc)
                 why = why_failed(exc, secrets=_secrets_of(value, parsed))
                 if status == 409:
                     error = SecretError(
@@ -353,7 +353,7 @@ class SecretStore:
             try:
                 await self._amika.delete_provider_secret(provider, secret_id)
             except AmikaError as exc:
-                status = status_of(exc)
+                status = error_status(exc)
                 if status == 404:
                     raise SecretError(
                         f"The {provider} credential {label} was already deleted ({why_failed(exc)})",

@@ -1,8 +1,8 @@
 """Where boxdeck's settings come from, and the `Service` that wires clients, monitor and actions together.
 
-`Settings` is the merged result; each source (flags, environment, and later profile files) is its own
-function, so adding a source is adding one function and one line in `settings_from` — the precedence stays
-readable in one place: flags > environment (> profile, with issue 6).
+`Settings` is the merged result; each source (flags, environment) is its own function, so adding a source is
+adding one function and one line in `settings_from` — the precedence stays readable in one place: flags >
+environment. A profile of the config file (`profiles.py`) ranks below both.
 """
 
 from __future__ import annotations

@@ -14,10 +14,12 @@ XDG variables on Linux.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -34,7 +36,9 @@ __all__ = [
     "history_file",
     "log_file",
     "prefs_file",
+    "read_state",
     "state_dir",
+    "user_name",
 ]
 
 
@@ -82,6 +86,16 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
+def user_name(uid: int) -> str:
+    """The login name of ``uid`` for a message about who owns a file (the number where there is none)."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return str(uid)
+
+
 def atomic_write_text(path: Path, text: str, *, mode: int = 0o600) -> None:
     """Write ``text`` to ``path`` so a reader never sees a half-written file.
 
@@ -102,3 +116,19 @@ def atomic_write_text(path: Path, text: str, *, mode: int = 0o600) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def read_state(path: Path, section: str, what: str) -> tuple[dict[str, Any], str | None]:
+    """The JSON object under ``section`` in one of boxdeck's state files, and why the file was ignored (None
+    when it was read, or is not there yet). A file that cannot be read costs what it remembered, never a
+    start."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}, None
+    except (OSError, ValueError) as exc:
+        return {}, f"ignored unreadable {what} {path}: {type(exc).__name__}"
+    found = raw.get(section) if isinstance(raw, dict) else None
+    if not isinstance(found, dict):
+        return {}, f"ignored malformed {what} {path}"
+    return found, None

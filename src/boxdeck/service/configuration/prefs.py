@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from boxdeck.service.configuration.paths import atomic_write_text, prefs_file
+from boxdeck.service.configuration.paths import atomic_write_text, prefs_file, read_state
 
 __all__ = ["DEFAULT_PROFILE_KEY", "MAX_FILTER_LEN", "Prefs", "ScreenPrefs"]
 
@@ -63,17 +63,7 @@ class Prefs:
     # -- file ------------------------------------------------------------------------------------------
 
     def _load(self) -> None:
-        try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return
-        except (OSError, ValueError) as exc:
-            self.load_error = f"ignored unreadable preferences {self.path}: {type(exc).__name__}"
-            return
-        profiles = raw.get("profiles") if isinstance(raw, dict) else None
-        if not isinstance(profiles, dict):
-            self.load_error = f"ignored malformed preferences {self.path}"
-            return
+        profiles, self.load_error = read_state(self.path, "profiles", "preferences")
         for pname, pdata in profiles.items():
             if _name(pname) is None or not isinstance(pdata, dict):
                 continue

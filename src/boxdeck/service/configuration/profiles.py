@@ -66,6 +66,7 @@ from pathlib import Path
 from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
+from boxdeck.service.access.clipboard_guard import DEFAULT_CLEAR_SECONDS
 from boxdeck.service.access.ssh_trust import CONFIG_KEY as TRUST_KEY
 from boxdeck.service.access.sshcmd import proxy_command_problem
 from boxdeck.service.configuration.config import (
@@ -75,17 +76,16 @@ from boxdeck.service.configuration.config import (
     values_from_args,
     values_from_env,
 )
-from boxdeck.service.configuration.paths import CONFIG_ENV, config_file
+from boxdeck.service.configuration.paths import CONFIG_ENV, config_file, user_name
 from boxdeck.service.configuration.token_sources import (
     SyncTokenSource,
     TokenSourceError,
     TokenSpec,
     parse_token_spec,
 )
+from boxdeck.service.configuration.write_grant import DEFAULT_GRANT_MINUTES
 
 __all__ = [
-    "DEFAULT_CLIPBOARD_CLEAR_SECONDS",
-    "DEFAULT_WRITE_GRANT_MINUTES",
     "DESTRUCTIVE_IDS",
     "PROFILE_ENV",
     "TOKEN_FIELDS",
@@ -106,8 +106,6 @@ __all__ = [
 ]
 
 PROFILE_ENV = "BOXDECK_PROFILE"
-DEFAULT_CLIPBOARD_CLEAR_SECONDS = 60.0
-DEFAULT_WRITE_GRANT_MINUTES = 10.0
 TOKEN_FIELDS = ("amika_token", "sprites_token", "user_token")
 URL_FIELDS = ("amika_url", "devbox_url")
 #: Binding ids of actions that destroy or interrupt something; none may sit on a bare ctrl chord.
@@ -183,9 +181,9 @@ class FileSettings:
     steady_interval: float | None = None
     busy_interval: float | None = None
     theme: str | None = None
-    clipboard_clear_seconds: float = DEFAULT_CLIPBOARD_CLEAR_SECONDS
+    clipboard_clear_seconds: float = DEFAULT_CLEAR_SECONDS
     read_only: bool = False
-    write_grant_minutes: float = DEFAULT_WRITE_GRANT_MINUTES
+    write_grant_minutes: float = DEFAULT_GRANT_MINUTES
     keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     #: The largest answer read from a server, once decompressed, in MiB (None: the clients' default).
     max_response_mb: float | None = None
@@ -328,9 +326,9 @@ def _parse_settings(reader: _Reader, raw: Mapping[str, Any]) -> FileSettings:
         steady_interval=steady,
         busy_interval=busy,
         theme=reader.string(raw.get("theme"), "settings.theme"),
-        clipboard_clear_seconds=DEFAULT_CLIPBOARD_CLEAR_SECONDS if clear is None else clear,
+        clipboard_clear_seconds=DEFAULT_CLEAR_SECONDS if clear is None else clear,
         read_only=bool(reader.boolean(raw.get("read_only"), "settings.read_only")),
-        write_grant_minutes=DEFAULT_WRITE_GRANT_MINUTES if grant is None else grant,
+        write_grant_minutes=DEFAULT_GRANT_MINUTES if grant is None else grant,
         keymap=MappingProxyType(keymap),
         max_response_mb=max_response,
     )
@@ -381,15 +379,6 @@ def _risk(pf: ProfilesFile) -> str | None:
     return f"says where your tokens are sent ({urls[0]})" if urls else None
 
 
-def _user_name(uid: int) -> str:
-    try:
-        import pwd
-
-        return pwd.getpwuid(uid).pw_name
-    except (ImportError, KeyError):
-        return str(uid)
-
-
 def _unsafe_directory(path: Path, uid: int) -> str | None:
     """Why someone else could replace ``path`` through one of its directories (with the fix), or None."""
     seen: set[Path] = set()
@@ -405,7 +394,7 @@ def _unsafe_directory(path: Path, uid: int) -> str | None:
             mode = stat.S_IMODE(st.st_mode)
             quoted = shlex.quote(str(directory))
             if st.st_uid not in (uid, 0):
-                owner, you = _user_name(st.st_uid), _user_name(uid)
+                owner, you = user_name(st.st_uid), user_name(uid)
                 return (f"its directory {directory} belongs to another user ({owner}), who could replace it. "
                         f"Fix: move the file to a directory you own, or sudo chown {you} {quoted}")
             if mode & 0o022 and not mode & stat.S_ISVTX:
@@ -447,8 +436,8 @@ def _check_permissions(path: Path, st: os.stat_result, pf: ProfilesFile, warning
     uid = getuid()
     if st.st_uid not in (uid, 0):
         raise ConfigFileError(
-            f"{path} {risk} but belongs to another user ({_user_name(st.st_uid)}), who could change it. "
-            f"Fix: sudo chown {_user_name(uid)} {quoted} — or use a config file you own",
+            f"{path} {risk} but belongs to another user ({user_name(st.st_uid)}), who could change it. "
+            f"Fix: sudo chown {user_name(uid)} {quoted} — or use a config file you own",
             path=path,
         )
     unsafe = _unsafe_directory(path, uid)
@@ -614,8 +603,8 @@ class AppConfig:
     settings: Settings
     theme: str | None = None
     keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    clipboard_clear_seconds: float = DEFAULT_CLIPBOARD_CLEAR_SECONDS
-    write_grant_minutes: float = DEFAULT_WRITE_GRANT_MINUTES
+    clipboard_clear_seconds: float = DEFAULT_CLEAR_SECONDS
+    write_grant_minutes: float = DEFAULT_GRANT_MINUTES
     profile: str | None = None
     read_only_locked: bool = False
     warnings: tuple[str, ...] = ()

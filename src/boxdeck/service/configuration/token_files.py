@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Final
 
 from boxdeck.service.configuration.config import ConfigError
+from boxdeck.service.configuration.paths import user_name
 
 __all__ = [
     "TOKEN_FILE_FLAGS",
@@ -58,15 +59,6 @@ def add_token_file_flags(parser: argparse.ArgumentParser | argparse._ArgumentGro
         )
 
 
-def _owner_name(uid: int) -> str:
-    try:
-        import pwd
-
-        return pwd.getpwuid(uid).pw_name
-    except (ImportError, KeyError):
-        return str(uid)
-
-
 def _check_file(path: Path, st: os.stat_result, flag: str) -> None:
     if stat.S_ISDIR(st.st_mode):
         raise ConfigError(f"{flag} {path}: is a directory, not a token file")
@@ -82,8 +74,8 @@ def _check_file(path: Path, st: os.stat_result, flag: str) -> None:
     uid = os.getuid()
     if st.st_uid not in (uid, 0):
         raise ConfigError(
-            f"{flag} {path}: belongs to another user ({_owner_name(st.st_uid)}). "
-            f"Fix: sudo chown {_owner_name(uid)} {quoted} — or use a file you own"
+            f"{flag} {path}: belongs to another user ({user_name(st.st_uid)}). "
+            f"Fix: sudo chown {user_name(uid)} {quoted} — or use a file you own"
         )
 
 

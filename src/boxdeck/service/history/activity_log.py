@@ -25,17 +25,19 @@ import re
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from boxdeck.service.configuration.paths import ensure_private_dir, log_file
 from boxdeck.service.text.redact import Redactor
 from boxdeck.service.text.sanitize import sanitize
 
+if TYPE_CHECKING:
+    from boxdeck.api import RequestRecord
+
 __all__ = [
     "LOG_BACKUPS",
     "LOG_MAX_BYTES",
     "LineRedactor",
-    "RequestLike",
     "RequestLogger",
     "mask_ssh_destinations",
 ]
@@ -106,17 +108,6 @@ class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
         return os.fdopen(fd, "a", encoding=self.encoding or "utf-8", errors=self.errors)
 
 
-class RequestLike(Protocol):
-    """What ``boxdeck.api``'s ``RequestRecord`` carries (duck-typed so the log works with any such record)."""
-
-    api: str
-    method: str
-    path: str
-    status: int | None
-    latency_s: float | None
-    error: str | None
-
-
 class RequestLogger:
     """The request/action log. Pass ``logger.on_request`` to both clients' ``on_request=``.
 
@@ -161,25 +152,23 @@ class RequestLogger:
         """Secrets met at run time (an SSH token, a secret value the user typed) are masked from now on."""
         self.redact.add(*secrets)
 
-    def on_request(self, record: RequestLike) -> None:
+    def on_request(self, record: RequestRecord) -> None:
         """The clients' hook: ``request amika GET /api/v0beta1/sandboxes 200 123ms``. Never raises."""
         try:
-            path = str(getattr(record, "path", "") or "").split("?", 1)[0].split("#", 1)[0]
-            status = getattr(record, "status", None)
-            latency = getattr(record, "latency_s", None)
-            latency_txt = f"{latency * 1000:.0f}ms" if isinstance(latency, int | float) else "-"
+            path = record.path.split("?", 1)[0].split("#", 1)[0]
+            status = record.status
             parts = [
                 "request",
-                str(getattr(record, "api", "") or "-"),
-                str(getattr(record, "method", "") or "-").upper(),
+                record.api or "-",
+                (record.method or "-").upper(),
                 path or "/",
                 str(status) if status is not None else "-",
-                latency_txt,
+                f"{record.latency_s * 1000:.0f}ms",
             ]
-            error = getattr(record, "error", None)
+            error = record.error
             if error:
                 parts.append(f"error={error}")
-            level = logging.WARNING if error or (isinstance(status, int) and status >= 400) else logging.INFO
+            level = logging.WARNING if error or (status is not None and status >= 400) else logging.INFO
             self.logger.log(level, " ".join(parts))
         except Exception:  # the log must never break a request
             return

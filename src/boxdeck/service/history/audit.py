@@ -1,8 +1,7 @@
 """Every user action, logged with its outcome — at the one place each kind of action passes through.
 
-The UI runs actions from many screens, modals and (later) bulk selections, but each kind goes through one
-service object: box lifecycle and SSH commands through :class:`~boxdeck.service.actions.actions.Actions`,
-secrets
+The UI runs actions from many screens, modals and bulk selections, but each kind goes through one service
+object: box lifecycle and SSH commands through :class:`~boxdeck.service.actions.actions.Actions`, secrets
 through ``SecretStore``, sessions through ``SandboxSessions``/``SshGrants``, access through ``DevboxAccess``,
 the account through ``Account`` and prompts through ``Conversations``. :func:`audit` wraps the methods that
 *do* something on one such object (an instance, never the class), so every caller is logged without each one
@@ -22,6 +21,11 @@ import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from boxdeck.api.amika_models import SSHInfo
+from boxdeck.api.devbox_models import AccessSession
+from boxdeck.service.access.sshcmd import SshCommand
+from boxdeck.service.boxes import Box
 
 __all__ = ["AUDITED", "ActionLog", "Audited", "audit"]
 
@@ -57,8 +61,7 @@ def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], index: int, name: str) -
 
 def _box(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str | None, str | None]:
     box = _arg(args, kwargs, 0, "box")
-    backend = getattr(box, "backend", None)
-    return getattr(box, "name", None), getattr(backend, "value", backend)
+    return (box.name, box.backend.value) if isinstance(box, Box) else (None, None)
 
 
 def _named(backend: str, index: int = 0, name: str = "name") -> Callable[..., tuple[str | None, str | None]]:
@@ -83,22 +86,22 @@ def _fields(*pairs: tuple[int, str]) -> Callable[[tuple[Any, ...], dict[str, Any
     return detail
 
 
-def _ssh_secrets(result: Any) -> tuple[str, ...]:
+def _ssh_secrets(result: object) -> tuple[str, ...]:
     """The secrets of an ``SshCommand``, an ``SSHInfo`` or an ``(AccessSession, SshCommand)`` pair."""
     items = result if isinstance(result, tuple) else (result,)
     out: list[str] = []
     for item in items:
-        out.extend(s for s in getattr(item, "secrets", ()) or () if isinstance(s, str))
-        token = getattr(item, "token", None)
-        if isinstance(token, str):
-            out.append(token)
-        command = getattr(item, "command", None)
-        if isinstance(command, str) and command:
-            out.append(command)
+        if isinstance(item, SshCommand):
+            out.extend(item.secrets)
+        elif isinstance(item, SSHInfo):
+            out.append(item.token)
+        elif isinstance(item, AccessSession):
+            out.append(item.command)
     return tuple(s for s in out if s)
 
 
-#: Class name -> method name -> how it is logged. Matched by class name so this module imports nothing.
+#: Class name -> method name -> how it is logged. Matched by class name: the audited classes are not imported
+#: here, and none of them knows it is audited.
 AUDITED: Mapping[str, Mapping[str, Audited]] = {
     "Actions": {
         "start": Audited("start", _box),

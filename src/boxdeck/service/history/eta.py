@@ -14,11 +14,10 @@ The history is a small JSON file in the state dir, rewritten atomically, keeping
 (old samples age out as providers get faster or slower). An estimate needs at least 3 samples; below that
 boxdeck says nothing rather than guess.
 
-:class:`TransitionTracker` does the recording: feed it state changes — as plain ``observe(...)`` calls, or the
-service's snapshot ``Diff`` objects through ``observe_diff`` (duck-typed; the core does not import the Diff
-type) — and it opens a phase when a box starts one and records the duration when the box is ready. A box that
-fails, disappears or is stopped mid-phase records nothing: a failure's duration says nothing about the next
-success.
+:class:`TransitionTracker` does the recording: feed it state changes — as plain ``observe(...)`` calls, or
+the monitor's ``Diff`` objects through ``observe_diff`` — and it opens a phase when a box starts one and
+records the duration when the box is ready. A box that fails, disappears or is stopped mid-phase records
+nothing: a failure's duration says nothing about the next success.
 """
 
 from __future__ import annotations
@@ -31,9 +30,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from boxdeck.service.configuration.paths import atomic_write_text, history_file
+from boxdeck.service.configuration.paths import atomic_write_text, history_file, read_state
+from boxdeck.service.text.timefmt import rough_duration
+
+if TYPE_CHECKING:
+    from boxdeck.service.boxes import Box
+    from boxdeck.service.monitoring.snapshot import Diff
 
 __all__ = [
     "MAX_SAMPLES",
@@ -44,7 +48,6 @@ __all__ = [
     "EtaKey",
     "Estimate",
     "TransitionTracker",
-    "format_duration",
     "percentile",
 ]
 
@@ -101,20 +104,6 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
-def format_duration(seconds: float) -> str:
-    """``7 s``, ``40 s`` (rounded to 5 s above 10 s), ``3 min``, ``1 h 20 min`` — an ETA is a rough number."""
-    s = max(0.0, seconds)
-    if s < 10:
-        return f"{max(1, round(s))} s"
-    if s < 60:
-        return f"{min(55, int(5 * round(s / 5)))} s"
-    minutes = round(s / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    h, m = divmod(minutes, 60)
-    return f"{h} h {m} min" if m else f"{h} h"
-
-
 class EtaHistory:
     """Samples per :class:`EtaKey`, persisted to JSON. A corrupt or missing file means an empty history.
 
@@ -142,17 +131,7 @@ class EtaHistory:
     # -- persistence -------------------------------------------------------------------------------------
 
     def _load(self) -> None:
-        try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return
-        except (OSError, ValueError) as exc:
-            self.load_error = f"ignored unreadable ETA history {self.path}: {type(exc).__name__}"
-            return
-        keys = raw.get("samples") if isinstance(raw, dict) else None
-        if not isinstance(keys, dict):
-            self.load_error = f"ignored malformed ETA history {self.path}"
-            return
+        keys, self.load_error = read_state(self.path, "samples", "ETA history")
         for text, values in keys.items():
             key = EtaKey.decode(text) if isinstance(text, str) else None
             if key is None or not isinstance(values, list):
@@ -214,7 +193,7 @@ class EtaHistory:
             return "slower than usual"
         remaining = est.p50 - elapsed
         if remaining >= 1:
-            return f"ready in ~{format_duration(remaining)}"
+            return f"ready in ~{rough_duration(remaining)}"
         return "ready any moment"
 
 
@@ -406,59 +385,53 @@ class TransitionTracker:
             return datetime.now().timestamp()
         return self._clock()
 
-    # -- adapters for the service's types (duck-typed) -----------------------------------------------------
+    # -- the adapter for the monitor's diffs -------------------------------------------------------------
 
-    def observe_diff(self, diff: Any, at: Timestamp | None = None) -> list[float]:
-        """Feed a ``boxdeck.service.monitoring.snapshot.Diff``; returns the durations recorded.
+    def observe_diff(self, diff: Diff, at: Timestamp | None = None) -> list[float]:
+        """Feed a poll's ``Diff``; returns the durations recorded.
 
-        Uses ``diff.added`` / ``diff.changed`` (``.old``, ``.new``) / ``diff.removed`` Boxes and, for
-        devboxes, ``diff.snapshot.details[key].operations`` for the keys in ``diff.details_changed``. ``at``
-        defaults to the snapshot's ``taken_at``.
+        Added, changed and removed boxes drive the box-level phases; for devboxes, the operations of the
+        boxes in ``diff.details_changed`` drive the step phases. ``at`` defaults to the snapshot's
+        ``taken_at``.
         """
-        snapshot = getattr(diff, "snapshot", None)
-        when = at if at is not None else getattr(snapshot, "taken_at", None)
-        if when is None:
-            when = self._now(None)
+        snapshot = diff.snapshot
+        when: Timestamp = at if at is not None else snapshot.taken_at
         recorded: list[float] = []
 
         def keep(value: float | None) -> None:
             if value is not None:
                 recorded.append(value)
 
-        for box in getattr(diff, "added", ()) or ():
-            created = getattr(box, "created_at", None)
+        for box in diff.added:
+            created = box.created_at
             if created is not None and _ts(when) - _ts(created) > self.max_initial_age:
                 continue  # first seen long after its creation: a restart or a resume, not a fresh provision
             keep(
                 self.observe(
-                    box.key, _backend(box), box_group(box), None, box.state,
-                    created if created is not None else when, pending=getattr(box, "pending", None),
+                    box.key, box.backend.value, box_group(box), None, box.state,
+                    created if created is not None else when, pending=box.pending,
                 )
             )
-        for change in getattr(diff, "changed", ()) or ():
+        for change in diff.changed:
             old, new = change.old, change.new
             keep(
                 self.observe(
-                    new.key, _backend(new), box_group(new), old.state, new.state, when,
-                    pending=getattr(new, "pending", None),
+                    new.key, new.backend.value, box_group(new), old.state, new.state, when,
+                    pending=new.pending,
                 )
             )
-        for box in getattr(diff, "removed", ()) or ():
+        for box in diff.removed:
             self.forget(box.key)
-        details = getattr(snapshot, "details", None) or {}
-        boxes = getattr(snapshot, "boxes", None) or {}
-        for key in getattr(diff, "details_changed", ()) or ():
-            detail = details.get(key)
-            box = boxes.get(key)
-            if detail is None or box is None:
+        for key in diff.details_changed:
+            detail = snapshot.details.get(key)
+            owner = snapshot.boxes.get(key)
+            if detail is None or owner is None:
                 continue
-            for op in getattr(detail, "operations", ()) or ():
+            for op in detail.operations:
                 keep(
                     self.observe_step(
-                        key, _backend(box), box_group(box), str(getattr(op, "id", "") or op.step),
-                        str(getattr(op, "step", "") or "step"), str(getattr(op, "status", "") or ""),
-                        getattr(detail, "fetched_at", None) or when,
-                        created_at=getattr(op, "created_at", None),
+                        key, owner.backend.value, box_group(owner), op.id or op.step, op.step or "step",
+                        op.status, detail.fetched_at, created_at=op.created_at,
                     )
                 )
         return recorded
@@ -471,17 +444,17 @@ class TransitionTracker:
             self.observe(*item)
 
 
-def _backend(box: Any) -> str:
-    backend = getattr(box, "backend", "")
-    return str(getattr(backend, "value", backend))
-
-
-def box_group(box: Any) -> str:
+def box_group(box: Box) -> str:
     """The comparability group of a Box: Amika ``provider/size``, devbox ``plan/size``, or ``default``."""
-    model = getattr(box, "sandbox", None) or getattr(box, "devbox", None)
+    values: tuple[object, ...] = ()
+    if box.sandbox is not None:
+        values = (box.sandbox.provider, box.sandbox.sandbox_size)
+    elif box.devbox is not None:
+        # The Devbox API states no plan on a devbox; a server that sends one (an extra field) is heard.
+        extra = box.devbox.model_extra or {}
+        values = (extra.get("plan"), extra.get("size"))
     parts: list[str] = []
-    for attr in ("provider", "plan", "sandbox_size", "size"):
-        value = getattr(model, attr, None) if model is not None else None
+    for value in values:
         if isinstance(value, str) and value and value not in parts:
             parts.append(value.replace("|", "/"))
     return "/".join(parts) if parts else "default"

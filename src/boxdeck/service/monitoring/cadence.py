@@ -97,7 +97,7 @@ def backoff_delay(
     below ``floor`` nor below the (capped) Retry-After."""
     if failures <= 0:
         raise ValueError("backoff_delay needs at least one failure")
-    ceiling = min(cap, base * 2 ** min(failures - 1, 30))
+    ceiling = min(cap, base * 2.0 ** min(failures - 1, 30))
     delay = max(floor, ceiling * (0.5 + 0.5 * rng()))
     honoured = capped_retry_after(retry_after)
     if honoured is not None:

@@ -6,8 +6,7 @@ when the last poll failed. The wording lives here, away from any UI, so the head
 share it.
 
 - :func:`freshness` — one backend's :class:`~boxdeck.service.monitoring.health.Health` at ``now``. When the
-server
-  asked to be left alone (a Retry-After), the words count it down: "rate limited · retrying in 42 s".
+  server asked to be left alone (a Retry-After), the words count it down: "rate limited · retrying in 42 s".
 - :func:`summarize` — several backends (and profiles) at once, for a screen that shows them together.
 """
 
@@ -16,12 +15,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from boxdeck.service.monitoring.health import Health
+from boxdeck.service.text.timefmt import ago, aware
 
-__all__ = ["Freshness", "FreshnessStatus", "ago", "freshness", "retry_words", "summarize"]
+__all__ = ["Freshness", "FreshnessStatus", "freshness", "retry_words", "summarize"]
 
 FreshnessStatus = Literal["unconfigured", "connecting", "fresh", "failing"]
 
@@ -39,26 +39,8 @@ class Freshness:
         return self.status == "failing"
 
 
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
-
-
 def _seconds(since: datetime, now: datetime) -> float:
-    return max(0.0, (_aware(now) - _aware(since)).total_seconds())
-
-
-def ago(seconds: float) -> str:
-    """``"just now"`` under a second, else ``"2 s ago"``, ``"1 m ago"``, ``"3 h ago"``, ``"2 d ago"``."""
-    s = int(max(0.0, seconds))
-    if seconds < 1:
-        return "just now"
-    if s < 60:
-        return f"{s} s ago"
-    if s < 3600:
-        return f"{s // 60} m ago"
-    if s < 86400:
-        return f"{s // 3600} h ago"
-    return f"{s // 86400} d ago"
+    return max(0.0, (aware(now) - aware(since)).total_seconds())
 
 
 def retry_words(health: Health, now: datetime) -> str | None:
@@ -68,7 +50,7 @@ def retry_words(health: Health, now: datetime) -> str | None:
     if retry_at is None:
         return None
     what = "rate limited" if health.last_status == 429 else "server busy"
-    left = math.ceil((_aware(retry_at) - _aware(now)).total_seconds() - 1e-6)
+    left = math.ceil((aware(retry_at) - aware(now)).total_seconds() - 1e-6)
     if left <= 0:
         return f"{what} · retrying now"
     if left < 60:

@@ -11,12 +11,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from boxdeck.service.boxes import Backend, Box
 
 if TYPE_CHECKING:
-    from boxdeck.api.devbox_models import DevboxRepository, Operation
+    from boxdeck.api.amika_models import Sandbox
+    from boxdeck.api.devbox_models import Devbox, DevboxRepository, Operation
 
 __all__ = ["Change", "DevboxDetail", "Diff", "Snapshot", "compute_diff", "empty_snapshot", "make_snapshot"]
 
@@ -44,8 +45,8 @@ class DevboxDetail:
     def failed_message(self) -> str | None:
         """The message of the first failed operation: the reason a devbox failed, when the server gave one."""
         for op in self.operations:
-            if getattr(op, "status", None) == "failed" and getattr(op, "message", None):
-                return str(op.message)
+            if op.status == "failed" and op.message:
+                return op.message
         return None
 
 
@@ -139,19 +140,21 @@ class Diff:
         return not self.empty
 
 
-def _model_fields_that_differ(prefix: str, old: Any, new: Any) -> set[str]:
+def _model_fields_that_differ(
+    prefix: str, old: Sandbox | Devbox | None, new: Sandbox | Devbox | None
+) -> set[str]:
     if old is None or new is None:
         return set()
-    names: set[str] = set(getattr(type(new), "model_fields", {}) or ())
-    extra_old = getattr(old, "__pydantic_extra__", None) or {}
-    extra_new = getattr(new, "__pydantic_extra__", None) or {}
+    names: set[str] = set(type(new).model_fields)
+    extra_old = old.model_extra or {}
+    extra_new = new.model_extra or {}
     names.update(extra_old, extra_new)
     out = set()
     for name in names:
         if name in extra_old or name in extra_new:
             a, b = extra_old.get(name), extra_new.get(name)
         else:
-            a, b = getattr(old, name, None), getattr(new, name, None)
+            a, b = getattr(old, name), getattr(new, name)
         if a != b:
             out.add(f"{prefix}.{name}")
     return out

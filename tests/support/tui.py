@@ -1,11 +1,10 @@
-"""Helpers shared by the TUI tests (imported by name: pytest puts this folder on sys.path)."""
+"""Helpers of the tests that drive the app: wait for what the screen shows, read cells, press keys."""
 
 from __future__ import annotations
 
 import contextlib
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
@@ -16,14 +15,8 @@ from boxdeck.service.access.ssh_run import SshExit
 from boxdeck.sim import SimServer
 from boxdeck.tui.widgets.box_table import BoxTable
 
-# Every TUI test world starts at the same instant, so ages and timestamps in snapshots never change.
-START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC).timestamp()
 SIZE = (140, 40)
 NO_SERVER = "http://127.0.0.1:9"  # discard port: nothing listens, connections are refused at once
-
-
-def sim_now(sim: SimServer) -> Callable[[], datetime]:
-    return lambda: datetime.fromtimestamp(sim.world.now(), UTC)
 
 
 async def until(pilot: Pilot[Any], predicate: Callable[[], object], *, timeout: float = 5.0) -> None:  # noqa: ASYNC109
@@ -113,14 +106,3 @@ def hand_over(app: Any, monkeypatch: Any, runner: Runner | None = None) -> None:
     monkeypatch.setattr(app, "suspend", contextlib.nullcontext)
     if runner is not None:
         app.deck.ssh_runner = runner
-
-
-def app_for(service: Any, *, initial_mode: str | None = None, **deck_options: Any) -> Any:
-    """The dashboard on `service`, as the launcher builds it (a deck, then the app); no spinner by default
-    (its frames would make screenshots differ)."""
-    from boxdeck.tui.app import BoxdeckApp
-    from boxdeck.tui.context import Deck
-
-    deck_options.setdefault("spinner_interval", None)
-    deck_options.setdefault("owns_services", False)  # the fixtures close what they made
-    return BoxdeckApp(Deck(service, **deck_options), initial_mode=initial_mode)

@@ -1,8 +1,5 @@
-"""Shared helpers of the UI-level fuzz and security tests (``test_ui_*.py`` in tests/fuzz and tests/security).
-
-No tests live here. It reuses the TUI fixtures of ``tests/tui/conftest.py`` (``make_app``, ``world``, the
-captured ``clipboard``, UTC) by loading that conftest under its own module name — a conftest only serves its
-own folder — and adds what the UI fuzz/security tests need on top:
+"""Helpers of the UI-level fuzz and security tests (``test_ui_*.py`` in tests/fuzz and tests/security), on top
+of the app fixtures of :mod:`support.tui_fixtures`:
 
 - ``screen_capture(app)``: what the terminal driver would be given for the current screen, both as the text
   of every rendered segment and as the raw byte stream (Textual's own control sequences included);
@@ -14,48 +11,16 @@ own folder — and adds what the UI fuzz/security tests need on top:
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import re
-import sys
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
 import httpx
 from rich.console import Console
 from rich.segment import Segment
 from textual.worker import WorkerState
-
-TESTS = Path(__file__).resolve().parents[1]
-for _folder in (TESTS / "tui", TESTS / "fuzz", TESTS / "security"):
-    if str(_folder) not in sys.path:
-        sys.path.insert(0, str(_folder))
-
-
-def _load_tui_conftest() -> Any:
-    name = "boxdeck_tui_conftest_for_ui_fuzz"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, TESTS / "tui" / "conftest.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-tui_conftest = _load_tui_conftest()
-#: The TUI fixtures, re-exported: a test module that imports these names gets them (autouse ones included).
-_utc = tui_conftest._utc
-clipboard = tui_conftest.clipboard
-world = tui_conftest.world
-empty_world = tui_conftest.empty_world
-make_app = tui_conftest.make_app
-make_empty_app = tui_conftest.make_empty_app
-Clipboard = tui_conftest.Clipboard
-app_factory = tui_conftest._factory
 
 # ------------------------------------------------------------------------------------- the rendered screen
 
@@ -389,10 +354,9 @@ def sim_app(
 ) -> Any:
     """Like the TUI ``make_app`` fixture (same settings and clock), plus a request counter; polls every
     `interval` seconds (the forms under test need no live updates, and a quieter app settles faster)."""
-    from tui_helpers import sim_now
-
     from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
     from boxdeck.tui.app import BoxdeckApp
+    from support.tui_fixtures import sim_now
 
     settings = Settings(
         amika=AmikaSettings(sim.base_url, sim.amika_token),

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from service_fakes import FakeClock
-
 from boxdeck.api import RequestRecord
 from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.sim import SimServer
+from support.service_fakes import FakeClock
 
 
 def sim_settings(sim: SimServer, *, read_only: bool = False) -> Settings:

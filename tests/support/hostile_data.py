@@ -1,8 +1,5 @@
 """Hostile server data for the fuzz tests: strings that attack terminals and markup, JSON of the wrong shape,
-bodies that are not JSON at all.
-
-Shared by the fuzz tests (the module name is unique so it imports cleanly next to other test helpers).
-"""
+bodies that are not JSON at all."""
 
 from __future__ import annotations
 
