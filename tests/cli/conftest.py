@@ -17,7 +17,7 @@ import pytest
 
 from boxdeck.cli import main
 from boxdeck.sim import SimServer
-from boxdeck.subcommands import _common
+from boxdeck.cli import _common
 
 
 @dataclass

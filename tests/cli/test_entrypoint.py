@@ -58,7 +58,7 @@ def test_subcommands_never_load_textual() -> None:
         "        main([sub, '--help'])\n"
         "    except SystemExit:\n"
         "        pass\n"
-        "import boxdeck.subcommands._follow, boxdeck.subcommands.progress\n"
+        "import boxdeck.cli._follow, boxdeck.cli.progress\n"
         "print('TEXTUAL:' + ','.join(sorted(n for n in sys.modules if n.split('.')[0] == 'textual')))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

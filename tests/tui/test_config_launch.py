@@ -18,6 +18,7 @@ from boxdeck.service.boxes import Backend
 from boxdeck.service.configuration.config import Service, Settings
 from boxdeck.service.configuration.profiles import AppConfig
 from boxdeck.sim import SimServer
+from boxdeck.cli.parser import parse_dashboard_args
 from boxdeck.tui import launch
 
 
@@ -213,7 +214,7 @@ def test_watched_services_reach_the_app_constructor(monkeypatch, config_file, wo
 async def test_the_profile_switcher_builds_another_profiles_service(config_file, world):
     import argparse
 
-    args = launch.build_parser().parse_args(["--config", str(config_file), "--amika-token", "flag-only"])
+    args = parse_dashboard_args(["--config", str(config_file), "--amika-token", "flag-only"])
     env = env_for(world, AMIKA_API_KEY="env-only", BOXDECK_PROFILE="a")
     switcher = launch.ProfileSwitcher(args, env)
     assert switcher.names() == ["a", "b"]

@@ -54,6 +54,7 @@ wrong type, an unknown profile, a failing token source) raise :class:`ConfigFile
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import os
 import re
@@ -84,6 +85,7 @@ from boxdeck.service.configuration.token_sources import (
 )
 
 __all__ = [
+    "BACKEND_FIELDS",
     "DEFAULT_CLIPBOARD_CLEAR_SECONDS",
     "DEFAULT_WRITE_GRANT_MINUTES",
     "DESTRUCTIVE_IDS",
@@ -110,6 +112,10 @@ DEFAULT_CLIPBOARD_CLEAR_SECONDS = 60.0
 DEFAULT_WRITE_GRANT_MINUTES = 10.0
 TOKEN_FIELDS = ("amika_token", "sprites_token", "user_token")
 URL_FIELDS = ("amika_url", "devbox_url")
+#: The fields that configure each backend: a command that needs one backend resolves only its fields.
+BACKEND_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"amika": ("amika_url", "amika_token"), "devbox": ("devbox_url", "sprites_token", "user_token")}
+)
 #: Binding ids of actions that destroy or interrupt something; none may sit on a bare ctrl chord.
 DESTRUCTIVE_IDS = frozenset(
     {"delete", "stop", "bulk_delete", "bulk_stop", "delete_box", "stop_box", "delete_session", "stop_session"}
@@ -251,10 +257,13 @@ class _Reader:
         return ConfigFileError(where + message, path=self.path)
 
     def unknown(self, table: Mapping[str, Any], known: Iterable[str], prefix: str) -> None:
+        names = sorted(known)
         for key in table:
-            if key not in known:
+            if key not in names:
                 dotted = f"{prefix}.{key}" if prefix else key
-                self.warnings.append(f"unknown key {dotted!r} ignored")
+                close = difflib.get_close_matches(key, names, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                self.warnings.append(f"unknown key {dotted!r} ignored{hint}")
 
     def table(self, value: Any, key: str) -> Mapping[str, Any]:
         if value is None:
@@ -658,6 +667,17 @@ def _load_for(
     return load_profiles(config_file(environ), required=explicit)
 
 
+def _unused_fields(backends: Iterable[str] | None) -> frozenset[str]:
+    """The URL and token fields of the backends not asked for (none when ``backends`` is None)."""
+    if backends is None:
+        return frozenset()
+    wanted = set(backends)
+    unknown = wanted - set(BACKEND_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown backends: {sorted(unknown)}")
+    return frozenset(f for backend, fields in BACKEND_FIELDS.items() if backend not in wanted for f in fields)
+
+
 def _resolve(
     pf: ProfilesFile,
     profile: Profile | None,
@@ -667,6 +687,7 @@ def _resolve(
     *,
     flag_read_only: bool,
     args: Any,
+    backends: Iterable[str] | None = None,
 ) -> AppConfig:
     merged: dict[str, Any] = {}
     if profile is not None:
@@ -678,9 +699,12 @@ def _resolve(
     merged.update(env_values)
     # A store_true flag left off (False) means "not given", not "force off": it must not mask the profile.
     merged.update({k: v for k, v in flag_values.items() if v is not False})
+    unused = _unused_fields(backends)
+    for key in unused:
+        merged.pop(key, None)
     if profile is not None:
         for key in TOKEN_FIELDS:
-            if not merged.get(key):
+            if key not in unused and not merged.get(key):
                 token = _resolve_token(profile, key, token_environ)
                 if token:
                     merged[key] = token
@@ -723,6 +747,8 @@ def resolve_app_config(
     environ: Mapping[str, str],
     profiles_file: ProfilesFile | Path | str | None = None,
     profile_name: str | None = None,
+    *,
+    backends: Iterable[str] | None = None,
 ) -> AppConfig:
     """Merge flags > environment > profile > ``[settings]`` > defaults into an :class:`AppConfig`.
 
@@ -731,8 +757,10 @@ def resolve_app_config(
     ``profile``, ``config``, ``theme``, ``steady_interval``, ``busy_interval``; missing ones count as unset).
     ``profiles_file`` is a loaded file, a path, or ``None`` for ``--config`` > ``BOXDECK_CONFIG`` > the
     default location. The profile is ``profile_name`` > ``args.profile`` > ``BOXDECK_PROFILE`` >
-    ``default_profile`` > the only profile. Raises ``ConfigError`` (a :class:`ConfigFileError` for file
-    problems).
+    ``default_profile`` > the only profile. ``backends`` (``"amika"``, ``"devbox"``; None: both) limits what
+    is resolved: the other backend's URLs and tokens are neither read nor checked, so ``boxdeck ls --backend
+    devbox`` runs no password-manager command for Amika and fails on none of its variables. Raises
+    ``ConfigError`` (a :class:`ConfigFileError` for file problems).
     """
     args = args if args is not None else SimpleNamespace()
     pf = _load_for(profiles_file, args, environ)
@@ -746,6 +774,7 @@ def resolve_app_config(
         environ,
         flag_read_only=bool(getattr(args, "read_only", False)),
         args=args,
+        backends=backends,
     )
 
 
