@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from tui_helpers import SIZE, notifications, until
 
+from boxdeck.cli.parser import parse_dashboard_args
 from boxdeck.service.boxes import Backend
 from boxdeck.service.configuration.config import Service, Settings
 from boxdeck.service.configuration.profiles import AppConfig
 from boxdeck.sim import SimServer
-from boxdeck.cli.parser import parse_dashboard_args
 from boxdeck.tui import launch
 
 
@@ -156,6 +156,13 @@ def test_an_unknown_profile_exits_2(runs, config_file, capsys, world):
     assert "unknown profile 'nope'" in err and "a, b" in err
     assert launch.main(["--config", str(config_file), "--watch", "b,zzz"], env_for(world)) == 2
     assert "--watch: unknown profile 'zzz'" in capsys.readouterr().err
+
+
+def test_watch_without_a_config_file_says_so(runs, capsys):
+    assert launch.main(["--watch", "nope"], {}) == 2  # the test's home has no config file
+    err = capsys.readouterr().err
+    assert err.startswith("boxdeck: --watch nope: no such profile, because there is no config file")
+    assert runs == []
 
 
 def test_warnings_travel_to_the_app_not_to_stderr(runs, tmp_path, world, capsys):

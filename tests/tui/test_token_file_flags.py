@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from boxdeck.cli import main as cli_main
+from boxdeck.cli.parser import parse_dashboard_args
 from boxdeck.service.configuration.config import Settings
 from boxdeck.sim import SimServer
-from boxdeck.cli.parser import parse_dashboard_args
 from boxdeck.tui import launch
 
 FILE_TOKEN = "amk_FROM_FILE_4c2d9e7b1a0f3e86"

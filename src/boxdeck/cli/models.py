@@ -64,6 +64,7 @@ class BoxRecord(_Model):
 
 
 class _Event(_Model):
+    event: str = Field(description="what happened; the fields that follow depend on it")
     backend: Backend
     id: str
     name: str

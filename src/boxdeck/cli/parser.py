@@ -17,13 +17,17 @@ subcommand's own code loads only when it runs.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from boxdeck import __version__
 from boxdeck.service.boxes import Backend, StateKind, known_states
 from boxdeck.service.configuration.token_files import add_token_file_flags
 from boxdeck.sim.config import DEMO_SEED
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 __all__ = [
     "COMMANDS",
@@ -74,7 +78,16 @@ _ENVIRONMENT = (
 
 class Parser(argparse.ArgumentParser):
     """An ArgumentParser that suggests the closest choice for a mistyped command or value (as Python 3.14's
-    ``suggest_on_error`` does), and exits with the usage status on any error."""
+    ``suggest_on_error`` does), and whose help on a closed or full stdout ends as any other output does
+    (argparse itself ignores the error, so the help would be lost with status 0)."""
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        if message and file is sys.stdout:
+            from boxdeck.cli.output import write_out
+
+            write_out(message)
+        else:
+            super()._print_message(message, file)
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         choices = action.choices

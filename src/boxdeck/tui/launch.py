@@ -104,11 +104,8 @@ def resolve_watched(
     names = [n for n in watch_names(args) if n != config.profile]
     if not names:
         return {}, []
-    pf = load_profiles(config.config_path, required=True)
-    unknown = [n for n in names if n not in pf.profiles]
-    if unknown:
-        known = ", ".join(pf.names()) or "none defined"
-        raise ConfigError(f"--watch: unknown profile {', '.join(map(repr, unknown))} (profiles: {known})")
+    pf = load_profiles(config.config_path)
+    pf.require(names, flag="--watch")
     warnings: list[str] = []
     resolved = resolve_all(
         pf, names, environ=environ, on_error=lambda name, error: warnings.append(f"--watch {name}: {error}")

@@ -219,8 +219,28 @@ class ProfilesFile:
             known = ", ".join(sorted(self.profiles)) or "none defined"
             where = f" in {self.path}" if self.path else ""
             raise ConfigFileError(
-                f"unknown profile {name!r}{where} (profiles: {known})", path=self.path
+                f"unknown profile {name!r}{where} (profiles: {known}){_did_you_mean(name, self.profiles)}",
+                path=self.path,
             ) from None
+
+    def require(self, names: Iterable[str], *, flag: str) -> None:
+        """Check that the profiles an option names (``--watch a,b``) exist, saying what is wrong if not:
+        there is no file at all, or which names it lacks."""
+        wanted = list(names)
+        if not self.exists:
+            raise ConfigFileError(
+                f"{flag} {','.join(wanted)}: no such profile, because there is no config file "
+                f"({self.path}); profiles are defined there (see docs/config.md), or pass --config PATH",
+                path=self.path,
+            )
+        unknown = [n for n in wanted if n not in self.profiles]
+        if unknown:
+            known = ", ".join(self.names()) or "none defined"
+            raise ConfigFileError(
+                f"{flag}: unknown profile {', '.join(map(repr, unknown))} (profiles: {known})"
+                + _did_you_mean(unknown[0], self.profiles),
+                path=self.path,
+            )
 
     def choose(self, name: str | None) -> Profile | None:
         """The named profile, else ``default_profile``, else the only profile if there is exactly one."""
@@ -242,6 +262,11 @@ class ProfilesFile:
         return token_source_for(self.get(profile), field_name, environ)
 
 
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 # -- parsing helpers -----------------------------------------------------------------------------------------
 
 
@@ -257,13 +282,11 @@ class _Reader:
         return ConfigFileError(where + message, path=self.path)
 
     def unknown(self, table: Mapping[str, Any], known: Iterable[str], prefix: str) -> None:
-        names = sorted(known)
+        names = frozenset(known)
         for key in table:
             if key not in names:
                 dotted = f"{prefix}.{key}" if prefix else key
-                close = difflib.get_close_matches(key, names, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                self.warnings.append(f"unknown key {dotted!r} ignored{hint}")
+                self.warnings.append(f"unknown key {dotted!r} ignored{_did_you_mean(key, names)}")
 
     def table(self, value: Any, key: str) -> Mapping[str, Any]:
         if value is None:
@@ -783,9 +806,11 @@ def resolve_settings(
     environ: Mapping[str, str],
     profiles_file: ProfilesFile | Path | str | None = None,
     profile_name: str | None = None,
+    *,
+    backends: Iterable[str] | None = None,
 ) -> Settings:
     """The contract's :class:`Settings`: flags > environment > profile (see :func:`resolve_app_config`)."""
-    return resolve_app_config(args, environ, profiles_file, profile_name).settings
+    return resolve_app_config(args, environ, profiles_file, profile_name, backends=backends).settings
 
 
 def resolve_all(
