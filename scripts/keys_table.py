@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/keys_table.py            # every command, grouped by where it applies
     .venv/bin/python scripts/keys_table.py --ids-only # one binding id per line
+    .venv/bin/python scripts/keys_table.py --write    # refresh the tables in README.md and docs/config.md
 
 Generated from `boxdeck.tui.commands.COMMANDS` (the one list behind the bindings, the footer, the help screen
 and the palette), so the README and docs/config.md never disagree with the app.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from boxdeck.tui.commands import COMMANDS, Command
 from boxdeck.tui.keymap import destructive_ids, known_ids
@@ -26,6 +28,11 @@ WHERE = {
     "sessions": "sandbox sessions",
     "devbox_sessions": "devbox sessions",
 }
+
+ROOT = Path(__file__).resolve().parents[1]
+#: The documents that show the table, between a `<!-- keys:start … -->` line and `<!-- keys:end -->`.
+DOCUMENTS = (ROOT / "README.md", ROOT / "docs" / "config.md")
+START, END = "<!-- keys:start", "<!-- keys:end -->"
 
 KEY_NAMES = {"slash": "/", "question_mark": "?", "escape": "Esc", "enter": "Enter", "space": "Space"}
 
@@ -61,19 +68,40 @@ def other_ids() -> list[str]:
     return sorted(i for i in known_ids() if i not in ours)
 
 
+def section() -> str:
+    """The table and the line of dialog bindings, as the documents show them."""
+    others = other_ids()
+    if not others:
+        return table()
+    return table() + "\n\nDialog bindings (also remappable): " + ", ".join(f"`{i}`" for i in others)
+
+
+def shown(text: str) -> str:
+    """What a document holds between the markers."""
+    begin = text.index("\n", text.index(START)) + 1
+    return text[begin : text.index(END)].strip()
+
+
+def write(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    begin = text.index("\n", text.index(START)) + 1
+    path.write_text(text[:begin] + section() + "\n" + text[text.index(END) :], encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--ids-only", action="store_true", help="one binding id per line")
+    parser.add_argument("--write", action="store_true", help="refresh README.md and docs/config.md")
     args = parser.parse_args(argv)
     if args.ids_only:
         for binding_id in [c.id for c in COMMANDS] + other_ids():
             print(binding_id)
         return 0
-    print(table())
-    others = other_ids()
-    if others:
-        print()
-        print("Dialog bindings (also remappable): " + ", ".join(f"`{i}`" for i in others))
+    if args.write:
+        for path in DOCUMENTS:
+            write(path)
+        return 0
+    print(section())
     return 0
 
 

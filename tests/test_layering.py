@@ -56,3 +56,24 @@ def _allowed(package: str, module: str) -> bool:
         "sim": ("boxdeck.sim",),
     }
     return module == "boxdeck" or module.startswith(allowed[package])
+
+
+def test_the_command_line_reaches_the_ui_only_to_start_the_dashboard() -> None:
+    """`boxdeck ls` and friends must never pay for textual: cli/ imports it nowhere, and imports the TUI only
+    where the dashboard starts (`dispatch.dashboard`, after the terminal check)."""
+    offenders = []
+    for path in sorted((SRC / "cli").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            starts_the_dashboard = (path.name, names) == ("dispatch.py", ["boxdeck.tui.launch"])
+            offenders += [
+                f"{path.name}: {name}"
+                for name in names
+                if name.split(".")[0] == "textual"
+                or (name.startswith("boxdeck.tui") and not starts_the_dashboard)
+            ]
+    assert offenders == []

@@ -15,9 +15,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from boxdeck.cli import main
+from boxdeck.cli import _common, main
 from boxdeck.sim import SimServer
-from boxdeck.subcommands import _common
 
 
 @dataclass

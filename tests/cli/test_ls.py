@@ -121,3 +121,36 @@ def test_config_error_is_one_line_and_exit_2(cli_timing, run_cli) -> None:
 def test_bad_usage_exits_2(run_cli) -> None:
     assert run_cli("ls", "--backend", "nope").code == 2
     assert run_cli("ls", "--help").code == 0
+
+
+def from_column(line: str, column: int) -> str | None:
+    """What `line` shows from terminal column `column` on (None when a wide character straddles it)."""
+    from rich.cells import cell_len
+
+    cells = 0
+    for index, char in enumerate(line):
+        if cells == column:
+            return line[index:]
+        if cells > column:
+            return None
+        cells += cell_len(char)
+    return None
+
+
+def test_columns_line_up_by_display_width(sim_env: SimServer, run_cli) -> None:
+    """A CJK name takes two terminal columns a character: padded by characters, its row's later columns
+    would start further right than everyone else's."""
+    from rich.cells import cell_len
+
+    from boxdeck.service.boxes import known_states
+
+    sim_env.world.amika.create({"name": "開発環境"})
+    result = run_cli("ls", "--backend", "amika")
+    assert result.code == 0, result.err
+    header, *lines = result.out.splitlines()
+    state = cell_len(header[: header.index("STATE")])
+    assert any("開発環境" in line for line in lines)
+    for line in lines:
+        rest = from_column(line, state)
+        assert rest is not None and rest[:1] != " " and from_column(line, state - 1) == " " + rest, line
+        assert rest.split()[0] in known_states(), line

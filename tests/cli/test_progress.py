@@ -1,18 +1,15 @@
-"""The stderr progress display: redraw in place on a terminal, one line per change in a log, colour rules."""
+"""The stderr progress display: redraw in place on a terminal, one line per change in a log, colour rules,
+and widths counted in terminal cells (a CJK name takes two columns a character)."""
 
 from __future__ import annotations
 
 import io
 
+from cli_terminal import Tty, screen
+from rich.text import Text
+
+from boxdeck.cli.progress import Progress, color_enabled
 from boxdeck.service.boxes import StateKind
-from boxdeck.subcommands.progress import Progress, _cut, color_enabled
-
-
-class Tty(io.StringIO):
-    encoding = "utf-8"
-
-    def isatty(self) -> bool:
-        return True
 
 
 def test_log_mode_prints_events_only() -> None:
@@ -22,23 +19,55 @@ def test_log_mode_prints_events_only() -> None:
     p.status(["spinning…"])
     p.event("one")
     p.status(["still spinning"])
-    p.event("two")
+    p.event(Text.assemble("two ", p.paint("ready", StateKind.READY)))
     p.close()
-    assert stream.getvalue() == "one\ntwo\n"
+    assert stream.getvalue() == "one\ntwo ready\n"
+
+
+def test_a_long_event_line_is_not_cut_or_wrapped_in_a_log() -> None:
+    stream = io.StringIO()
+    p = Progress(stream, environ={"COLUMNS": "20"})
+    p.event("x" * 150)
+    assert stream.getvalue() == "x" * 150 + "\n"
 
 
 def test_terminal_mode_redraws_the_block_in_place() -> None:
     stream = Tty()
-    p = Progress(stream, environ={})
+    p = Progress(stream, environ={"COLUMNS": "60"})
     assert p.live and p.color
     p.status(["line a", "line b"])
+    assert screen(stream.getvalue(), columns=60) == ["line a", "line b"]
     p.status(["line c"])
+    assert screen(stream.getvalue(), columns=60) == ["line c"]
     p.event("done")
+    assert screen(stream.getvalue(), columns=60) == ["done", "line c"]  # the event above, the block below
     p.close()
-    out = stream.getvalue()
-    assert out.startswith("line a\nline b")
-    assert "\r\x1b[1A\x1b[Jline c" in out  # up one line, clear, redraw
-    assert out.endswith("\r\x1b[Jdone\n")  # the event replaces the block; close leaves a clean line
+    assert screen(stream.getvalue(), columns=60) == ["done"]  # close leaves a clean screen
+
+
+def test_wide_names_are_cropped_by_display_width_so_the_redraw_stays_clean() -> None:
+    """A CJK name of 30 characters takes 60 columns: cut at 30 characters it would wrap onto a second row,
+    the next redraw would move up one row only, and a stale half line would stay on the screen."""
+    name = "開発環境" * 8
+    stream = Tty()
+    p = Progress(stream, environ={"COLUMNS": "40"})
+    p.status([f"⠋ {name} (devbox) provisioning", "  step: cloning"])
+    shown = screen(stream.getvalue(), columns=40)
+    assert len(shown) == 2 and shown[0].startswith("⠋ 開発環境") and shown[1] == "  step: cloning"
+    p.status(["⠙ short"])
+    p.event("finished")
+    p.close()
+    assert screen(stream.getvalue(), columns=40) == ["finished"]
+
+
+def test_server_text_is_never_read_as_markup() -> None:
+    stream = Tty()
+    p = Progress(stream, environ={"COLUMNS": "60", "NO_COLOR": "1"})
+    p.status(["[bold red]box[/] [/"])
+    p.event("[link=http://evil]x[/link]")
+    p.close()
+    assert screen(stream.getvalue(), columns=60) == ["[link=http://evil]x[/link]"]
+    assert "[bold red]box[/] [/" in stream.getvalue()
 
 
 def test_no_color_and_dumb_terminals() -> None:
@@ -46,15 +75,14 @@ def test_no_color_and_dumb_terminals() -> None:
     assert not color_enabled(Tty(), {"TERM": "dumb"})
     assert color_enabled(Tty(), {"NO_COLOR": ""})  # no-color.org: only a non-empty value counts
     assert not color_enabled(io.StringIO(), {})
-    p = Progress(Tty(), environ={"NO_COLOR": "1"})
-    assert p.paint("ready", StateKind.READY) == "ready"
-    assert Progress(Tty(), environ={}).paint("ready", StateKind.READY) == "\x1b[32mready\x1b[0m"
-
-
-def test_lines_are_cut_to_the_width_without_breaking_colour_codes() -> None:
-    assert _cut("abcdef", 3) == "abc"
-    assert _cut("\x1b[32mabcdef\x1b[0m", 3) == "\x1b[32mabc\x1b[0m"
-    assert _cut("short", 80) == "short"
+    plain = Tty()
+    p = Progress(plain, environ={"NO_COLOR": "1"})
+    p.event(p.paint("ready", StateKind.READY))
+    assert plain.getvalue() == "ready\n"
+    coloured = Tty()
+    p = Progress(coloured, environ={})
+    p.event(p.paint("ready", StateKind.READY))
+    assert coloured.getvalue() == "\x1b[32mready\x1b[0m\n"
 
 
 def test_ascii_fallback_for_streams_that_cannot_encode_marks() -> None:
@@ -65,8 +93,11 @@ def test_ascii_fallback_for_streams_that_cannot_encode_marks() -> None:
 
 
 def test_closed_stream_never_raises() -> None:
-    stream = io.StringIO()
-    p = Progress(stream)
-    stream.close()
-    p.event("lost")
-    assert not p.enabled
+    for live in (False, True):
+        stream = Tty()
+        p = Progress(stream, live=live)
+        stream.close()
+        p.status(["lost"])
+        p.event("lost")
+        p.close()
+        assert not p.enabled

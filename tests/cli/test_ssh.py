@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from boxdeck.cli import ssh as ssh_cmd
 from boxdeck.service.access.ssh_trust import ProxyTrust, trust_file
 from boxdeck.sim import SimServer
-from boxdeck.subcommands import ssh as ssh_cmd
 
 AMIKA_CMD = re.compile(r"ssh -p (\d+) -- (\S+)@(\S+)")
 # A Devbox command accepts only the host key the API vouched for (checked, then pinned by boxdeck).

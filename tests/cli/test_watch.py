@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from cli_terminal import screen
 
 from boxdeck.api.devbox_models import Devbox
+from boxdeck.cli import progress, watch
 from boxdeck.service.boxes import Box
 from boxdeck.service.history.eta import EtaHistory, EtaKey, box_group
 from boxdeck.sim import SimServer
-from boxdeck.subcommands import progress, watch
 
 
 def test_devbox_to_ready_shows_each_step(sim_env: SimServer, cli_timing, run_cli) -> None:
@@ -149,10 +150,14 @@ def test_live_display_with_eta(sim_env: SimServer, run_cli, monkeypatch: pytest.
     monkeypatch.setenv("COLUMNS", "200")
     result = run_cli("watch", "feature-payments")
     assert result.code == 0, result.err
-    assert "\r" in result.err and "\x1b[J" in result.err  # the status line is redrawn in place
-    assert "ready in ~" in result.err
+    assert "ready in ~" in result.err  # the status line showed the ETA while it ran
     assert "\x1b[3" not in result.err  # NO_COLOR
     assert "2/4 inject_credentials" in result.err or "3/4 clone_repositories" in result.err
+    # Redrawn in place: what stays on the terminal is the events, without a status line left behind.
+    shown = screen(result.err, columns=200, lines=60)
+    assert shown[0].startswith("feature-payments (devbox, id ") and "✓ publish_access success" in shown[-2]
+    assert shown[-1].startswith("✓ 'feature-payments' is ready after")
+    assert not any("ready in ~" in row or "·" in row for row in shown)
 
 
 def test_each_cycle_costs_one_list_and_the_one_devbox_details(sim_env: SimServer, cli_timing, run_cli,

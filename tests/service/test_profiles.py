@@ -166,6 +166,60 @@ def test_unknown_keys_warn_not_crash(tmp_path: Path) -> None:
     assert pf.names() == ["a"]
 
 
+def test_a_misspelt_key_gets_the_closest_known_one(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        'default_profle = "a"\n[settings]\nthemes = "nord"\n[profiles.a]\namika_tokn = "amk_x_1234"\n'
+        'colour = "red"\n',
+    )
+    warnings = load_profiles(path).warnings
+    assert any("'default_profle' ignored (did you mean 'default_profile'?)" in w for w in warnings)
+    assert any("'settings.themes' ignored (did you mean 'theme'?)" in w for w in warnings)
+    assert any("'profiles.a.amika_tokn' ignored (did you mean 'amika_token'?)" in w for w in warnings)
+    assert any(w.endswith("'profiles.a.colour' ignored") for w in warnings)  # nothing close: no guess
+
+
+def test_an_unknown_profile_gets_the_closest_name(tmp_path: Path) -> None:
+    path = write(tmp_path, FULL)
+    with pytest.raises(ConfigFileError, match=r"unknown profile 'wrok'.*\(did you mean 'work'\?\)"):
+        resolve_app_config(no_args(), {}, path, profile_name="wrok")
+
+
+def test_profiles_an_option_names_must_exist_and_the_file_too(tmp_path: Path) -> None:
+    load_profiles(write(tmp_path, FULL)).require(["home", "work"], flag="--watch")
+    with pytest.raises(ConfigFileError, match=r"--watch: unknown profile 'hom'.*did you mean 'home'"):
+        load_profiles(tmp_path / "config.toml").require(["hom"], flag="--watch")
+    missing = tmp_path / "none.toml"
+    with pytest.raises(ConfigFileError) as caught:
+        load_profiles(missing).require(["nope"], flag="--watch")
+    message = str(caught.value)
+    assert message.startswith("--watch nope: no such profile, because there is no config file")
+    assert str(missing) in message and "--config" in message
+
+
+def test_only_the_backends_asked_for_are_resolved(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    tool = tmp_path / "amika_token.py"
+    tool.write_text(f"open({str(marker)!r}, 'w').write('ran')\nprint('amk_from_command_1234')\n")
+    text = (
+        "[profiles.a]\n"
+        f'amika_token = {{ command = "{PY} {tool.as_posix()}" }}\n'
+        'amika_url = "http://not-loopback.example"\n'  # would be refused, were Amika resolved
+        'sprites_token = { env = "SPRITES" }\n'
+    )
+    path = write(tmp_path, text)
+    devbox = resolve_settings(no_args(), {"SPRITES": "spr_env_1234"}, path, backends=["devbox"])
+    assert devbox.amika is None and devbox.devbox is not None
+    assert not marker.exists()  # the Amika token command never ran
+    with pytest.raises(ConfigFileError, match="SPRITES"):  # the backend asked for still fails loudly
+        resolve_settings(no_args(), {}, path, backends=["devbox"])
+    with pytest.raises(ConfigError, match="refusing plain http"):
+        resolve_settings(no_args(), {"SPRITES": "spr_env_1234"}, path)
+    assert marker.exists()  # both backends: the command ran
+    with pytest.raises(ValueError, match="unknown backends"):
+        resolve_settings(no_args(), {}, path, backends=["aws"])
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

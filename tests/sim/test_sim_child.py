@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from boxdeck import cli
+from boxdeck.cli import dispatch
 from boxdeck.sim import SimServer
 from boxdeck.sim.child import SimChild, SimChildError
 from boxdeck.tui import launch
@@ -103,15 +104,24 @@ def test_the_demo_falls_back_to_a_simulator_in_this_process(monkeypatch: pytest.
     assert isinstance(demo, SimServer) and settings.amika.url == demo.base_url
 
 
-def test_a_bad_flag_after_demo_stops_the_child_it_started(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_flag_after_demo_starts_no_child(monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[SimChild] = []
-    real_start = SimChild.start
+    monkeypatch.setattr(SimChild, "start", lambda self: started.append(self))
+    monkeypatch.setattr(dispatch, "has_terminal", lambda args: True)
+    assert cli.main(["--demo", "--no-such-flag"]) == 2
+    assert started == []  # the flags are checked before anything starts
 
-    def tracked(self: SimChild) -> None:
-        started.append(self)
-        real_start(self)
 
-    monkeypatch.setattr(SimChild, "start", tracked)
-    with pytest.raises(SystemExit):
-        cli.main(["--demo", "--no-such-flag"])
-    assert len(started) == 1 and started[0]._proc is None  # stopped and waited for
+def test_boxdeck_demo_hands_the_child_it_started_to_the_dashboard(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[Any] = []
+
+    def fake_run_app(settings: Any, demo: Any = None, **_context: Any) -> int:
+        seen.append((demo, httpx.get(f"{demo.base_url}/_sim/health").status_code))
+        return 0
+
+    monkeypatch.setattr(launch, "run_app", fake_run_app)
+    monkeypatch.setattr(dispatch, "has_terminal", lambda args: True)
+    assert cli.main(["--demo", "--no-log", "--seed", "7"]) == 0
+    (demo, health), = seen
+    assert isinstance(demo, SimChild) and health == 200
+    assert demo._proc is None  # stopped when the dashboard quit

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from boxdeck.cli.parser import parse_dashboard_args
 from boxdeck.service.boxes import Backend
 from boxdeck.service.configuration.config import Service, Settings
 from boxdeck.service.configuration.profiles import AppConfig
@@ -157,6 +158,13 @@ def test_an_unknown_profile_exits_2(runs, config_file, capsys, world):
     assert "--watch: unknown profile 'zzz'" in capsys.readouterr().err
 
 
+def test_watch_without_a_config_file_says_so(runs, capsys):
+    assert launch.main(["--watch", "nope"], {}) == 2  # the test's home has no config file
+    err = capsys.readouterr().err
+    assert err.startswith("boxdeck: --watch nope: no such profile, because there is no config file")
+    assert runs == []
+
+
 def test_warnings_travel_to_the_app_not_to_stderr(runs, tmp_path, world, capsys):
     path = write_config(tmp_path / "config.toml", world, extra="colour = 'blue'\n")
     assert launch.main(["--config", str(path), "--profile", "b"], {}) == 0
@@ -213,7 +221,7 @@ def test_watched_services_reach_the_app_constructor(monkeypatch, config_file, wo
 async def test_the_profile_switcher_builds_another_profiles_service(config_file, world):
     import argparse
 
-    args = launch.build_parser().parse_args(["--config", str(config_file), "--amika-token", "flag-only"])
+    args = parse_dashboard_args(["--config", str(config_file), "--amika-token", "flag-only"])
     env = env_for(world, AMIKA_API_KEY="env-only", BOXDECK_PROFILE="a")
     switcher = launch.ProfileSwitcher(args, env)
     assert switcher.names() == ["a", "b"]

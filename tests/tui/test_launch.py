@@ -77,9 +77,10 @@ def test_demo_runs_against_a_simulator_and_stops_it(runs):
         httpx.get(f"{base}/_sim/health", timeout=1)  # stopped on quit
 
 
-def test_cli_dispatches_to_the_dashboard(runs):
-    from boxdeck.cli import main
+def test_cli_dispatches_to_the_dashboard(runs, monkeypatch):
+    from boxdeck.cli import dispatch, main
 
+    monkeypatch.setattr(dispatch, "has_terminal", lambda args: True)
     assert main(["--read-only"]) == 0
     assert runs[0][0].read_only
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from boxdeck.cli import main as cli_main
+from boxdeck.cli.parser import parse_dashboard_args
 from boxdeck.service.configuration.config import Settings
 from boxdeck.sim import SimServer
 from boxdeck.tui import launch
@@ -102,7 +103,7 @@ def test_a_switched_profile_does_not_inherit_a_files_token(tmp_path: Path) -> No
     )
     config.chmod(0o600)
     path = secret_file(tmp_path, "amika", FILE_TOKEN)
-    args = launch.build_parser().parse_args(["--config", str(config), "--amika-token-file", str(path)])
+    args = parse_dashboard_args(["--config", str(config), "--amika-token-file", str(path)])
     env = {"A_TOKEN": "amk_profile_a_1234", "B_TOKEN": "amk_profile_b_1234"}
     launch.resolve_token_files(args)
     assert launch.resolve_config(args, env).settings.amika.token == FILE_TOKEN  # type: ignore[union-attr]

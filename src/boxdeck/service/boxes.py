@@ -30,6 +30,7 @@ __all__ = [
     "action_verb",
     "backend_of",
     "is_deleted_amika_state",
+    "known_states",
     "normalize_pending",
     "state_kind",
 ]
@@ -107,6 +108,12 @@ def state_kind(backend: Backend, state: str) -> StateKind:
         if kind is StateKind.UNKNOWN and backend is Backend.AMIKA and _DELET.search(state):
             kind = StateKind.GONE
     return kind
+
+
+def known_states(backend: Backend | None = None) -> tuple[str, ...]:
+    """The server states boxdeck knows the meaning of (of one backend, or of both), sorted."""
+    backends = [backend] if backend is not None else list(Backend)
+    return tuple(sorted({state for b in backends for state in _KINDS[b]}))
 
 
 def is_deleted_amika_state(state: str) -> bool:

@@ -18,16 +18,13 @@ import threading
 from types import TracebackType
 from typing import IO
 
-from boxdeck.sim.config import SimConfig
+from boxdeck.sim.config import DEMO_SEED, SimConfig
 
 __all__ = ["DEMO_SEED", "SimChild", "SimChildError", "start_demo_child"]
 
 READY_PREFIX = "boxdeck simulator serving on "
 SSH_PREFIX = "  SSH         "
 HOST_KEY_PREFIX = "  SSH host key "
-
-#: The demo world's seed (`boxdeck --demo`).
-DEMO_SEED = 42
 
 
 class SimChildError(RuntimeError):

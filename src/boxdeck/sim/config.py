@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: The demo world's seed (`boxdeck --demo`).
+DEMO_SEED = 42
 DEFAULT_AMIKA_TOKEN = "amk_sim_boxdeck_demo"
 DEFAULT_SPRITES_TOKEN = "spr_sim_boxdeck_demo"
 DEFAULT_USER_TOKEN = "usr_sim_boxdeck_demo"

@@ -1,4 +1,5 @@
-"""`boxdeck` / `boxdeck --demo`: parse the flags, resolve the configuration, build the service, run the app.
+"""`boxdeck` / `boxdeck --demo`: resolve the configuration, build the service, run the app (the flags are
+parsed by `boxdeck.cli.parser`).
 
 Configuration, per field: flags > environment (``AMIKA_API_URL`` …) > the profile in the config file
 (``--config`` > ``BOXDECK_CONFIG`` > ``<user config dir>/config.toml``; the profile is ``--profile`` >
@@ -39,79 +40,12 @@ from boxdeck.service.configuration.profiles import (
     resolve_all,
     resolve_app_config,
 )
-from boxdeck.service.configuration.token_files import (
-    add_token_file_flags,
-    resolve_token_files,
-    terminal_as_stdin,
-)
-from boxdeck.sim.child import DEMO_SEED
+from boxdeck.service.configuration.token_files import resolve_token_files, terminal_as_stdin
 
 log = logging.getLogger(__name__)
 
 #: Flags that name one account; they do not follow a switch to another profile.
 ACCOUNT_FLAGS = tuple(ENV_VARS)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="boxdeck",
-        description="A live dashboard for Amika sandboxes and Latitude devboxes.",
-        epilog=(
-            "Environment: AMIKA_API_URL, AMIKA_API_KEY, DEVBOX_API_URL, DEVBOX_SPRITES_TOKEN, "
-            "DEVBOX_USER_TOKEN, BOXDECK_PROFILE, BOXDECK_CONFIG "
-            "(flags win over the environment, the environment over the profile). "
-            "Subcommands: boxdeck sim --help."
-        ),
-    )
-    parser.add_argument("--demo", action="store_true", help="run against the built-in simulator")
-    parser.add_argument(
-        "--read-only",
-        action="store_true",
-        default=None,
-        help="turn every mutating action off (no key can grant write access)",
-    )
-    parser.add_argument(
-        "--profile", metavar="NAME", help="the profile to use from the config file (env BOXDECK_PROFILE)"
-    )
-    parser.add_argument(
-        "--config", metavar="PATH", help="the config file (env BOXDECK_CONFIG; default: user config dir)"
-    )
-    parser.add_argument(
-        "--watch",
-        metavar="PROFILE[,PROFILE…]",
-        action="append",
-        default=[],
-        help="also watch these profiles' boxes in the All boxes screen (0)",
-    )
-    parser.add_argument("--theme", metavar="NAME", help="Textual theme, e.g. textual-dark, textual-light")
-    parser.add_argument("--amika-url", metavar="URL", help="Amika API base URL (env AMIKA_API_URL)")
-    parser.add_argument(
-        "--amika-token", metavar="TOKEN", help="Amika API key (env AMIKA_API_KEY); other users see it in ps"
-    )
-    parser.add_argument("--devbox-url", metavar="URL", help="Devbox API base URL (env DEVBOX_API_URL)")
-    parser.add_argument(
-        "--sprites-token", metavar="TOKEN", help="Devbox service token (env DEVBOX_SPRITES_TOKEN)"
-    )
-    parser.add_argument("--user-token", metavar="TOKEN", help="Devbox user token (env DEVBOX_USER_TOKEN)")
-    add_token_file_flags(parser)
-    parser.add_argument(
-        "--allow-insecure",
-        action="store_true",
-        default=None,
-        help="allow plain http:// to a non-loopback host",
-    )
-    parser.add_argument(
-        "--steady-interval",
-        type=float,
-        metavar="SECONDS",
-        default=None,
-        help="poll interval when nothing is changing (default 5)",
-    )
-    parser.add_argument(
-        "--no-log", action="store_true", help="do not write the request/action log (user state dir)"
-    )
-    parser.add_argument("--seed", type=int, default=DEMO_SEED, help=argparse.SUPPRESS)
-    return parser
 
 
 def demo_args(args: argparse.Namespace, sim: Any) -> argparse.Namespace:
@@ -169,11 +103,8 @@ def resolve_watched(
     names = [n for n in watch_names(args) if n != config.profile]
     if not names:
         return {}, []
-    pf = load_profiles(config.config_path, required=True)
-    unknown = [n for n in names if n not in pf.profiles]
-    if unknown:
-        known = ", ".join(pf.names()) or "none defined"
-        raise ConfigError(f"--watch: unknown profile {', '.join(map(repr, unknown))} (profiles: {known})")
+    pf = load_profiles(config.config_path)
+    pf.require(names, flag="--watch")
     warnings: list[str] = []
     resolved = resolve_all(
         pf, names, environ=environ, on_error=lambda name, error: warnings.append(f"--watch {name}: {error}")
@@ -429,13 +360,22 @@ def run_demo(args: argparse.Namespace, started: Any = None) -> int:
 def main(
     argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None, *, demo_sim: Any = None
 ) -> int:
-    """`demo_sim`: the demo's simulator child, already started by `boxdeck.cli` (see `demo_simulator`)."""
+    """Parse the dashboard's flags (`boxdeck.cli.parser`; exits 2 on bad usage) and `run` it. For tests and
+    benchmarks: unlike `boxdeck`, it does not refuse to start without a terminal."""
+    from boxdeck.cli.parser import parse_dashboard_args
+
     try:
-        args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+        args = parse_dashboard_args(list(sys.argv[1:] if argv is None else argv))
     except SystemExit:
         if demo_sim is not None:
             demo_sim.stop()
         raise
+    return run(args, environ, demo_sim=demo_sim)
+
+
+def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None, *, demo_sim: Any = None) -> int:
+    """Run the dashboard for parsed flags. `demo_sim`: the demo's simulator child, already started by
+    `boxdeck.cli` (see `demo_simulator`)."""
     environ = os.environ if environ is None else environ
     if demo_sim is not None and not args.demo:
         demo_sim.stop()

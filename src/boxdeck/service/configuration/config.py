@@ -19,6 +19,7 @@ from boxdeck.api import is_loopback_host
 from boxdeck.service.access.hostkeys import KnownHosts
 from boxdeck.service.access.ssh_trust import ProxyTrust, trust_file
 from boxdeck.service.actions.actions import Actions
+from boxdeck.service.configuration.errors import ConfigError
 from boxdeck.service.monitoring.monitor import Monitor
 from boxdeck.service.text.redact import Redactor, mask_library_logs
 
@@ -47,10 +48,6 @@ ENV_VARS = {
     "sprites_token": "DEVBOX_SPRITES_TOKEN",
     "user_token": "DEVBOX_USER_TOKEN",
 }
-
-
-class ConfigError(ValueError):
-    """The configuration cannot be used; the message says what to change."""
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ wrong type, an unknown profile, a failing token source) raise :class:`ConfigFile
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import os
 import re
@@ -86,6 +87,7 @@ from boxdeck.service.configuration.token_sources import (
 from boxdeck.service.configuration.write_grant import DEFAULT_GRANT_MINUTES
 
 __all__ = [
+    "BACKEND_FIELDS",
     "DESTRUCTIVE_IDS",
     "PROFILE_ENV",
     "TOKEN_FIELDS",
@@ -108,6 +110,10 @@ __all__ = [
 PROFILE_ENV = "BOXDECK_PROFILE"
 TOKEN_FIELDS = ("amika_token", "sprites_token", "user_token")
 URL_FIELDS = ("amika_url", "devbox_url")
+#: The fields that configure each backend: a command that needs one backend resolves only its fields.
+BACKEND_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"amika": ("amika_url", "amika_token"), "devbox": ("devbox_url", "sprites_token", "user_token")}
+)
 #: Binding ids of actions that destroy or interrupt something; none may sit on a bare ctrl chord.
 DESTRUCTIVE_IDS = frozenset(
     {"delete", "stop", "bulk_delete", "bulk_stop", "delete_box", "stop_box", "delete_session", "stop_session"}
@@ -211,8 +217,28 @@ class ProfilesFile:
             known = ", ".join(sorted(self.profiles)) or "none defined"
             where = f" in {self.path}" if self.path else ""
             raise ConfigFileError(
-                f"unknown profile {name!r}{where} (profiles: {known})", path=self.path
+                f"unknown profile {name!r}{where} (profiles: {known}){_did_you_mean(name, self.profiles)}",
+                path=self.path,
             ) from None
+
+    def require(self, names: Iterable[str], *, flag: str) -> None:
+        """Check that the profiles an option names (``--watch a,b``) exist, saying what is wrong if not:
+        there is no file at all, or which names it lacks."""
+        wanted = list(names)
+        if not self.exists:
+            raise ConfigFileError(
+                f"{flag} {','.join(wanted)}: no such profile, because there is no config file "
+                f"({self.path}); profiles are defined there (see docs/config.md), or pass --config PATH",
+                path=self.path,
+            )
+        unknown = [n for n in wanted if n not in self.profiles]
+        if unknown:
+            known = ", ".join(self.names()) or "none defined"
+            raise ConfigFileError(
+                f"{flag}: unknown profile {', '.join(map(repr, unknown))} (profiles: {known})"
+                + _did_you_mean(unknown[0], self.profiles),
+                path=self.path,
+            )
 
     def choose(self, name: str | None) -> Profile | None:
         """The named profile, else ``default_profile``, else the only profile if there is exactly one."""
@@ -234,6 +260,11 @@ class ProfilesFile:
         return token_source_for(self.get(profile), field_name, environ)
 
 
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 # -- parsing helpers -----------------------------------------------------------------------------------------
 
 
@@ -249,10 +280,11 @@ class _Reader:
         return ConfigFileError(where + message, path=self.path)
 
     def unknown(self, table: Mapping[str, Any], known: Iterable[str], prefix: str) -> None:
+        names = frozenset(known)
         for key in table:
-            if key not in known:
+            if key not in names:
                 dotted = f"{prefix}.{key}" if prefix else key
-                self.warnings.append(f"unknown key {dotted!r} ignored")
+                self.warnings.append(f"unknown key {dotted!r} ignored{_did_you_mean(key, names)}")
 
     def table(self, value: Any, key: str) -> Mapping[str, Any]:
         if value is None:
@@ -647,6 +679,17 @@ def _load_for(
     return load_profiles(config_file(environ), required=explicit)
 
 
+def _unused_fields(backends: Iterable[str] | None) -> frozenset[str]:
+    """The URL and token fields of the backends not asked for (none when ``backends`` is None)."""
+    if backends is None:
+        return frozenset()
+    wanted = set(backends)
+    unknown = wanted - set(BACKEND_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown backends: {sorted(unknown)}")
+    return frozenset(f for backend, fields in BACKEND_FIELDS.items() if backend not in wanted for f in fields)
+
+
 def _resolve(
     pf: ProfilesFile,
     profile: Profile | None,
@@ -656,6 +699,7 @@ def _resolve(
     *,
     flag_read_only: bool,
     args: Any,
+    backends: Iterable[str] | None = None,
 ) -> AppConfig:
     merged: dict[str, Any] = {}
     if profile is not None:
@@ -667,9 +711,12 @@ def _resolve(
     merged.update(env_values)
     # A store_true flag left off (False) means "not given", not "force off": it must not mask the profile.
     merged.update({k: v for k, v in flag_values.items() if v is not False})
+    unused = _unused_fields(backends)
+    for key in unused:
+        merged.pop(key, None)
     if profile is not None:
         for key in TOKEN_FIELDS:
-            if not merged.get(key):
+            if key not in unused and not merged.get(key):
                 token = _resolve_token(profile, key, token_environ)
                 if token:
                     merged[key] = token
@@ -712,6 +759,8 @@ def resolve_app_config(
     environ: Mapping[str, str],
     profiles_file: ProfilesFile | Path | str | None = None,
     profile_name: str | None = None,
+    *,
+    backends: Iterable[str] | None = None,
 ) -> AppConfig:
     """Merge flags > environment > profile > ``[settings]`` > defaults into an :class:`AppConfig`.
 
@@ -720,8 +769,10 @@ def resolve_app_config(
     ``profile``, ``config``, ``theme``, ``steady_interval``, ``busy_interval``; missing ones count as unset).
     ``profiles_file`` is a loaded file, a path, or ``None`` for ``--config`` > ``BOXDECK_CONFIG`` > the
     default location. The profile is ``profile_name`` > ``args.profile`` > ``BOXDECK_PROFILE`` >
-    ``default_profile`` > the only profile. Raises ``ConfigError`` (a :class:`ConfigFileError` for file
-    problems).
+    ``default_profile`` > the only profile. ``backends`` (``"amika"``, ``"devbox"``; None: both) limits what
+    is resolved: the other backend's URLs and tokens are neither read nor checked, so ``boxdeck ls --backend
+    devbox`` runs no password-manager command for Amika and fails on none of its variables. Raises
+    ``ConfigError`` (a :class:`ConfigFileError` for file problems).
     """
     args = args if args is not None else SimpleNamespace()
     pf = _load_for(profiles_file, args, environ)
@@ -735,6 +786,7 @@ def resolve_app_config(
         environ,
         flag_read_only=bool(getattr(args, "read_only", False)),
         args=args,
+        backends=backends,
     )
 
 
@@ -743,9 +795,11 @@ def resolve_settings(
     environ: Mapping[str, str],
     profiles_file: ProfilesFile | Path | str | None = None,
     profile_name: str | None = None,
+    *,
+    backends: Iterable[str] | None = None,
 ) -> Settings:
     """The contract's :class:`Settings`: flags > environment > profile (see :func:`resolve_app_config`)."""
-    return resolve_app_config(args, environ, profiles_file, profile_name).settings
+    return resolve_app_config(args, environ, profiles_file, profile_name, backends=backends).settings
 
 
 def resolve_all(

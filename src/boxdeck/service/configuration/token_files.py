@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
-from boxdeck.service.configuration.config import ConfigError
+from boxdeck.service.configuration.errors import ConfigError
 from boxdeck.service.configuration.paths import user_name
 
 __all__ = [
@@ -50,11 +50,15 @@ _WHAT: Final = {
 }
 
 
-def add_token_file_flags(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
-    """The ``--X-token-file`` flags, for the dashboard and every subcommand that takes ``--X-token``."""
+def add_token_file_flags(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup, *, default: Any = None
+) -> None:
+    """The ``--X-token-file`` flags, for the dashboard and every subcommand that takes ``--X-token``.
+
+    ``default=argparse.SUPPRESS`` for a subcommand's copy, so a flag given before the subcommand is kept."""
     for name, flag in TOKEN_FILE_FLAGS.items():
         parser.add_argument(
-            flag, metavar="PATH", dest=f"{name}_file",
+            flag, metavar="PATH", dest=f"{name}_file", default=default,
             help=f"read {_WHAT[name]} from PATH, chmod 600 (- reads stdin), instead of {flag[:-5]}",
         )
 

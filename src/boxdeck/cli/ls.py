@@ -9,74 +9,49 @@ that the list is partial.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlsplit
 
-from boxdeck.service.boxes import Backend, Box, StateKind
-from boxdeck.service.configuration.config import Service
-from boxdeck.service.monitoring.snapshot import DevboxDetail
-from boxdeck.service.text.sanitize import single_line
-from boxdeck.service.text.timefmt import relative
-from boxdeck.subcommands import _common
-from boxdeck.subcommands._common import (
+from rich.cells import cell_len
+
+from boxdeck.cli import _common
+from boxdeck.cli._common import (
     EXIT_FAILURE,
     EXIT_OK,
-    CliError,
-    add_connection_flags,
     build_service,
     err,
-    parse_or_exit,
     poll_backends,
     require_backend,
     resolve_settings,
     run_main,
 )
-from boxdeck.subcommands._follow import failure_reason, step_progress
+from boxdeck.cli._follow import failure_reason, step_progress
+from boxdeck.cli.models import BoxRecord, Step, dump
+from boxdeck.cli.output import write_out
+from boxdeck.service.boxes import Backend, Box, StateKind
+from boxdeck.service.configuration.config import Service
+from boxdeck.service.monitoring.snapshot import DevboxDetail
+from boxdeck.service.text.sanitize import single_line
+from boxdeck.service.text.timefmt import relative
 
-__all__ = ["box_record", "build_parser", "main"]
-
-KINDS = tuple(k.value for k in StateKind)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="boxdeck ls",
-        description="List Amika sandboxes and Latitude devboxes, one row per box.",
-        epilog="Exit status: 0 ok, 1 a backend failed (the other's rows are still printed), 2 bad usage or "
-        "configuration.",
-    )
-    parser.add_argument("--json", action="store_true", help="print one JSON array on stdout")
-    parser.add_argument("--backend", choices=[b.value for b in Backend], help="only this backend")
-    parser.add_argument(
-        "--state", action="append", metavar="STATE",
-        help="only boxes in this state: a server state (active, provisioning, …) or a kind "
-        f"({', '.join(KINDS)}); repeat or comma-separate for several",
-    )
-    add_connection_flags(parser)
-    return parser
+__all__ = ["box_record", "detail_text", "run"]
 
 
-def main(argv: Sequence[str]) -> int:
-    try:
-        args = parse_or_exit(build_parser(), argv)
-    except CliError as exc:
-        return exc.code
+def run(args: argparse.Namespace) -> int:
+    """`boxdeck ls`, its arguments parsed by `boxdeck.cli.parser`."""
     return run_main(lambda: _run(args))
 
 
 async def _run(args: argparse.Namespace) -> int:
     timing = _common.TIMING
-    settings = resolve_settings(args)
+    only = [Backend(args.backend)] if args.backend else None
+    settings = resolve_settings(args, backends=only)
     async with build_service(settings, timing) as service:
         backends = list(service.monitor.backends)
-        if args.backend:
-            backend = Backend(args.backend)
-            require_backend(service, backend)
-            backends = [backend]
+        if only:
+            require_backend(service, only[0])
+            backends = only
         errors = await poll_backends(service, backends)
         wanted = _state_filter(args.state)
         rows = [
@@ -89,19 +64,19 @@ async def _run(args: argparse.Namespace) -> int:
         now = timing.now()
         if args.json:
             records = [box_record(box, service.monitor.detail(box.key)) for box in rows]
-            sys.stdout.write(json.dumps(records, indent=2) + "\n")
+            write_out(dump(records, indent=2) + "\n")
         else:
             _print_table(service, rows, now, empty=not errors)
-        sys.stdout.flush()
         for backend, error in errors.items():
             err(f"{backend}: {error}")
         return EXIT_FAILURE if errors else EXIT_OK
 
 
-def _state_filter(values: list[str] | None) -> frozenset[str] | None:
+def _state_filter(values: Sequence[Sequence[str]] | None) -> frozenset[str] | None:
+    """`--state` values (each already split and checked by the parser), or None for no filter."""
     if not values:
         return None
-    return frozenset(v.strip().lower() for value in values for v in value.split(",") if v.strip())
+    return frozenset(v for value in values for v in value)
 
 
 def _matches(box: Box, wanted: frozenset[str]) -> bool:
@@ -140,7 +115,7 @@ def detail_text(box: Box, detail: DevboxDetail | None) -> str:
 def _print_table(service: Service, rows: list[Box], now: datetime, *, empty: bool) -> None:
     if not rows:
         if empty:
-            print("No boxes found.")
+            write_out("No boxes found.\n")
         return
     header = ("BACKEND", "NAME", "STATE", "AGE", "DETAIL")
     # Server text goes through single_line: a name holding an escape sequence must not reach the terminal.
@@ -149,38 +124,34 @@ def _print_table(service: Service, rows: list[Box], now: datetime, *, empty: boo
          relative(box.created_at, now), detail_text(box, service.monitor.detail(box.key)))
         for box in rows
     ]
-    widths = [max(len(r[i]) for r in (header, *table)) for i in range(len(header) - 1)]
+    # Padded by display width, not by characters: a CJK or emoji name takes two columns a character.
+    widths = [max(cell_len(r[i]) for r in (header, *table)) for i in range(len(header) - 1)]
+    lines = []
     for row in (header, *table):
-        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
-        print("  ".join([*cells, row[-1]]).rstrip())
+        cells = [cell + " " * (widths[i] - cell_len(cell)) for i, cell in enumerate(row[:-1])]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    write_out("\n".join(lines) + "\n")
 
 
 # -- JSON ----------------------------------------------------------------------------------------------------
 
 
-def _iso(dt: datetime | None) -> str | None:
-    return dt.isoformat().replace("+00:00", "Z") if dt is not None else None
-
-
-def box_record(box: Box, detail: DevboxDetail | None = None) -> dict[str, Any]:
-    """The JSON object for one box: the fields scripts filter on, verbatim from the server (JSON escaping
-    makes any control character harmless), plus `kind`, the backend-neutral reading of the state."""
-    model: Any = box.sandbox if box.sandbox is not None else box.devbox
-    record: dict[str, Any] = {
-        "backend": box.backend.value,
-        "id": getattr(model, "id", None) or box.ref,
-        "name": box.name,
-        "state": box.state,
-        "kind": box.state_kind.value,
-        "created_at": _iso(box.created_at),
-    }
-    if box.sandbox is not None:
-        record.update(
-            repo_url=box.sandbox.repo_url, branch=box.sandbox.branch, error_message=box.sandbox.error_message,
-        )
-    else:
-        record["access_url"] = getattr(model, "access_url", None)
-        step = detail.operations[-1] if detail is not None and detail.operations else None
-        if step is not None:
-            record["step"] = {"step": step.step, "status": step.status, "message": step.message}
-    return record
+def box_record(box: Box, detail: DevboxDetail | None = None) -> BoxRecord:
+    """The JSON row for one box (`boxdeck.cli.models.BoxRecord`): the fields scripts filter on, verbatim from
+    the server, plus `kind`, the backend-neutral reading of the state."""
+    sandbox, devbox = box.sandbox, box.devbox
+    model = sandbox if sandbox is not None else devbox
+    op = detail.operations[-1] if devbox is not None and detail is not None and detail.operations else None
+    return BoxRecord(
+        backend=box.backend,
+        id=getattr(model, "id", None) or box.ref,
+        name=box.name,
+        state=box.state,
+        kind=box.state_kind,
+        created_at=box.created_at,
+        repo_url=sandbox.repo_url if sandbox is not None else None,
+        branch=sandbox.branch if sandbox is not None else None,
+        error_message=sandbox.error_message if sandbox is not None else None,
+        access_url=getattr(devbox, "access_url", None) if devbox is not None else None,
+        step=Step(step=op.step, status=op.status, message=op.message) if op is not None else None,
+    )

@@ -11,60 +11,35 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 
-from boxdeck.service.boxes import Backend
-from boxdeck.subcommands import _common
-from boxdeck.subcommands._common import (
-    CliError,
-    add_connection_flags,
+from boxdeck.cli import _common
+from boxdeck.cli._common import (
     build_service,
     err,
     find_box,
-    parse_or_exit,
     poll_backends,
     resolve_settings,
     run_main,
-    seconds,
     split_query,
 )
-from boxdeck.subcommands._follow import Follower, Outcome, attach_eta
-from boxdeck.subcommands.progress import Progress
+from boxdeck.cli._follow import Follower, Outcome, attach_eta
+from boxdeck.cli.progress import Progress
+from boxdeck.service.boxes import Backend
 
-__all__ = ["build_parser", "main"]
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="boxdeck watch",
-        description="Show a box's provisioning progress until it is ready (exit 0) or failed (exit 1). "
-        "NAME is a box name, an id, or amika:NAME / devbox:NAME.",
-        epilog="Exit status: 0 ready; 1 failed, deleted or stopped; 2 bad usage, configuration or an "
-        "ambiguous NAME; 124 --timeout reached; 130 interrupted.",
-    )
-    parser.add_argument("name", metavar="NAME")
-    parser.add_argument("--timeout", type=seconds, metavar="SECONDS",
-                        help="give up after this long (exit 124)")
-    parser.add_argument("--json", action="store_true",
-                        help="one JSON object per change on stdout (progress display off)")
-    add_connection_flags(parser)
-    return parser
+__all__ = ["run"]
 
 
-def main(argv: Sequence[str]) -> int:
-    try:
-        args = parse_or_exit(build_parser(), argv)
-    except CliError as exc:
-        return exc.code
+def run(args: argparse.Namespace) -> int:
+    """`boxdeck watch`, its arguments parsed by `boxdeck.cli.parser`."""
     return run_main(lambda: _run(args))
 
 
 async def _run(args: argparse.Namespace) -> int:
     timing = _common.TIMING
-    settings = resolve_settings(args)
+    backend, _ = split_query(args.name)
+    settings = resolve_settings(args, backends=[backend] if backend else None)
     async with build_service(settings, timing, max_detail_fetches=0) as service:
         tracker = attach_eta(service, timing)
-        backend, _ = split_query(args.name)
         errors = await poll_backends(service, [backend] if backend else list(Backend))
         box = find_box(service, args.name, errors)
         progress = Progress(enabled=not args.json)

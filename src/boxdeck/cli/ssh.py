@@ -20,68 +20,39 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
+from boxdeck.cli import _common
+from boxdeck.cli._common import (
+    EXIT_OK,
+    CliError,
+    build_service,
+    find_box,
+    poll_backends,
+    resolve_settings,
+    run_main,
+    split_query,
+)
+from boxdeck.cli._follow import Follower, Outcome, attach_eta, outcome_of
+from boxdeck.cli.output import write_out
+from boxdeck.cli.progress import Progress
 from boxdeck.service.access.ssh_run import interrupts_go_to_child, status_of
 from boxdeck.service.actions.actions import ActionError
 from boxdeck.service.boxes import Backend
 from boxdeck.service.text.sanitize import single_line
-from boxdeck.subcommands import _common
-from boxdeck.subcommands._common import (
-    EXIT_OK,
-    CliError,
-    add_connection_flags,
-    build_service,
-    find_box,
-    parse_or_exit,
-    poll_backends,
-    resolve_settings,
-    run_main,
-    seconds,
-    split_query,
-)
-from boxdeck.subcommands._follow import Follower, Outcome, attach_eta, outcome_of
-from boxdeck.subcommands.progress import Progress
 
-__all__ = ["build_parser", "main", "run_command", "stdin_is_terminal"]
+__all__ = ["run", "run_command", "stdin_is_terminal"]
 
 EXIT_NOT_FOUND = 127
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="boxdeck ssh",
-        usage="boxdeck ssh [options] NAME [-- COMMAND ...]",
-        description="Connect to a box over SSH, or print the command. NAME is a box name, an id, or "
-        "amika:NAME / devbox:NAME when both backends have that name. Words after -- are run on the box "
-        "instead of a shell.",
-        epilog="Exit status: ssh's own status when it ran; 1 the box is not ready, failed or SSH access "
-        "could not be had; 2 bad usage, configuration or an ambiguous NAME; 124 --timeout; 130 interrupted.",
-    )
-    parser.add_argument("name", metavar="NAME")
-    parser.add_argument("--print", dest="print_only", action="store_true",
-                        help="print the command on stdout instead of running it (it contains the token)")
-    parser.add_argument("--wait", action="store_true",
-                        help="wait for a box that is not ready yet, with progress on stderr")
-    parser.add_argument("--timeout", type=seconds, metavar="SECONDS", help="give up waiting after this long")
-    add_connection_flags(parser)
-    return parser
-
-
-def main(argv: Sequence[str]) -> int:
-    argv = list(argv)
-    # Split at the first `--` ourselves: argparse.REMAINDER would also swallow options given after NAME.
-    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
-    own = argv[: argv.index("--")] if "--" in argv else argv
-    try:
-        args = parse_or_exit(build_parser(), own)
-    except CliError as exc:
-        return exc.code
+def run(args: argparse.Namespace, remote: Sequence[str] = ()) -> int:
+    """`boxdeck ssh`, its arguments parsed by `boxdeck.cli.parser`; `remote`: the words after `--`."""
     outcome: list[list[str]] = []
     code = run_main(lambda: _run(args, outcome))
     if code != EXIT_OK or not outcome:
         return code
-    argv_to_run = outcome[0] + extra
+    argv_to_run = outcome[0] + list(remote)
     if args.print_only:
-        print(shlex.join(argv_to_run), flush=True)
+        write_out(shlex.join(argv_to_run) + "\n")
         return EXIT_OK
     if not stdin_is_terminal():
         # Nobody can answer a host-key or password prompt: make ssh fail instead of hanging on /dev/tty.
@@ -103,11 +74,11 @@ def stdin_is_terminal() -> bool:
 async def _run(args: argparse.Namespace, out: list[list[str]]) -> int:
     """Resolve, wait when asked, and get the command; the clients are closed before ssh starts."""
     timing = _common.TIMING
-    settings = resolve_settings(args)
+    backend, _ = split_query(args.name)
+    settings = resolve_settings(args, backends=[backend] if backend else None)
     # Lists only while resolving NAME; the follower asks for the one devbox's details if it waits.
     async with build_service(settings, timing, max_detail_fetches=0) as service:
         tracker = attach_eta(service, timing) if args.wait else None
-        backend, _ = split_query(args.name)
         errors = await poll_backends(service, [backend] if backend else list(Backend))
         box = find_box(service, args.name, errors)
         if outcome_of(box) is not Outcome.READY:

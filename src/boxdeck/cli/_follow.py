@@ -12,20 +12,17 @@ a live status line with the elapsed time and, when boxdeck has history for this 
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, TextIO
 
+from pydantic import BaseModel
+from rich.text import Text
+
 from boxdeck.api.devbox_models import OPERATION_STEPS
-from boxdeck.service.boxes import Backend, Box, StateKind
-from boxdeck.service.configuration.config import Service
-from boxdeck.service.history.eta import EtaHistory, TransitionTracker
-from boxdeck.service.monitoring.snapshot import DevboxDetail, Diff
-from boxdeck.service.text.sanitize import single_line
-from boxdeck.service.text.timefmt import duration
-from boxdeck.subcommands._common import (
+from boxdeck.cli._common import (
     EXIT_FAILURE,
     EXIT_OK,
     EXIT_TIMEOUT,
@@ -35,7 +32,15 @@ from boxdeck.subcommands._common import (
     backend_error,
     backend_error_status,
 )
-from boxdeck.subcommands.progress import Progress
+from boxdeck.cli.models import ErrorEvent, OutcomeEvent, RepoEvent, StateEvent, StepEvent, dump
+from boxdeck.cli.output import write_out
+from boxdeck.cli.progress import Progress
+from boxdeck.service.boxes import Backend, Box, StateKind
+from boxdeck.service.configuration.config import Service
+from boxdeck.service.history.eta import EtaHistory, TransitionTracker
+from boxdeck.service.monitoring.snapshot import DevboxDetail, Diff
+from boxdeck.service.text.sanitize import single_line
+from boxdeck.service.text.timefmt import duration
 
 __all__ = ["Follower", "Outcome", "Result", "attach_eta", "step_progress"]
 
@@ -247,7 +252,7 @@ class Follower:
             raise CliError(f"{self.backend}: {error}")
         if self._failing is None:
             self.progress.event(f"{self.backend}: {error} (retrying)")
-            self._emit({"event": "error", "message": error})
+            self._emit(ErrorEvent, event="error", message=error)
         self._failing = error
 
     def _steps(self, detail: DevboxDetail | None) -> tuple[StepView, ...]:
@@ -294,12 +299,12 @@ class Follower:
         if old is None:
             ident = single_line(box.ref if box.backend is Backend.DEVBOX else (
                 getattr(box.sandbox, "id", "") or box.ref), limit=60)
-            p.event(f"{single_line(box.name, limit=80)} ({box.backend}, id {ident}): {state}")
-            self._emit({"event": "state", "state": box.state, "previous": None})
+            p.event(Text.assemble(f"{single_line(box.name, limit=80)} ({box.backend}, id {ident}): ", state))
+            self._emit(StateEvent, event="state", state=box.state, previous=None)
         elif old.state != view.state:
             was = single_line(old.state, limit=40)
-            p.event(f"{single_line(box.name, limit=80)}: {was} {p.arrow()} {state}")
-            self._emit({"event": "state", "state": box.state, "previous": old.state})
+            p.event(Text.assemble(f"{single_line(box.name, limit=80)}: {was} {p.arrow()} ", state))
+            self._emit(StateEvent, event="state", state=box.state, previous=old.state)
         old_steps = {s.id: s for s in old.steps} if old is not None else {}
         for step in view.steps:
             before = old_steps.get(step.id)
@@ -309,8 +314,8 @@ class Follower:
             if not news:
                 continue
             p.event(self._step_line(step))
-            self._emit({"event": "step", "step": step.step, "status": step.status, "message": step.message,
-                        "duration_s": round(step.duration, 3) if step.duration is not None else None})
+            self._emit(StepEvent, event="step", step=step.step, status=step.status, message=step.message,
+                       duration_s=round(step.duration, 3) if step.duration is not None else None)
         old_repos = {r[0]: r for r in old.repos} if old is not None else {}
         for repo in view.repos:
             if old_repos.get(repo[0]) == repo:
@@ -319,11 +324,11 @@ class Follower:
             kind = StateKind.FAILED if error or status == "failed" else (
                 StateKind.READY if status in ("cloned", "success") else StateKind.TRANSITIONAL
             )
-            text = f"    repo {name}: {p.paint(status, kind)}" + (f" ({error})" if error else "")
-            p.event(text)
-            self._emit({"event": "repo", "repo": name, "clone_status": status, "clone_error": error})
+            tail = f" ({error})" if error else ""
+            p.event(Text.assemble(f"    repo {name}: ", p.paint(status, kind), tail))
+            self._emit(RepoEvent, event="repo", repo=name, clone_status=status, clone_error=error)
 
-    def _step_line(self, step: StepView) -> str:
+    def _step_line(self, step: StepView) -> Text:
         p = self.progress
         if step.status in _DONE_STEP:
             mark, kind = p.mark("ok"), StateKind.READY
@@ -333,7 +338,8 @@ class Follower:
             mark, kind = p.mark("running"), StateKind.TRANSITIONAL
         took = f" {_seconds(step.duration)}" if step.duration is not None else ""
         message = f" - {step.message}" if step.message else ""
-        return f"  {p.paint(mark, kind)} {step.step} {p.paint(step.status, kind)}{took}{message}"
+        status = p.paint(step.status, kind)
+        return Text.assemble("  ", p.paint(mark, kind), f" {step.step} ", status, took, message)
 
     def _note_phase(self) -> None:
         """Remember when the box began its phase: reaching ready closes the phase in the tracker, and the
@@ -355,7 +361,7 @@ class Follower:
         p = self.progress
         if not p.live:
             return
-        parts = [p.paint(single_line(box.display_state, limit=40), box.kind)]
+        parts: list[str | Text] = [p.paint(single_line(box.display_state, limit=40), box.kind)]
         step = step_progress(detail)
         if step:
             parts.append(step)
@@ -364,7 +370,9 @@ class Follower:
         if eta:
             parts.append(eta)
         dot = " · " if p.unicode else " | "
-        lines = [f"{p.spinner()} {single_line(box.name, limit=60)} ({box.backend}) " + dot.join(parts)]
+        head = f"{p.spinner()} {single_line(box.name, limit=60)} ({box.backend}) "
+        body = Text(dot).join(Text(x) if isinstance(x, str) else x for x in parts)
+        lines: list[str | Text] = [Text.assemble(head, body)]
         if detail is not None and detail.operations:
             op = detail.operations[-1]
             if (op.status or "").lower() not in _TERMINAL_STEP and op.message:
@@ -374,7 +382,7 @@ class Follower:
                 step_name = single_line(op.step, limit=40)
                 lines.append(f"  {step_name}: {single_line(op.message, limit=200)}{running}")
         if self._failing:
-            lines.append(f"  {p.paint('retrying', code='33')}: {self._failing}")
+            lines.append(Text.assemble("  ", p.paint("retrying", style="yellow"), f": {self._failing}"))
         p.status(lines)
 
     def _message(self, outcome: Outcome, box: Box, detail: DevboxDetail | None) -> str:
@@ -391,22 +399,22 @@ class Follower:
 
     def _end(self, outcome: Outcome, box: Box | None, message: str) -> Result:
         self.progress.close()
-        self._emit({"event": outcome.value, "message": message})
+        self._emit(OutcomeEvent, event=outcome.value, message=message)
         return Result(outcome, box, message)
 
-    def _emit(self, fields: dict[str, Any]) -> None:
-        """One JSON line per change on stdout, flushed at once so a reading script sees it as it happens."""
+    def _emit(self, event_type: Callable[..., BaseModel], **fields: Any) -> None:
+        """One JSON line per change on stdout (a `boxdeck.cli.models` event), flushed at once so a reading
+        script sees it as it happens."""
         if self.json_out is None:
             return
         box = self.box
         model = box.sandbox if box.sandbox is not None else box.devbox
-        record = {
+        record = event_type(
             **fields,
-            "backend": box.backend.value,
-            "id": getattr(model, "id", None) or box.ref,
-            "name": box.name,
-            "at": self.timing.now().isoformat().replace("+00:00", "Z"),
-            "elapsed_s": round(self.timing.monotonic() - self._started, 3),
-        }
-        self.json_out.write(json.dumps(record) + "\n")
-        self.json_out.flush()
+            backend=box.backend,
+            id=getattr(model, "id", None) or box.ref,
+            name=box.name,
+            at=self.timing.now(),
+            elapsed_s=round(self.timing.monotonic() - self._started, 3),
+        )
+        write_out(dump(record) + "\n", self.json_out)

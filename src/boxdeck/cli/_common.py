@@ -14,14 +14,15 @@ import difflib
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NoReturn, TextIO
 
+from boxdeck.cli.output import EXIT_BROKEN_PIPE, OutputClosed, silence_stdout
 from boxdeck.service.boxes import Backend, Box
 from boxdeck.service.configuration.config import ConfigError, Service, Settings
-from boxdeck.service.configuration.token_files import add_token_file_flags, resolve_token_files
+from boxdeck.service.configuration.token_files import resolve_token_files
 from boxdeck.service.text.sanitize import single_line
 
 __all__ = [
@@ -33,17 +34,14 @@ __all__ = [
     "TIMING",
     "CliError",
     "Timing",
-    "add_connection_flags",
     "backend_error",
     "backend_error_status",
     "build_service",
     "err",
     "find_box",
-    "parse_or_exit",
     "poll_backends",
     "resolve_settings",
     "run_main",
-    "seconds",
 ]
 
 EXIT_OK = 0
@@ -53,7 +51,6 @@ EXIT_CONFIG = 2
 EXIT_TIMEOUT = 124
 """What coreutils `timeout` returns, so scripts can treat both the same way."""
 EXIT_INTERRUPTED = 130
-EXIT_BROKEN_PIPE = 141
 
 #: HTTP statuses after which polling again cannot help (the token or the account is wrong).
 FATAL_STATUSES = frozenset({401, 403})
@@ -92,68 +89,33 @@ def err(message: str, *, stream: TextIO | None = None) -> None:
 # -- flags and settings ------------------------------------------------------------------------------------
 
 
-def add_connection_flags(parser: argparse.ArgumentParser) -> None:
-    """The dashboard's connection flags plus `--profile`/`--config`, so a script can use the same accounts."""
-    group = parser.add_argument_group(
-        "connection (flags > environment > profile)",
-    )
-    group.add_argument("--amika-url", metavar="URL", help="Amika API origin (env AMIKA_API_URL)")
-    group.add_argument("--amika-token", metavar="TOKEN",
-                       help="Amika API key (env AMIKA_API_KEY); other users see it in ps")
-    group.add_argument("--devbox-url", metavar="URL", help="Devbox API origin (env DEVBOX_API_URL)")
-    group.add_argument("--sprites-token", metavar="TOKEN",
-                       help="Devbox sprites token (env DEVBOX_SPRITES_TOKEN)")
-    group.add_argument("--user-token", metavar="TOKEN", help="Devbox user token (env DEVBOX_USER_TOKEN)")
-    add_token_file_flags(group)
-    group.add_argument(
-        "--allow-insecure", action="store_true", default=False,
-        help="allow plain http:// to a non-loopback host (the token travels unencrypted)",
-    )
-    group.add_argument("--profile", metavar="NAME", help="profile from the config file (env BOXDECK_PROFILE)")
-    group.add_argument("--config", metavar="PATH", help="config file (env BOXDECK_CONFIG)")
-
-
-def seconds(text: str) -> float:
-    """argparse type for `--timeout`: a non-negative number of seconds."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value >= 0:  # also rejects NaN
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
-    return value
-
-
-def parse_or_exit(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
-    """argparse exits on `--help` and on bad usage; make that a return code, so `main()` always returns."""
-    try:
-        return parser.parse_args(list(argv))
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else EXIT_CONFIG
-        raise CliError("", code) from None
-
-
-def resolve_settings(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Settings:
+def resolve_settings(
+    args: argparse.Namespace,
+    environ: Mapping[str, str] | None = None,
+    *,
+    backends: Iterable[Backend] | None = None,
+) -> Settings:
     """Flags > environment > profile, through the same resolver as the dashboard; warnings go to stderr.
 
-    Raises `CliError(exit 2)` for a configuration problem or when no backend is configured at all.
+    `backends`: only these are configured (their tokens alone are looked up: `ls --backend devbox` asks no
+    password manager for the Amika key). Raises `CliError(exit 2)` for a configuration problem or when no
+    backend is configured at all.
     """
+    from boxdeck.service.configuration.profiles import resolve_app_config
+
     env = os.environ if environ is None else environ
+    wanted = None if backends is None else [b.value for b in backends]
     try:
         resolve_token_files(args)
-        try:
-            from boxdeck.service.configuration.profiles import resolve_app_config
-        except ImportError:  # profiles not shipped: flags > environment only
-            from boxdeck.service.configuration.config import settings_from
-
-            settings = settings_from(args, env)
-        else:
-            app_config = resolve_app_config(args, env)
-            for warning in app_config.warnings:
-                err(f"warning: {single_line(warning)}")
-            settings = app_config.settings
+        app_config = resolve_app_config(args, env, backends=wanted)
+        for warning in app_config.warnings:
+            err(f"warning: {single_line(warning)}")
+        settings = app_config.settings
     except ConfigError as exc:
         raise CliError(single_line(str(exc), limit=1000), EXIT_CONFIG) from None
+    for backend in backends or ():
+        if (settings.amika if backend is Backend.AMIKA else settings.devbox) is None:
+            raise _not_configured(backend)
     if settings.amika is None and settings.devbox is None:
         raise CliError(
             "no backend configured. Set AMIKA_API_KEY (and AMIKA_API_URL) for Amika and/or "
@@ -175,10 +137,14 @@ def build_service(settings: Settings, timing: Timing, **monitor_options: Any) ->
 
 def require_backend(service: Service, backend: Backend) -> None:
     if backend not in service.monitor.backends:
-        hint = "AMIKA_API_KEY / --amika-token-file" if backend is Backend.AMIKA else (
-            "DEVBOX_SPRITES_TOKEN / --sprites-token-file"
-        )
-        raise CliError(f"{backend} is not configured: set {hint}", EXIT_CONFIG)
+        raise _not_configured(backend)
+
+
+def _not_configured(backend: Backend) -> CliError:
+    hint = "AMIKA_API_KEY / --amika-token-file" if backend is Backend.AMIKA else (
+        "DEVBOX_SPRITES_TOKEN / --sprites-token-file"
+    )
+    return CliError(f"{backend} is not configured: set {hint}", EXIT_CONFIG)
 
 
 # -- polling and lookup ------------------------------------------------------------------------------------
@@ -263,7 +229,7 @@ def run_main(body: Callable[[], Awaitable[int]], *, on_interrupt: Callable[[], N
     """Run a subcommand's coroutine and map every expected ending to an exit code without a traceback.
 
     Ctrl-C exits 130 quietly (asyncio.run cancels the task first, so clients close and the progress line is
-    cleared); a closed stdout pipe (`boxdeck ls | head -1`) exits 141 like other Unix tools.
+    cleared); a closed or full stdout ends as `boxdeck.cli.output` says (141 for `boxdeck ls | head -1`).
     """
     try:
         return asyncio.run(_call(body))
@@ -275,22 +241,18 @@ def run_main(body: Callable[[], Awaitable[int]], *, on_interrupt: Callable[[], N
         if on_interrupt is not None:
             on_interrupt()
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        _silence_stdout()
+    except OutputClosed as exc:
+        silence_stdout()
+        if str(exc):
+            err(str(exc))
+        return exc.code
+    except BrokenPipeError:  # stderr, or a write that did not go through `output.write_out`
+        silence_stdout()
         return EXIT_BROKEN_PIPE
 
 
 async def _call(body: Callable[[], Awaitable[int]]) -> int:
     return await body()
-
-
-def _silence_stdout() -> None:
-    """After EPIPE, Python would complain again when it flushes stdout at exit; point it at /dev/null."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):
-        pass
 
 
 def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
