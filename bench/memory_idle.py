@@ -42,7 +42,7 @@ CPU_TARGET_PCT = 2.0
 async def memory(n: int) -> dict[str, float]:
     from boxdeck.service.configuration.config import Service
     from boxdeck.tui.app import BoxdeckApp
-from boxdeck.tui.context import Deck
+    from boxdeck.tui.context import Deck
     from boxdeck.tui.widgets.box_table import BoxTable
 
     gc.collect()

@@ -401,10 +401,10 @@ class Soak:
 
     async def _prompt(self, *, scripted_loss: bool) -> None:
         """Send a prompt to an active sandbox's agent, pressing send twice, and go back when it finished."""
+        from boxdeck.tui.state import app_state
         from textual.widgets import TextArea
 
         from boxdeck.tui.screens.agent_prompt import AgentPromptScreen
-        from boxdeck.tui.state import app_state
 
         if not await self._to_mode("sandboxes", "1"):
             return
@@ -661,7 +661,7 @@ async def soak(minutes: float, seed: int) -> dict[str, Any]:
     from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
     from boxdeck.sim import SimConfig, SimServer
     from boxdeck.tui.app import BoxdeckApp
-from boxdeck.tui.context import Deck
+    from boxdeck.tui.context import Deck
 
     # The soak's own creates fail as often as the world's (a client's boxes fail only when asked).
     config = SimConfig(

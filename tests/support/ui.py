@@ -232,7 +232,7 @@ def mock_app(server: MockServer, *, now: Any = None, interval: float = 1.0, **ap
     leaves the (loaded) machine idle sooner, which is what every `pilot.pause()` waits for."""
     from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
     from boxdeck.tui.app import BoxdeckApp
-from boxdeck.tui.context import Deck
+    from boxdeck.tui.context import Deck
 
     settings = Settings(
         amika=AmikaSettings("https://amika.test", "amk_ui_fuzz_token_5c1e9a"),
@@ -369,7 +369,10 @@ def sim_app(
     service = Service.from_settings(settings, now=sim_now(sim), rng=lambda: 0.0, max_backoff=0.2, **extra)
     app_options.setdefault("spinner_interval", None)
     initial_mode = app_options.pop("initial_mode", None)
-    return BoxdeckApp(Deck(service, now=sim_now(sim), owns_services=True, **app_options), initial_mode=initial_mode)
+    from boxdeck.tui.context import Deck
+
+    deck = Deck(service, now=sim_now(sim), owns_services=True, **app_options)
+    return BoxdeckApp(deck, initial_mode=initial_mode)
 
 
 async def paste(pilot: Any, widget: Any, text: str) -> None:

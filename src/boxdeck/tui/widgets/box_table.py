@@ -55,7 +55,7 @@ def share_widths(columns: Sequence[Column], natural: Sequence[int], filled: Sequ
     When even the minimums do not fit, flex columns give up width first, widest first.
     """
     widths = []
-    for column, want, has in zip(columns, natural, filled, strict=True):
+    for column, want in zip(columns, natural, strict=True):
         low = max(column.min_width, cell_len(column.label) + 2)
         if column.flex:
             widths.append(low)
