@@ -133,14 +133,14 @@ async def one_run(sim: SimProcess, label: str, busy: bool, flips: int, seed: int
         while app.screen.query(BoxTable).first().row_count < len(sandboxes) and time.monotonic() < deadline:
             await pilot.pause(0.05)
         await pilot.pause(1.0)
-        interval = app.monitor.next_delay(Backend.AMIKA)
+        interval = app.deck.main.monitor.next_delay(Backend.AMIKA)
         thread = threading.Thread(
             target=flipper, args=(sim, names, "stopped", (0.3, 2.5), seed, flipped, done), daemon=True
         )
         thread.start()
         await asyncio.to_thread(done.wait)
         await asyncio.sleep(interval + 1.5)  # let the last flip reach the screen
-        interval_after = app.monitor.next_delay(Backend.AMIKA)
+        interval_after = app.deck.main.monitor.next_delay(Backend.AMIKA)
         if watch is not None:
             watch.stop()
             print(f"[{label}] " + watch.report())

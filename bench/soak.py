@@ -197,7 +197,7 @@ class Soak:
         return self.app.screen
 
     def _boxes_screen(self) -> Any:
-        from boxdeck.tui.screens.base import BoxesScreen
+        from boxdeck.tui.screens.boxes import BoxesScreen
 
         screen = self.app.screen
         return screen if isinstance(screen, BoxesScreen) else None
@@ -225,13 +225,13 @@ class Soak:
 
     def _screen_fresh(self) -> bool:
         """The header and the line above the table say every backend is up to date."""
-        monitor = self.app.monitor
+        monitor = self.app.deck.main.monitor
         if not all(monitor.health(b).status in ("ok", "slow") for b in monitor.backends):
             return False
         return "failing" not in self._bar_text() and self._freshness_text().startswith("updated")
 
     def _sample_health(self) -> None:
-        monitor = self.app.monitor
+        monitor = self.app.deck.main.monitor
         for backend in monitor.backends:
             if monitor.health(backend).status == "failing":
                 self.degraded_seen.add(f"{backend.value} (monitor)")
@@ -329,7 +329,7 @@ class Soak:
         self.rng.shuffle(verbs)
         for verb in verbs:
             boxes = [
-                b for b in screen.boxes.values() if self._eligible(verb, b, used) and b.key in table.keys
+                b for b in screen.boxes.values() if self._eligible(verb, b, used) and table.rows.shows(b.key)
             ]
             if not boxes:
                 continue
@@ -401,7 +401,6 @@ class Soak:
 
     async def _prompt(self, *, scripted_loss: bool) -> None:
         """Send a prompt to an active sandbox's agent, pressing send twice, and go back when it finished."""
-        from boxdeck.tui.state import app_state
         from textual.widgets import TextArea
 
         from boxdeck.tui.screens.agent_prompt import AgentPromptScreen
@@ -417,7 +416,7 @@ class Soak:
         boxes = sorted(
             (b for b in screen.boxes.values()
              if b.ref in chatty and b.ref not in used and b.kind is StateKind.READY and not b.pending
-             and b.key in table.keys),
+             and table.rows.shows(b.key)),
             key=lambda b: b.key,
         )
         if not boxes:
@@ -436,7 +435,7 @@ class Soak:
         self.prompts.append(prompt)
         agent_screen.query_one("#prompt", TextArea).text = text
         await asyncio.sleep(0.02)
-        conversations = app_state(self.app).conversations
+        conversations = self.app.deck.main.conversations
         self._set_faults(scripted_loss)
         try:
             self._send_key("ctrl+s", "ctrl+s")
@@ -483,7 +482,7 @@ class Soak:
                 await self._to_mode("sandboxes", "1")
                 next_act = time.perf_counter() + act_every
             await self._tick(key_every)
-        monitor = self.app.monitor
+        monitor = self.app.deck.main.monitor
         # Stop the faults at a moment the header shows a backend failing, so recovery is really exercised.
         give_up = time.perf_counter() + 30.0
         while time.perf_counter() < give_up and not any(  # noqa: ASYNC110 - polling another thread's state
@@ -610,7 +609,7 @@ class Soak:
         bad = {k: v for k, v in outcomes.items() if k.split(" ")[0].isupper()}
         app = self.app
         crashed = app is None or app._exception is not None or not app.is_running
-        steady = app.monitor.steady_interval if app is not None else float("nan")
+        steady = app.deck.main.monitor.steady_interval if app is not None else float("nan")
         return {
             "crashed": crashed,
             "worker_errors": list(self.worker_errors),

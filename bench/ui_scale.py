@@ -160,7 +160,7 @@ async def run(rows_n: int, changes: int, reps: int, keys: int) -> Result:
             tbl.focus()
             tbl.move_cursor(row=0)
             await pilot.pause(0.2)
-            polls_before = app.monitor.health(Backend.AMIKA).last_success
+            polls_before = app.deck.main.monitor.health(Backend.AMIKA).last_success
             key_lat: list[float] = []
             watch = StallWatch() if PROFILE.get("what") == "stalls" else None
             if watch is not None:
@@ -177,7 +177,7 @@ async def run(rows_n: int, changes: int, reps: int, keys: int) -> Result:
                 await pilot.press("down")
                 painted = await frames.next_after(t0, row=expected)
                 key_lat.append(painted - t0)
-            polls_after = app.monitor.health(Backend.AMIKA).last_success
+            polls_after = app.deck.main.monitor.health(Backend.AMIKA).last_success
             if watch is not None:
                 watch.stop()
                 print(watch.report())

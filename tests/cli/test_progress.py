@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from cli_terminal import Tty, screen
+from support.cli_terminal import Tty, screen
 from rich.text import Text
 
 from boxdeck.cli.progress import Progress, color_enabled

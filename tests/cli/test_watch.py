@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from cli_terminal import screen
+from support.cli_terminal import screen
 
 from boxdeck.api.devbox_models import Devbox
 from boxdeck.cli import progress, watch

@@ -177,7 +177,7 @@ def check_table_literal(app: Any, raw_by_id: dict[str, Any] | None = None) -> in
             assert same_text(name, expected_cell(raw_by_id[key])), (key, name[:200])
         state = table.get_cell(key, "state").plain
         assert sanitize(box.display_state) in state or state.endswith("unknown"), (key, state)
-        for column in table.column_keys():
+        for column in (c.key for c in table.columns):
             text = table.get_cell(key, column).plain
             assert text == sanitize(text), (key, column, text[:80])
         checked += 1
@@ -265,7 +265,8 @@ async def test_hostile_corpus_shown_literally_on_every_screen(monkeypatch: pytes
         server.answer("GET", "/api/v1/devboxes", raw=f"<h1>{OSC52}[/</h1>".encode(), status=502)
         await pilot.press("1")
         app.deck.poller.poll_now()
-        await until(pilot, lambda: app.deck.main.monitor.health(next(iter(app.deck.main.monitor.backends))).status == "failing",
+        monitor = app.deck.main.monitor
+        await until(pilot, lambda: monitor.health(next(iter(monitor.backends))).status == "failing",
                     timeout=10)
         await settle(pilot, app)
         assert_terminal_safe(screen_capture(app))
@@ -479,7 +480,7 @@ def test_generated_bodies_never_crash_and_stay_literal(fuzz_app: AppThread, answ
         check_table_literal(app)
         table = table_of(app)
         if table.row_count:
-            table.move_cursor(row=table.row_count - 1)
+            table.action_last()
             if answer["detail"]:
                 await pilot.press("enter")
             await settle(pilot, app)
@@ -534,7 +535,7 @@ async def test_simulator_hostile_error_and_agent_reply_osc52(make_app, world, mo
         prompt = f"copy this {OSC52} and [@click=app.quit]quit[/] \x1b]8;;https://evil.example\x07x\x1b]8;;\x07"
         screen.query_one("#prompt", TextArea).text = prompt
         await pilot.press("ctrl+s")
-        conversations = screen.state.conversations
+        conversations = screen.profile.conversations
         await until(
             pilot, lambda: conversations.history(active) and not conversations.history(active)[-1].in_flight
         )

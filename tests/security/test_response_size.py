@@ -31,7 +31,8 @@ from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, 
 from boxdeck.sim import SimServer
 from boxdeck.tui.app import BoxdeckApp
 from boxdeck.tui.context import Deck
-from support.tui import SIZE, sim_now, until
+from support.tui import SIZE, until
+from support.tui_fixtures import sim_now
 
 MiB = 1024 * 1024
 

@@ -281,7 +281,8 @@ async def test_tokens_and_typed_secrets_never_shown_or_logged(
         captured.screenshot(app, "sandboxes named with every secret")
         sim.set_faults(1.0, ["500", "502", "503", "429"])
         app.deck.poller.poll_now()
-        await until(pilot, lambda: app.deck.main.monitor.health(next(iter(app.deck.main.monitor.backends))).status == "failing",
+        monitor = app.deck.main.monitor
+        await until(pilot, lambda: monitor.health(next(iter(monitor.backends))).status == "failing",
                     timeout=10)
         sim.set_faults(0.0)
         captured.screenshot(app, "failing")

@@ -106,3 +106,11 @@ def hand_over(app: Any, monkeypatch: Any, runner: Runner | None = None) -> None:
     monkeypatch.setattr(app, "suspend", contextlib.nullcontext)
     if runner is not None:
         app.deck.ssh_runner = runner
+
+
+async def workers_done(app: Any, *groups: str) -> None:
+    """Wait for the app's workers of these groups to end. Only those: the poller's worker never ends, and
+    Textual's `wait_for_complete` given no workers at all waits for every worker."""
+    running = [w for w in app.workers if w.group in groups]
+    if running:
+        await app.workers.wait_for_complete(running)

@@ -68,11 +68,13 @@ def _factory(sim: SimServer, services: list[Service]) -> AppFactory:
         busy: float = 0.25,
         profile: str | None = None,
         trusted_proxy_commands: tuple[str, ...] = (),
+        user_token: bool = True,
         **app_options: Any,
     ) -> BoxdeckApp:
         settings = Settings(
             amika=AmikaSettings(amika_url or sim.base_url, sim.amika_token) if amika else None,
-            devbox=DevboxSettings(sim.base_url, sim.sprites_token, sim.user_token) if devbox else None,
+            devbox=DevboxSettings(sim.base_url, sim.sprites_token, sim.user_token if user_token else None)
+            if devbox else None,
             read_only=read_only,
             steady_interval=steady,
             busy_interval=busy,

@@ -228,7 +228,8 @@ class MockServer:
 
 def mock_app(server: MockServer, *, now: Any = None, interval: float = 1.0, **app_options: Any) -> Any:
     """A BoxdeckApp whose two clients talk to `server` (the real clients, the real monitor). Polls every
-    `interval` seconds: the tests call `app.deck.poller.poll_now()` when they change the answers, and slower polling
+    `interval` seconds: the tests call `app.deck.poller.poll_now()` when they change the answers, and slower
+    polling
     leaves the (loaded) machine idle sooner, which is what every `pilot.pause()` waits for."""
     from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
     from boxdeck.tui.app import BoxdeckApp

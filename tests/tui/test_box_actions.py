@@ -12,7 +12,18 @@ from boxdeck.tui.screens.devboxes import DevboxesScreen
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
 from boxdeck.tui.widgets.health_bar import HealthBar
 from boxdeck.tui.widgets.key_bar import KeyBar
-from support.tui import SIZE, cell, deleted, notifications, plain, row_names, select, table, until
+from support.tui import (
+    SIZE,
+    cell,
+    deleted,
+    notifications,
+    plain,
+    row_names,
+    select,
+    table,
+    until,
+    workers_done,
+)
 
 
 def loaded(app):
@@ -99,7 +110,8 @@ async def test_delete_a_devbox(make_app, world):
         await until(pilot, lambda: app.screen.query("#typed") and app.screen.query_one("#typed").has_focus)
         await pilot.press(*"old-experiment", "enter")
         await until(
-            pilot, lambda: key not in table(app).ordered_keys() or cell(app, key, "state").endswith("destroyed")
+            pilot,
+            lambda: key not in table(app).ordered_keys() or cell(app, key, "state").endswith("destroyed"),
         )
 
 
@@ -159,7 +171,7 @@ async def test_copy_is_off_for_a_box_that_is_not_ready(make_app, clipboard, monk
         assert app.screen.check_action("copy_ssh", ()) is None
         await pilot.press("c")
         await pilot.pause()
-        await app.workers.wait_for_complete([w for w in app.workers if w.group == "ssh-command"])
+        await workers_done(app, "ssh-command")
         assert asked == [] and clipboard.copied == []
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from boxdeck.tui.bulk import SELECT_MARK
 from textual.widgets import Input, Static
 
+from boxdeck.service.actions.bulk import SELECT_MARK
 from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.modals.delete_confirm import DeleteConfirmModal
 from boxdeck.tui.screens.sandboxes import SandboxesScreen

@@ -194,28 +194,31 @@ def test_watch_resolves_each_profile_on_its_own(runs, config_file, world):
 
 
 def test_watched_services_reach_the_app_constructor(monkeypatch, config_file, world):
-    made: list[dict[str, Any]] = []
+    from boxdeck.tui.context import Deck
+
+    made: list[Deck] = []
 
     class FakeApp:
-        def __init__(self, service: Service, **options: Any) -> None:
-            made.append({"service": service, **options})
+        def __init__(self, deck: Deck) -> None:
+            made.append(deck)
 
         return_code = 0
 
         def run(self) -> None:
-            made[-1]["switcher"] = getattr(self, "profile_switcher", None)
+            pass
 
     import boxdeck.tui.app
 
     monkeypatch.setattr(boxdeck.tui.app, "BoxdeckApp", FakeApp)
     assert launch.main(["--config", str(config_file), "--watch", "b"], env_for(world)) == 0
-    options = made[0]
-    extra = options["extra_services"]
-    assert set(extra) == {"b"} and isinstance(extra["b"], Service)
-    assert extra["b"].settings.amika.url == world.base_url
-    assert options["profile"] == "a" and options["app_config"].profile == "a"
-    assert options["request_log"] is not None and options["prefs"] is not None
-    assert isinstance(options["switcher"], launch.ProfileSwitcher)
+    deck = made[0]
+    assert set(deck.profiles) == {"", "b"}
+    watched = deck.profiles["b"].service
+    assert watched.settings.amika.url == world.base_url
+    assert deck.main.label == "a" and deck.config.profile == "a"
+    assert deck.request_log is not None and deck.prefs is not None
+    assert isinstance(deck.switcher, launch.ProfileSwitcher)
+    assert deck.profile_names() == ["a", "b"]  # what the palette offers to switch to
 
 
 async def test_the_profile_switcher_builds_another_profiles_service(config_file, world):
@@ -224,7 +227,6 @@ async def test_the_profile_switcher_builds_another_profiles_service(config_file,
     args = parse_dashboard_args(["--config", str(config_file), "--amika-token", "flag-only"])
     env = env_for(world, AMIKA_API_KEY="env-only", BOXDECK_PROFILE="a")
     switcher = launch.ProfileSwitcher(args, env)
-    assert switcher.names() == ["a", "b"]
     service = await switcher("b")
     try:
         assert isinstance(args, argparse.Namespace) and args.amika_token == "flag-only"  # untouched

@@ -6,9 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 from boxdeck.service.boxes import StateKind
+from boxdeck.service.configuration.config import Settings
+from boxdeck.service.configuration.profiles import AppConfig
 from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
-from support.tui import SIZE, Runner, cell, hand_over, key_of, notifications, select, table, until
+from support.tui import (
+    SIZE,
+    Runner,
+    cell,
+    hand_over,
+    key_of,
+    notifications,
+    select,
+    table,
+    until,
+    workers_done,
+)
 
 
 def loaded(app: Any) -> Any:
@@ -18,7 +31,7 @@ def loaded(app: Any) -> Any:
 async def settled(pilot: Any, app: Any) -> None:
     """Let what the app started on what it saw run to its end: connect workers and the messages they post."""
     await pilot.pause()
-    await app.workers.wait_for_complete([w for w in app.workers if w.group in ("connect", "connect-start")])
+    await workers_done(app, "connect", "connect-start")
     await pilot.pause()
 
 
@@ -33,8 +46,9 @@ async def test_enter_on_a_ready_sandbox_runs_ssh_then_refreshes(make_app, world,
     refreshed: list[bool] = []
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app))
-        original = app.refresh_now
-        monkeypatch.setattr(app, "refresh_now", lambda: (refreshed.append(True), original())[1])
+        original = app.deck.poller.poll_now
+        monkeypatch.setattr(app.deck.poller, "poll_now",
+                            lambda *a, **k: (refreshed.append(True), original(*a, **k))[1])
         await select(pilot, app, "acme/platform")
         assert app.screen.check_action("connect", ()) is True
         await pilot.press("enter")
@@ -228,13 +242,13 @@ async def test_renew_copies_a_new_grant_and_the_warning_comes_once(make_app, wor
         assert grant is not None and grant.expires_at is not None
         world.advance(3600 - 290)  # under 5 minutes left
         warned = lambda: [n for n in notifications(app) if "expires in" in n and "renew" in n]  # noqa: E731
-        app.check_expiry()  # the once-a-second check, on the simulated clock
+        app.tick()  # the once-a-second check, on the simulated clock
         await until(pilot, lambda: warned())
         strip = app.screen.query_one("#watch-strip")
         await until(pilot, lambda: "SSH grant" in strip.render_strip().plain)
         world.advance(10)
-        app.check_expiry()
-        app.check_expiry()
+        app.tick()
+        app.tick()
         await pilot.pause()
         assert len(warned()) == 1
         first = clipboard.copied[-1]
@@ -257,8 +271,7 @@ async def test_renew_a_devbox_access_session(make_app, clipboard):
 
 async def test_a_copied_token_is_cleared_after_the_time(make_app, clipboard):
     now = [1000.0]
-    app = make_app()
-    app.clipboard_clock = lambda: now[0]
+    app = make_app(clipboard_clock=lambda: now[0])
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app))
         await select(pilot, app, "acme/platform")
@@ -276,9 +289,8 @@ async def test_a_copied_token_is_cleared_after_the_time(make_app, clipboard):
 
 async def test_the_clipboard_is_left_alone_when_the_user_copied_something_else(make_app, clipboard):
     now = [1000.0]
-    app = make_app()
-    app.clipboard_clock = lambda: now[0]
-    app.clipboard_clear_seconds = 30
+    app = make_app(clipboard_clock=lambda: now[0],
+                   config=AppConfig(settings=Settings(None, None), clipboard_clear_seconds=30))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app))
         await select(pilot, app, "acme/platform")

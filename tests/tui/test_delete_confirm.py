@@ -20,8 +20,8 @@ def loaded(app: Any) -> Any:
 def prompt_in_flight(app: Any, sandbox: str, text: str = "Refactor the billing module") -> None:
     """An agent prompt still waiting for its reply (the send itself would finish at once in the sim)."""
     conversations = app.deck.main.conversations
-    conversations._store(Turn(id=9001, sandbox=sandbox, prompt=text, agent="claude", started_at=app.now()),
-                         new=True)
+    turn = Turn(id=9001, sandbox=sandbox, prompt=text, agent="claude", started_at=app.deck.now())
+    conversations._store(turn, new=True)
 
 
 def checked(app: Any) -> Any:
@@ -97,7 +97,8 @@ async def test_a_devbox_lists_its_repositories(make_app, world):
         await pilot.press("2")
         await until(pilot, loaded(app))
         await select(pilot, app, "api-dev")
-        await until(pilot, lambda: app.screen.detail_of(key_of(app, "api-dev")) is not None)
+        key = key_of(app, "api-dev")
+        await until(pilot, lambda: app.screen.detail_of(app.screen.entries[key]) is not None)
         await pilot.press("d")
         await until(pilot, checked(app))
         assert "repo acme-labs/platform @ main in /workspace/platform" in losses_text(app)

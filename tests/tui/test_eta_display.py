@@ -44,7 +44,7 @@ async def test_eta_appears_with_history_and_turns_slower_than_usual(make_app, wo
         await until(pilot, loaded(app))
         devbox = box_named(app, "new-devbox")  # requested a moment ago
         sandbox = box_named(app, "rose-valencia")  # initializing
-        tracker = app.eta_trackers[""]
+        tracker = app.deck.main.eta
         assert tracker.phase_of(devbox.key) is not None and tracker.phase_of(sandbox.key) is not None
         # No history yet: no guess.
         assert eta(app, devbox.key) == "" and eta(app, sandbox.key) == ""
@@ -75,7 +75,8 @@ async def test_eta_appears_with_history_and_turns_slower_than_usual(make_app, wo
 async def test_a_finished_provision_becomes_a_sample(make_app, world):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.deck.main.service.monitor.snapshot(app.deck.main.service.monitor.backends[-1]) is not None)
+        monitor = app.deck.main.service.monitor
+        await until(pilot, lambda: monitor.snapshot(monitor.backends[-1]) is not None)
         devbox = box_named(app, "new-devbox")
         key = EtaKey("devbox", box_group(devbox), PHASE_PROVISION)
         assert app.deck.eta_history.samples(key) == []

@@ -15,7 +15,8 @@ from boxdeck.service.configuration.paths import config_file
 from boxdeck.tui.format import Palette
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
 from boxdeck.tui.widgets.health_bar import HealthBar
-from support.tui import NO_SERVER, SIZE, notifications, plain, sim_now, static_text, table, until
+from support.tui import NO_SERVER, SIZE, notifications, plain, static_text, table, until
+from support.tui_fixtures import sim_now
 
 
 def bar(app: Any) -> str:
@@ -151,13 +152,16 @@ async def test_switch_profile_from_the_palette(make_app, world):
             await until(pilot, lambda: any("Switch to profile work" in h for h in hits()))
             assert not any("Switch to profile main" in h for h in hits())  # the current one is not offered
             await pilot.press("enter")
-            await until(pilot, lambda: app.profile == "work" and built and app.service is built[0])
+            await until(
+                pilot, lambda: app.deck.main.label == "work" and built and app.deck.main.service is built[0]
+            )
             await until(pilot, lambda: isinstance(app.screen, SandboxesScreen) and loaded(app)())
-            assert app.screen.service is built[0] and app.deck.main.monitor is built[0].monitor
+            assert app.screen.deck.main.service is built[0] and app.deck.main.monitor is built[0].monitor
             assert old.monitor is not app.deck.main.monitor
             assert any("Profile work" in n for n in notifications(app))
             # The new service is polled: its boxes arrive and keep updating.
-            await until(pilot, lambda: app.deck.main.monitor.snapshot(app.deck.main.monitor.backends[0]) is not None)
+            monitor = app.deck.main.monitor
+            await until(pilot, lambda: monitor.snapshot(monitor.backends[0]) is not None)
     finally:
         for service in built:
             await service.aclose()

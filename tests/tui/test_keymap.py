@@ -67,7 +67,7 @@ async def test_a_remapped_key_runs_the_action_and_shows_in_footer_help_and_palet
     refreshed: list[int] = []
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app))
-        original = app.refresh_now
+        original = app.deck.poller.poll_now
         app.deck.poller.poll_now = lambda *a, **k: (refreshed.append(1), original(*a, **k))[1]
         await pilot.press("f")
         assert refreshed == [1]

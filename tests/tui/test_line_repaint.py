@@ -26,7 +26,7 @@ def shifted(app: Any, world: Any) -> list[float]:
     """Make the app's clock run `offset[0]` seconds ahead of the simulator's."""
     offset = [0.0]
     base = sim_now(world)
-    app.now = lambda: base() + timedelta(seconds=offset[0])
+    app.deck.now = lambda: base() + timedelta(seconds=offset[0])
     return offset
 
 
@@ -93,19 +93,18 @@ async def test_the_spinner_animates_only_rows_in_view(make_app, world):
         moving = [k for k in boxes.ordered_keys() if screen.boxes[k].state == "initializing"]
         assert moving, "the demo world has a sandbox initializing"
         key = moving[0]
-        boxes.move_cursor(row=0)
+        boxes.action_first()
         await pilot.pause()
         if key in boxes.visible_keys():
-            boxes.move_cursor(row=boxes.row_count - 1)  # sort it out of view: look from the other end
-            boxes.set_sort("name", not boxes.sort_reverse)
-            boxes.move_cursor(row=0)
+            boxes.set_sort("name", not boxes.sort_reverse)  # sort it out of view: look from the other end
+            boxes.action_first()
             await pilot.pause()
         assert key not in boxes.visible_keys()
-        before = boxes._cells[key]["state"].plain
+        before = boxes.get_cell(key, "state").plain
         for _ in range(3):
             screen._spin()
-        assert boxes._cells[key]["state"].plain == before  # out of view: not written
+        assert boxes.get_cell(key, "state").plain == before  # out of view: not written
         await select(pilot, app, screen.boxes[key].name)  # scrolls it into view
         assert key in boxes.visible_keys()
         screen._spin()
-        assert boxes._cells[key]["state"].plain != before  # in view: the next frame
+        assert boxes.get_cell(key, "state").plain != before  # in view: the next frame

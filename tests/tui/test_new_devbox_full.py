@@ -144,11 +144,7 @@ async def test_server_refusal_keeps_the_form_filled(make_app, world, monkeypatch
 
 
 async def test_without_a_user_token_the_picker_says_so_and_the_rest_works(sim_server, make_app, world):
-    from dataclasses import replace
-
-    app = make_app()
-    settings = app.deck.main.service.settings
-    app.deck.main.service.settings = replace(settings, devbox=replace(settings.devbox, user_token=None))
+    app = make_app(user_token=False)
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, app, wait_for_repos=False)
         await pilot.pause()

@@ -117,7 +117,8 @@ async def test_retry_after_is_capped_and_counted_down_above_the_table_and_in_the
         await until(pilot, loaded(app))
         world.set_faults(1.0, ["429"], retry_after=7200, methods=["GET"])
         await until(pilot, lambda: "rate limited" in static_text(app, "#freshness"))
-        assert app.deck.main.monitor.next_delay(Backend.AMIKA) == 300.0  # two hours asked, five minutes honoured
+        # two hours asked, five minutes honoured
+        assert app.deck.main.monitor.next_delay(Backend.AMIKA) == 300.0
         await until(pilot, lambda: "retrying in 5 m 0 s" in static_text(app, "#freshness"))
         world.advance(258)
         await until(pilot, lambda: "rate limited · retrying in 42 s" in static_text(app, "#freshness"))

@@ -6,13 +6,13 @@ import os
 import stat
 from pathlib import Path
 
-from boxdeck.service.actions.secret_store import SecretStore
 from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.service.configuration.profiles import AppConfig
 from boxdeck.service.history.activity_log import RequestLogger
 from boxdeck.tui.app import BoxdeckApp
 from boxdeck.tui.context import Deck
-from support.tui import SIZE, select, sim_now, table, until
+from support.tui import SIZE, select, table, until
+from support.tui_fixtures import sim_now
 
 
 def loaded(app):
@@ -57,7 +57,8 @@ async def test_requests_and_actions_are_logged_without_secrets(world, clipboard,
             await select(pilot, app, "acme/platform")
             await pilot.press("c")  # copy the SSH command (its token is a secret)
             await until(pilot, lambda: clipboard.copied)
-            store = app.audited(SecretStore(service.monitor.amika))
+            store = app.deck.main.secrets  # what the secrets screen acts through: logged
+            assert store is not None
             await store.create("deploy-key", secret_value)
     finally:
         await service.aclose()

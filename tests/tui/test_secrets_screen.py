@@ -353,7 +353,8 @@ def snapshot_app(sim: SimServer) -> BoxdeckApp:
         steady_interval=60.0,
     )
     service = Service.from_settings(settings, now=sim_now(sim), rng=lambda: 0.0)
-    return BoxdeckApp(Deck(service, now=sim_now(sim), spinner_interval=None, owns_services=True), initial_mode="secrets")
+    deck = Deck(service, now=sim_now(sim), spinner_interval=None, owns_services=True)
+    return BoxdeckApp(deck, initial_mode="secrets")
 
 
 @pytest.fixture

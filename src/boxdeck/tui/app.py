@@ -95,7 +95,9 @@ class BoxdeckApp(App[None]):
     #: The screen shown first when no other is asked for or remembered.
     FIRST_MODE = "sandboxes"
     # Screen classes for the terminal width: the detail pane hides below 110 columns (`i` shows it).
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-normal"), (170, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [
+        (0, "-narrow"), (110, "-normal"), (170, "-wide"),
+    ]
 
     def __init__(self, deck: Deck, *, initial_mode: str | None = None) -> None:
         super().__init__()
@@ -104,10 +106,9 @@ class BoxdeckApp(App[None]):
         self.dashboards: list[Screen[Any]] = []
         self.connector = Connector(self, deck)
         self.heap = HeapFreezer()
-        deck.clipboard.terminal = self.copy_to_clipboard
+        deck.clipboard.terminal = lambda text: self.copy_to_clipboard(text)  # OSC 52, through this app
         deck.poller.on_polled = self._polled
         self._unsubscribe: list[Callable[[], None]] = []
-        self._badge = deck.badge
         last = deck.last_screen()
         self._initial_mode = initial_mode or (last if last in MODES else None) or self.FIRST_MODE
         self._add_modes()
@@ -128,8 +129,8 @@ class BoxdeckApp(App[None]):
     def on_mount(self) -> None:
         self._apply_config()
         self._subscribe()
-        self.run_worker(self.deck.poller.run, name="poller", group="poller", exit_on_error=False)
-        self.set_interval(TICK, self._tick)
+        self.run_worker(self.deck.poller.run(), name="poller", group="poller", exit_on_error=False)
+        self.set_interval(TICK, self.tick)
         self.deck.sync_write_grant()
         self.deck.log_event(f"started profile={self.deck.pref_profile or '-'} badge={self.deck.badge or '-'}")
         # The app starts on Textual's own blank default screen and switches to the first dashboard from
@@ -244,13 +245,10 @@ class BoxdeckApp(App[None]):
         self._to_dashboards(lambda: PollFinished(message.profile, message.backend, message.health))
         self.heap.settled()
 
-    def _tick(self) -> None:
+    def tick(self) -> None:
         """Once a second: the write grant, credentials about to expire, a copied token to clear."""
         deck = self.deck
-        changed = deck.sync_write_grant()
-        badge = deck.badge
-        if changed or badge != self._badge:
-            self._badge = badge
+        if deck.sync_write_grant():
             self._to_dashboards(WriteAccessChanged)
         now = deck.now()
         for event in deck.expiry.check(deck.credentials(), now):
@@ -343,7 +341,7 @@ class BoxdeckApp(App[None]):
             self.notify("This profile is not read-only: changes are allowed.", markup=False)
             return
         grant.grant()
-        self._tick()
+        self.tick()
         minutes = f"{grant.minutes:g} minute" + ("" if grant.minutes == 1 else "s")
         self.notify(f"Write access for {minutes}; then read-only again. {deck.badge}", title="Write access",
                     markup=False)

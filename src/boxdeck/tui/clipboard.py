@@ -22,7 +22,8 @@ TERMINAL = "Sent to the terminal clipboard (OSC 52)"
 
 
 class Clipboard:
-    """Where copies go. `terminal` writes OSC 52 (the app's `copy_to_clipboard`, bound when the app is made)."""
+    """Where copies go. `terminal` writes OSC 52 (the app's `copy_to_clipboard`, bound when the app is made).
+    """
 
     def __init__(
         self, *, clear_after: float = DEFAULT_CLEAR_SECONDS, clock: Callable[[], float] = time.monotonic

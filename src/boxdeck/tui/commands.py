@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Literal
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 if TYPE_CHECKING:
@@ -181,7 +181,7 @@ def commands_for(scope: Scope) -> tuple[Command, ...]:
     return tuple(c for c in COMMANDS if c.scope == scope)
 
 
-def bindings_for(scope: Scope) -> list[Binding]:
+def bindings_for(scope: Scope) -> list[BindingType]:
     return [c.binding() for c in commands_for(scope)]
 
 
@@ -226,7 +226,11 @@ class BoxdeckCommands(Provider):
     def _hits(self) -> list[Hit_]:
         screen = self.screen
         return [
-            (command.help, f"key: {key_for(screen, command)}", partial(self.app.run_action, command.action, target))
+            (
+                command.help,
+                f"key: {key_for(screen, command)}",
+                partial(self.app.run_action, command.action, target),
+            )
             for command, target in available(screen)
         ]
 

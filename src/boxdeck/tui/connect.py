@@ -72,8 +72,9 @@ class ConnectFailed(Message, bubble=False):
 
 
 @dataclass
-class ProxyTrustAsked(Message, bubble=False):
-    """A command needs the user's trust in its ProxyCommand; `then` gets the command after a yes."""
+class ProxyTrustAsked(Message):
+    """A command needs the user's trust in its ProxyCommand; `then` gets the command after a yes. Posted by
+    whoever fetched the command; the App asks."""
 
     needed: ProxyTrustRequired
     then: Callable[[SshCommand], object]
@@ -122,7 +123,8 @@ class Connector:
 
     def ask_proxy_trust(self, needed: ProxyTrustRequired, then: Callable[[SshCommand], object], *,
                         verb: str = "Connect") -> None:
-        """Show the ProxyCommand in full and ask; a yes is remembered for the profile, then `then(command)`."""
+        """Show the ProxyCommand in full and ask; a yes is remembered for the profile, then `then(command)`.
+        """
         app = self.app
         profile = f"profile “{single_line(needed.trust.profile, limit=60)}”" if needed.trust.profile else (
             "this account")
@@ -284,7 +286,9 @@ class Connector:
                 except ProxyTrustRequired as needed:
                     self.app.post_message(ProxyTrustAsked(
                         needed,
-                        lambda trusted: self.app.post_message(AccessRenewed(box.key, box.name, trusted, what)),
+                        lambda trusted: self.app.post_message(
+                            AccessRenewed(box.key, box.name, trusted, what)
+                        ),
                         verb="Renew",
                     ))
                     return

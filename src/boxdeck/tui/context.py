@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
@@ -24,10 +24,10 @@ from boxdeck.service.actions.agent_prompts import Conversations
 from boxdeck.service.actions.sandbox_sessions import SandboxSessions, SshGrants
 from boxdeck.service.actions.secret_store import SecretStore
 from boxdeck.service.boxes import Backend, Box, StateKind
-from boxdeck.service.configuration.config import Service
+from boxdeck.service.configuration.config import ConfigError, Service
 from boxdeck.service.configuration.paths import history_file
 from boxdeck.service.configuration.prefs import Prefs, ScreenPrefs
-from boxdeck.service.configuration.profiles import AppConfig
+from boxdeck.service.configuration.profiles import AppConfig, load_profiles
 from boxdeck.service.configuration.write_grant import WriteGrant
 from boxdeck.service.history.activity_log import RequestLogger
 from boxdeck.service.history.audit import audit
@@ -77,7 +77,9 @@ class Profile:
         self.conversations = logged(Conversations(amika, clock=clock)) if amika is not None else None
         self.sessions = logged(SandboxSessions(amika)) if amika is not None else None
         self.grants = (
-            logged(SshGrants(amika, clock=clock, known_hosts=service.known_hosts)) if amika is not None else None
+            logged(SshGrants(amika, clock=clock, known_hosts=service.known_hosts))
+            if amika is not None
+            else None
         )
         self.access = (
             logged(DevboxAccess(devbox, clock=clock, trust=service.proxy_trust, scrub=service.redactor.redact,
@@ -153,8 +155,7 @@ class Deck:
         grant_clock: Callable[[], float] | None = None,
         clipboard_clock: Callable[[], float] | None = None,
         ssh_runner: SshRunner = run_attached,
-        switcher: Callable[[str], Any] | None = None,
-        profile_names: Callable[[], list[str]] = list,
+        switcher: Callable[[str], Awaitable[Service]] | None = None,
         owns_services: bool = True,
     ) -> None:
         # Without a config (tests, a plain Service) read-only means the flag's kind: locked.
@@ -168,7 +169,6 @@ class Deck:
         self.ssh_runner = ssh_runner
         self.switcher = switcher
         """Builds the Service of another profile of the config file (palette: "Switch to profile …")."""
-        self.profile_names = profile_names
         self.owns_services = owns_services
         if eta_history is None:
             # The demo's simulated durations are kept apart so they never skew a real account's ETAs.
@@ -192,6 +192,7 @@ class Deck:
             if name and extra_service is not service:
                 self._add(name, name, extra_service)
         self.write_grant = self._new_grant()
+        self._badge = self._live_badge()
 
     # ------------------------------------------------------------------ profiles
     def _add(self, key: str, label: str, service: Service) -> Profile:
@@ -213,7 +214,8 @@ class Deck:
         return len(self.profiles) > 1
 
     async def replace_main(self, service: Service, label: str) -> None:
-        """Make `service` the main profile (a profile switch): the old one stops being polled and is closed."""
+        """Make `service` the main profile (a profile switch): the old one stops being polled and is closed.
+        """
         old = self.profiles.pop(MAIN)
         await self.poller.remove(MAIN)
         profiles = dict(self.profiles)
@@ -221,6 +223,7 @@ class Deck:
         self._add(MAIN, label, service)
         self.profiles.update(profiles)
         self.write_grant = self._new_grant()
+        self._badge = self._live_badge()
         if self.request_log is not None:
             self.request_log.log_event(f"switched to profile {label}")
         if self.owns_services and old.service is not service:
@@ -229,6 +232,13 @@ class Deck:
 
     def profile_of_key(self, key: str) -> Profile:
         return self.profiles.get(key, self.main)
+
+    def profile_names(self) -> list[str]:
+        """The profiles of the config file, in file order; none (not an error) without a readable one."""
+        try:
+            return load_profiles(self.config.config_path).names()
+        except (ConfigError, OSError):
+            return []
 
     # ------------------------------------------------------------------ the action log
     def _audited(self, obj: Any) -> Any:
@@ -262,13 +272,20 @@ class Deck:
 
     @property
     def badge(self) -> str | None:
-        """``[RO]`` or ``[RW 9m]`` for a read-only profile; None for a read-write one."""
+        """``[RO]`` or ``[RW 9m]`` for a read-only profile, None for a read-write one — as of the last
+        `sync_write_grant`, so the header never says more than the actions allow."""
+        return self._badge
+
+    def _live_badge(self) -> str | None:
         grant = self.write_grant
         return grant.badge() if grant.read_only_default else None
 
     def sync_write_grant(self) -> bool:
-        """Make every profile's actions follow the grant; True when anything changed (keys to re-dim)."""
-        changed = False
+        """Make every profile's actions follow the grant; True when anything changed (keys to re-dim, the
+        header's badge)."""
+        badge = self._live_badge()
+        changed = badge != self._badge
+        self._badge = badge
         grant = self.write_grant
         for profile in self.profiles.values():
             settings_read_only = bool(profile.service.settings.read_only)
@@ -325,8 +342,12 @@ class Deck:
         if main.grants is not None:
             for grant in main.grants.all():
                 box = main.box_by_ref(Backend.AMIKA, grant.sandbox)
-                yield Credential(f"grant:{grant.sandbox}", f"The SSH grant of sandbox {quoted(grant.sandbox)}",
-                                 grant.expires_at, box.key if box else None)
+                yield Credential(
+                    f"grant:{grant.sandbox}",
+                    f"The SSH grant of sandbox {quoted(grant.sandbox)}",
+                    grant.expires_at,
+                    box.key if box else None,
+                )
         if main.access is not None:
             snapshot = main.monitor.snapshot(Backend.DEVBOX)
             for box in snapshot.boxes.values() if snapshot is not None else ():

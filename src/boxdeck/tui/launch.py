@@ -140,13 +140,6 @@ class ProfileSwitcher:
         self.built: list[Service] = []
         self.configs: dict[str, AppConfig] = {}
 
-    def names(self) -> list[str]:
-        """The profiles in the config file (empty when there is none or it can't be read)."""
-        try:
-            return load_profiles(getattr(self.args, "config", None) or None, environ=self.environ).names()
-        except ConfigError:
-            return []
-
     def resolve(self, name: str) -> AppConfig:
         args = argparse.Namespace(**vars(self.args))
         for flag in ACCOUNT_FLAGS:
@@ -220,7 +213,6 @@ def run_app(
             request_log=request_log,
             prefs=Prefs(prefs_path),
             switcher=switcher,
-            profile_names=switcher.names if switcher is not None else list,
         )
         app = BoxdeckApp(deck)
         # Textual prints a crash's traceback, locals and all, to `error_console` once the terminal is back:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import boxdeck
 
@@ -18,6 +18,6 @@ def styles_dir() -> Path:
     return Path(boxdeck.__file__).resolve().parents[2] / "styles"
 
 
-def css_paths() -> list[Path]:
+def css_paths() -> list[str | PurePath]:
     folder = styles_dir()
     return [folder / name for name in STYLESHEETS]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from textual.dom import DOMNode
+from typing import Any
+
+from textual.app import App
+from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from boxdeck.service.text.sanitize import shown
 
 
-def report_worker_error(node: DOMNode, event: Worker.StateChanged) -> None:
+def report_worker_error(node: Widget | App[Any], event: Worker.StateChanged) -> None:
     """Every worker runs with exit_on_error=False: its failure becomes one notification, never a crash."""
     if event.state is WorkerState.ERROR:
         worker: Worker[object] = event.worker

@@ -23,7 +23,9 @@ PIN_MARK = "⏵"
 
 #: States (besides a pending create/start) in which a box is on its way up.
 _COMING_UP = {
-    Backend.AMIKA: frozenset({"initializing", "starting", "creating", "pending", "provisioning", "restarting"}),
+    Backend.AMIKA: frozenset(
+        {"initializing", "starting", "creating", "pending", "provisioning", "restarting"}
+    ),
     Backend.DEVBOX: frozenset({"requested", "provisioning"}),
 }
 

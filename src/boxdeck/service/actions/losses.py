@@ -99,22 +99,22 @@ async def gather_losses(sources: LossSources, box: Box, now: datetime) -> Losses
             except Exception as error:
                 losses.errors.append(f"exec sessions: {_s(error, 200)}")
             else:
-                for session in execs:
-                    if session.is_active:
-                        command = _s(session.command, 50) or "(no command)"
-                        losses.sessions.append(f"active exec session {_s(session.id, 40)}: {command}")
+                for execution in execs:
+                    if execution.is_active:
+                        command = _s(execution.command, 50) or "(no command)"
+                        losses.sessions.append(f"active exec session {_s(execution.id, 40)}: {command}")
             for known in state.access.known(box.ref):
                 left = countdown(known.expires_at, now)
                 losses.access.append(f"SSH access session {_s(known.session_id, 40)} ({left})")
         snapshot = state.monitor.snapshot(Backend.DEVBOX)
         detail = snapshot.details.get(box.key) if snapshot is not None else None
-        for repo in detail.repositories if detail is not None else ():
-            line = f"repo {_s(repo.full_name)}"
-            if repo.ref:
-                line += f" @ {_s(repo.ref)}"
-            if repo.target_path:
-                line += f" in {_s(repo.target_path)}"
-            status = _s(repo.clone_status)
+        for repository in detail.repositories if detail is not None else ():
+            line = f"repo {_s(repository.full_name)}"
+            if repository.ref:
+                line += f" @ {_s(repository.ref)}"
+            if repository.target_path:
+                line += f" in {_s(repository.target_path)}"
+            status = _s(repository.clone_status)
             if status:
                 line += f" ({status})"
             losses.repo.append(line + " — uncommitted or unpushed work is lost")

@@ -238,7 +238,8 @@ class AgentPromptScreen(BoxdeckScreen):
             turns = conversations.history(self.sandbox)
             if turns:
                 self.query_one("#conversation-empty").display = False
-                self.query_one("#conversation", VerticalScroll).mount_all(TurnView(t, self.now()) for t in turns)
+                conversation = self.query_one("#conversation", VerticalScroll)
+                conversation.mount_all(TurnView(t, self.now()) for t in turns)
             draft = state.drafts.get(self.sandbox)
             if draft is None:
                 draft = conversations.last_failed_prompt(self.sandbox) or ""

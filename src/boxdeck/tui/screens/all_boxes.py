@@ -188,5 +188,6 @@ class AllBoxesScreen(BoxesScreen):
                 parts.append(Text("\nrepositories", style="bold underline"))
                 parts.append(repositories(detail, self.palette))
         hint = "1" if box.backend is Backend.AMIKA else "2"
-        parts.append(Text(f"\nPress {hint} for the {PROVIDER[box.backend]} screen.", style=self.palette.muted))
+        where = f"\nPress {hint} for the {PROVIDER[box.backend]} screen."
+        parts.append(Text(where, style=self.palette.muted))
         return Group(*parts)

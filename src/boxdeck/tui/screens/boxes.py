@@ -51,13 +51,15 @@ from boxdeck.tui.modals.delete_confirm import DeleteConfirmModal
 from boxdeck.tui.screens.base import DeckScreen
 from boxdeck.tui.widgets.box_table import BoxTable, Column, Row
 from boxdeck.tui.widgets.detail_pane import DetailPane
-from boxdeck.tui.widgets.health_bar import Tab
+from boxdeck.tui.widgets.health_bar import HealthBar, Tab
 from boxdeck.tui.widgets.watch_strip import WatchStrip
 
 __all__ = ["BoxesScreen", "Entry", "row_key"]
 
 # Screen action -> the name `Actions.refusal` knows it by.
-SERVICE_ACTION = {"start": "start", "stop": "stop", "delete": "delete", "copy_ssh": "ssh", "new_box": "create"}
+SERVICE_ACTION = {
+    "start": "start", "stop": "stop", "delete": "delete", "copy_ssh": "ssh", "new_box": "create",
+}
 #: Actions of the box keys that look at the selected box beyond the service's refusal.
 BOX_KEYS = frozenset({"connect", "renew", "toggle_mark", "mark_all"})
 PROVIDER = {Backend.AMIKA: "Amika", Backend.DEVBOX: "Devbox"}
@@ -398,7 +400,8 @@ class BoxesScreen(DeckScreen):
         return Text.assemble((fresh.text, f"bold {self.palette.error}" if fresh.failing else ""))
 
     def _show_freshness(self) -> None:
-        """Write the freshness words into their line, and only when they changed."""
+        """Write the freshness words into their line, and only when they changed; the header says the same."""
+        self.query_one(HealthBar).sync()
         label = self.freshness_label()
         shown_now = (label.plain, tuple(str(span.style) for span in label.spans))
         if shown_now != self._freshness_shown:
@@ -819,7 +822,9 @@ class BoxesScreen(DeckScreen):
         keys = {k for k in self.marks if self.entries[k].box in chosen.apply}
         skipped = ""
         if chosen.skip:
-            skipped = "Skipped: " + ", ".join(f"{single_line(b.name, limit=40)} ({why})" for b, why in chosen.skip)
+            skipped = "Skipped: " + ", ".join(
+                f"{single_line(b.name, limit=40)} ({why})" for b, why in chosen.skip
+            )
 
         def confirmed(yes: bool | None) -> None:
             if not yes:

@@ -28,7 +28,10 @@ __all__ = ["DevboxesScreen", "devbox_can", "progress_cell", "repositories", "ste
 
 
 def devbox_can(action: str, box: Box) -> bool | None:
-    """Which box actions apply to a devbox in its state (None: dimmed). The Devbox API has no start or stop."""
+    """Which box actions apply to a devbox in its state (None: dimmed).
+
+    The Devbox API has no start or stop.
+    """
     if action in ("start", "stop"):
         return None
     if action == "copy_ssh":
@@ -41,7 +44,8 @@ def devbox_can(action: str, box: Box) -> bool | None:
 def progress_cell(detail: DevboxDetail | None, palette: Palette) -> Cell:
     """The provisioning step as a cell: failed first, then busy, then done, when sorted."""
     label, kind = progress(detail)
-    colour = {"failed": f"bold {palette.error}", "busy": palette.warning, "done": palette.success}.get(kind, "")
+    colours = {"failed": f"bold {palette.error}", "busy": palette.warning, "done": palette.success}
+    colour = colours.get(kind, "")
     order = {"failed": 0, "busy": 1, "done": 2}.get(kind, 3)
     return Cell(label or "-", style=colour, sort_key=(order, label))
 
@@ -219,7 +223,8 @@ class DevboxesScreen(BoxesScreen):
         data = devbox.model_dump()
         for name in data:
             value = getattr(devbox, name, data[name])  # extra wire fields are not attributes
-            pairs.append((name, timestamp(value, now) if isinstance(value, datetime) else clean(value) or "-"))
+            shown = timestamp(value, now) if isinstance(value, datetime) else clean(value) or "-"
+            pairs.append((name, shown))
         if box.pending:
             pairs.insert(0, ("pending", Text(f"{box.pending}…", style=self.palette.warning)))
         eta = self.eta_line(entry)

@@ -214,7 +214,7 @@ class SandboxesScreen(BoxesScreen):
             return
         box = entry.box
         cached = self._sessions.get(box.key)
-        if cached is not None and cached.session_id == box.sandbox.current_session_id:
+        if cached is not None and cached.session_id == entry.box.sandbox.current_session_id:
             return
         self._settle = self.set_timer(SETTLE_SECONDS, lambda: self._fetch_latest_session(box))
 

@@ -51,8 +51,8 @@ def share_widths(columns: Sequence[Column], natural: Sequence[int], filled: Sequ
     """Each column's width in `available` cells (one space before each column).
 
     Fixed columns take their natural width (capped by `max_width`); flex columns with content share what is
-    left in proportion to their natural widths, never beyond them; empty flex columns keep their minimum.
-    When even the minimums do not fit, flex columns give up width first, widest first.
+    left, each up to what its longest value needs; empty flex columns keep their minimum. When even the
+    minimums do not fit, flex columns give up width first, widest first.
     """
     widths = []
     for column, want in zip(columns, natural, strict=True):
@@ -63,24 +63,20 @@ def share_widths(columns: Sequence[Column], natural: Sequence[int], filled: Sequ
             cap = column.max_width if column.max_width is not None else want
             widths.append(max(low, min(want, cap)))
     room = available - len(columns) - sum(widths)
-    growers = [i for i, c in enumerate(columns) if c.flex and filled[i]]
-    while room > 0 and growers:
-        wants = {i: max(0, natural[i] - widths[i]) for i in growers}
-        growers = [i for i in growers if wants[i] > 0]
-        total = sum(wants[i] for i in growers)
-        if not total:
+    # Water-filling: the free room is shared equally, and a column that needs less than its share takes only
+    # what it needs, leaving the rest to the others; so a short name is never cut while a long URL has room.
+    growers = sorted((i for i, c in enumerate(columns) if c.flex and filled[i]),
+                     key=lambda i: natural[i] - widths[i])
+    for n, i in enumerate(growers):
+        if room <= 0:
             break
-        given = 0
-        for i in growers:
-            share = min(wants[i], max(1, room * wants[i] // total))
-            widths[i] += share
-            given += share
-            if given >= room:
-                break
-        room -= given
+        share = min(max(0, natural[i] - widths[i]), room // (len(growers) - n))
+        widths[i] += share
+        room -= share
     if room > 0 and any(c.flex and filled[i] for i, c in enumerate(columns)):
         last = max(i for i, c in enumerate(columns) if c.flex and filled[i])
         widths[last] += room  # what no column needs goes to the last flex column: no ragged right edge
+        room = 0
     while room < 0:
         flex = [i for i, c in enumerate(columns) if c.flex and widths[i] > 4]
         if not flex:
@@ -187,6 +183,11 @@ class BoxTable(ScrollView, can_focus=True):
     @property
     def cursor_key(self) -> str | None:
         return self._cursor_key
+
+    @property
+    def cursor_row(self) -> int:
+        """Where the cursor is among the rows shown (0 when there are none)."""
+        return self._cursor_index
 
     @property
     def sort_column(self) -> str:

@@ -39,6 +39,8 @@ class DetailPane(ScrollView, can_focus=True):
     DetailPane {
         overflow-x: hidden;
         overflow-y: auto;
+        scrollbar-gutter: stable;
+        scrollbar-size-vertical: 1;
     }
     """
 
@@ -103,7 +105,7 @@ class DetailPane(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         index = int(self.scroll_offset.y) + y
-        width = self.size.width
+        width = self.scrollable_content_region.width
         if 0 <= index < len(self._lines):
             return self._lines[index].crop_extend(0, width, self.rich_style)
         return Strip([Segment(" " * width, self.rich_style or Style())], width)

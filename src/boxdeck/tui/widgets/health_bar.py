@@ -72,6 +72,13 @@ class HealthBar(Static):
         self._at = self._deck.now()
         self._redraw()
 
+    def sync(self) -> None:
+        """The monitor's health as it is now, at the time it is now: what the freshness line below says too
+        (a HealthChanged still queued must not leave the header a poll behind)."""
+        self._health = {backend: self._deck.main.monitor.health(backend) for backend in Backend}
+        self._at = self._deck.now()
+        self._redraw()
+
     def refresh_badge(self) -> None:
         """The write grant started or lapsed."""
         self._redraw()

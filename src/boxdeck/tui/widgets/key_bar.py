@@ -16,6 +16,7 @@ from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
 
@@ -50,7 +51,9 @@ class KeyBar(Widget, can_focus=False):
         width: 1fr;
         background: $footer-background;
         color: $footer-foreground;
-        & > .key-bar--key { color: $footer-key-foreground; background: $footer-key-background; text-style: bold; }
+        & > .key-bar--key {
+            color: $footer-key-foreground; background: $footer-key-background; text-style: bold;
+        }
         & > .key-bar--label { color: $footer-description-foreground; }
         & > .key-bar--disabled { color: $text-disabled; }
     }
@@ -80,6 +83,9 @@ class KeyBar(Widget, can_focus=False):
             seen.add(binding.action)
             display = self.app.get_key_display(binding)
             keys.append(ShownKey(key, display, binding.description, active.enabled))
+        if self.app.ENABLE_COMMAND_PALETTE:  # the way to every command by name, as Textual's footer offers
+            binding = Binding(self.app.COMMAND_PALETTE_BINDING, "command_palette", "palette")
+            keys.append(ShownKey(binding.key, self.app.get_key_display(binding), "palette", True))
         keys_tuple = tuple(keys)
         if keys_tuple != self._keys:
             self._keys = keys_tuple
@@ -90,12 +96,15 @@ class KeyBar(Widget, can_focus=False):
         return {key.key: key for key in self._keys}
 
     def _pinned(self) -> tuple[list[ShownKey], list[ShownKey]]:
-        screen_keys, pinned = [], []
+        screen_keys: list[ShownKey] = []
+        pinned: list[ShownKey] = []
         for key in self._keys:
             (pinned if self._action_of(key) in PINNED_ACTIONS else screen_keys).append(key)
         return screen_keys, pinned
 
     def _action_of(self, key: ShownKey) -> str:
+        if key.key == self.app.COMMAND_PALETTE_BINDING:
+            return "command_palette"
         active = self.screen.active_bindings.get(key.key)
         return active.binding.action if active is not None else ""
 

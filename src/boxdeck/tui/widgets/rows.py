@@ -172,7 +172,7 @@ class Rows:
             if old is not None:
                 self._count(old, -1)
             self._count(row, 1)
-            sort_key = self._sort_key(row)
+            sort_key = self._sort_key(key, row)
             if old is not None and self._sort_keys.get(key) == sort_key:
                 self._refilter_one(key, row)
                 continue
@@ -222,15 +222,16 @@ class Rows:
     def _matches(self, row: Row) -> bool:
         return all(word in row.haystack for word in self._words)
 
-    def _sort_key(self, row: Row) -> tuple[Any, ...]:
+    def _sort_key(self, key: str, row: Row) -> tuple[Any, ...]:
         # Stored ascending and shown reversed for a descending sort, so a row that goes first must sort
-        # last in the reversed direction to still be shown on top.
+        # last in the reversed direction to still be shown on top. The row key settles ties: equal rows keep
+        # one order, poll after poll.
         first = (0 if row.first else 1) if not self.sort_reverse else (1 if row.first else 0)
         cells = row.cells
-        return (first, cells[self._index[self.sort_column]].sort_key, cells[self._tie].sort_key)
+        return (first, cells[self._index[self.sort_column]].sort_key, cells[self._tie].sort_key, key)
 
     def _resort(self) -> None:
-        self._sort_keys = {key: self._sort_key(row) for key, row in self._rows.items()}
+        self._sort_keys = {key: self._sort_key(key, row) for key, row in self._rows.items()}
         self._sorted = sorted(self._rows, key=self._sort_keys.__getitem__)
         self._view = (
             None if not self._words else [k for k in self._sorted if self._matches(self._rows[k])]
