@@ -39,3 +39,23 @@ def test_source_compiles_and_has_no_lone_surrogate_in_a_docstring(path: Path) ->
         and _SURROGATE.search(doc)
     ]
     assert bad == [], f"{path.name}: a lone surrogate in the docstring of {bad} (write it as \\\\udXXX)"
+
+
+_HISTORY = re.compile(r"\bissues?[ -]#?\d+", re.IGNORECASE)
+_PROSE = sorted(
+    p
+    for top in ("src", "tests", "bench", "scripts", "docs", "styles")
+    for p in (ROOT / top).rglob("*")
+    if p.suffix in {".py", ".md", ".tcss"} and p.is_file() and "node_modules" not in p.parts
+)
+
+
+def test_no_source_cites_an_issue_number() -> None:
+    """Comments explain the code as it is; which issue brought a line is git's to tell, and goes stale."""
+    cited = [
+        f"{p.relative_to(ROOT)}:{n}"
+        for p in _PROSE
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if _HISTORY.search(line)
+    ]
+    assert cited == []

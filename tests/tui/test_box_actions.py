@@ -86,7 +86,7 @@ async def test_delete_asks_first_and_names_the_box(make_app, world):
         assert isinstance(app.screen, SandboxesScreen)
         assert "navy-riga" in world.world.amika.sandboxes
         await pilot.press("d")
-        # navy-riga has an active session (issue 6): y is not enough, the typed name is required.
+        # navy-riga has an active session: y is not enough, the typed name is required.
         await until(pilot, lambda: app.screen.query("#typed") and app.screen.query_one("#typed").has_focus)
         app.screen.action_confirm()
         await pilot.pause()
@@ -106,7 +106,7 @@ async def test_delete_a_devbox(make_app, world):
         assert app.screen.check_action("start", ()) is None and app.screen.check_action("stop", ()) is None
         await pilot.press("d")
         assert "old-experiment" in plain(app.screen.query_one("#title", Static).content)
-        # It has an active exec session (issue 6): the name is typed to delete it.
+        # It has an active exec session: the name is typed to delete it.
         await until(pilot, lambda: app.screen.query("#typed") and app.screen.query_one("#typed").has_focus)
         await pilot.press(*"old-experiment", "enter")
         await until(

@@ -24,7 +24,7 @@ def bar(app: Any) -> str:
 
 
 def fresh_line(app: Any) -> str:
-    """The screen's freshness words (issue 7 moved them out of the table's border subtitle)."""
+    """The screen's freshness words, shown beside the table rather than in its border."""
     return static_text(app, "#freshness")
 
 

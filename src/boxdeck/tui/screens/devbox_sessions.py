@@ -339,7 +339,7 @@ class DevboxSessionsScreen(BoxdeckScreen):
             self._open_access()
 
     def action_renew_access(self) -> None:
-        """`R` (issue 6): a new access session with a fresh expiry, copied (the old one runs out)."""
+        """`R`: a new access session with a fresh expiry, copied (the old one runs out)."""
         self.action_new_access()
 
     def action_revoke_access(self) -> None:

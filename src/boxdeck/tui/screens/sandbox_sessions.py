@@ -418,7 +418,7 @@ class SandboxSessionsScreen(BoxdeckScreen):
             self._mint_grant()
 
     def action_renew_grant(self) -> None:
-        """`R` (issue 6): a new grant replaces the remembered one; its countdown starts again."""
+        """`R`: a new grant replaces the remembered one; its countdown starts again."""
         self.action_ssh_grant()
 
     def action_revoke_grant(self) -> None:
