@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import io
 
-from support.cli_terminal import Tty, screen
 from rich.text import Text
 
 from boxdeck.cli.progress import Progress, color_enabled
 from boxdeck.service.boxes import StateKind
+from support.cli_terminal import Tty, screen
 
 
 def test_log_mode_prints_events_only() -> None:

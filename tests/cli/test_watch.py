@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from support.cli_terminal import screen
 
 from boxdeck.api.devbox_models import Devbox
 from boxdeck.cli import progress, watch
 from boxdeck.service.boxes import Box
 from boxdeck.service.history.eta import EtaHistory, EtaKey, box_group
 from boxdeck.sim import SimServer
+from support.cli_terminal import screen
 
 
 def test_devbox_to_ready_shows_each_step(sim_env: SimServer, cli_timing, run_cli) -> None:

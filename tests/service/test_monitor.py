@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from boxdeck.service.boxes import Backend, StateKind
-from boxdeck.service.monitoring.cadence import MAX_RETRY_AFTER, FailureKind
+from boxdeck.service.monitoring.cadence import AUTH_RETRY, MAX_RETRY_AFTER, FailureKind
 from boxdeck.service.monitoring.snapshot import Diff
 from support.service_fakes import (
     AMIKA_TOKEN,
@@ -353,7 +353,21 @@ async def test_each_kind_of_failure_may_get_its_own_cap(apis, failure, kind):
     assert m.health(A).failure_kind is kind
     assert m.next_delay(A) == 120.0
     m.failure_caps.clear()
-    assert m.next_delay(A) == (9.0 if "Retry-After" in failure.headers else 7.5)
+    default = AUTH_RETRY if kind is FailureKind.AUTH else 7.5
+    assert m.next_delay(A) == (9.0 if "Retry-After" in failure.headers else default)
+    await m.aclose()
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_refused_credentials_are_asked_again_slowly_from_the_first_failure(apis, status):
+    """A wrong token does not fix itself: no burst of retries (a server may lock the account for it)."""
+    m = apis.monitor(devbox=False, rng=lambda: 0.0)
+    apis.failures["amika"] = Failure(status, "x")
+    await m.poll(A)
+    assert m.next_delay(A) == AUTH_RETRY == 120.0
+    apis.failures["amika"] = Failure(500, "x")
+    await m.poll(A)
+    assert m.next_delay(A) < 10  # a failing server is still probed soon
     await m.aclose()
 
 

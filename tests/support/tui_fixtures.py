@@ -69,10 +69,11 @@ def _factory(sim: SimServer, services: list[Service]) -> AppFactory:
         profile: str | None = None,
         trusted_proxy_commands: tuple[str, ...] = (),
         user_token: bool = True,
+        amika_token: str | None = None,
         **app_options: Any,
     ) -> BoxdeckApp:
         settings = Settings(
-            amika=AmikaSettings(amika_url or sim.base_url, sim.amika_token) if amika else None,
+            amika=AmikaSettings(amika_url or sim.base_url, amika_token or sim.amika_token) if amika else None,
             devbox=DevboxSettings(sim.base_url, sim.sprites_token, sim.user_token if user_token else None)
             if devbox else None,
             read_only=read_only,

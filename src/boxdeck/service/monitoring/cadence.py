@@ -47,6 +47,10 @@ PROBE_INTERVALS: Final = 1.5
 #: that asks a rate-limited server once every few minutes.
 MAX_RETRY_AFTER: Final = 300.0
 
+#: Refused credentials are asked again this rarely (seconds): they will not fix themselves, and a server
+#: asked every few seconds with a bad token may lock the account. The dashboard's `r` asks again at once.
+AUTH_RETRY: Final = 120.0
+
 
 class FailureKind(StrEnum):
     """Why the last poll of a backend failed, as far as pacing the next one goes."""

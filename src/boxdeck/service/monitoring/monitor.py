@@ -35,7 +35,7 @@ from boxdeck.service.boxes import (
     is_deleted_amika_state,
     normalize_pending,
 )
-from boxdeck.service.monitoring.cadence import FailureKind, backoff_delay, probe_cap
+from boxdeck.service.monitoring.cadence import AUTH_RETRY, FailureKind, backoff_delay, probe_cap
 from boxdeck.service.monitoring.health import Health, HealthTracker
 from boxdeck.service.monitoring.notices import ActivityEntry, Notice, notice_for_change, notice_for_removal
 from boxdeck.service.monitoring.snapshot import (
@@ -101,6 +101,8 @@ class Monitor:
     - ``failure_caps``: a different cap for a kind of failure (``FailureKind.AUTH``: credentials that
       retrying cannot fix may be retried slowly); a server's Retry-After (capped at five minutes) is
       honoured on top of any cap.
+    - ``auth_retry``: refused credentials (401/403) are asked again no sooner than this (two minutes): they
+      will not fix themselves; the dashboard's refresh asks again at once.
     - ``pending_timeout``: an optimistic pending mark is dropped after this long even if the server never
       moved; ``notice_window``: how long an action makes its box's outcome worth a notice.
     - ``max_detail_fetches``: at most this many devboxes get their operations and repositories fetched per
@@ -134,6 +136,7 @@ class Monitor:
         detail_refresh_interval: float = 60.0,
         activity_size: int = 500,
         failure_caps: Mapping[FailureKind, float] | None = None,
+        auth_retry: float = AUTH_RETRY,
     ) -> None:
         self.amika = amika
         self.devbox = devbox
@@ -143,6 +146,7 @@ class Monitor:
         self.max_backoff = max_backoff
         self.backoff_base = backoff_base
         self.failure_caps: dict[FailureKind, float] = dict(failure_caps or {})
+        self.auth_retry = auth_retry
         self.busy_window = busy_window
         self.pending_timeout = pending_timeout
         self.notice_window = notice_window
@@ -250,12 +254,16 @@ class Monitor:
         st = self._states[Backend(backend)]
         health = st.tracker.health
         if health.consecutive_failures:
+            kind = health.failure_kind
+            floor = self.busy_interval
+            if kind is FailureKind.AUTH:
+                floor = max(floor, self.auth_retry)
             return backoff_delay(
                 health.consecutive_failures,
                 base=self.backoff_base,
-                cap=self.probe_cap(health.failure_kind),
+                cap=max(floor, self.probe_cap(kind)),
                 rng=self._rng,
-                floor=self.busy_interval,
+                floor=floor,
                 retry_after=health.retry_after,
             )
         return self.busy_interval if self.is_busy(backend) else self.steady_interval

@@ -31,9 +31,11 @@ from boxdeck.service.access.waits import PIN_MARK, coming_up, quoted, startable
 from boxdeck.service.actions.actions import ActionError, AlreadyInFlight
 from boxdeck.service.actions.bulk import SELECT_MARK, BulkPlan, plan
 from boxdeck.service.boxes import Backend, Box, StateKind
+from boxdeck.service.monitoring.advice import advice_for
 from boxdeck.service.monitoring.freshness import Freshness, freshness, summarize
 from boxdeck.service.monitoring.snapshot import Diff, Snapshot
 from boxdeck.service.text.sanitize import sanitize, shown, single_line
+from boxdeck.service.text.timefmt import rough_duration
 from boxdeck.tui.commands import BY_ACTION, bindings_for
 from boxdeck.tui.connect import PinsChanged, ProxyTrustAsked
 from boxdeck.tui.context import MAIN, Deck, Profile
@@ -327,7 +329,7 @@ class BoxesScreen(DeckScreen):
         else:
             empty.display = True
             if not self.snapshots:
-                empty.update(f"Loading {self.plural}…")
+                empty.update(self._why_empty())
             elif self.entries:
                 empty.update(f"No {self.NOUN} matches the filter “{self.filter_text}”. Esc clears it.")
             else:
@@ -335,6 +337,29 @@ class BoxesScreen(DeckScreen):
         self._refresh_title()
         self._refresh_detail()
         self.after_rows_changed()
+
+    def _why_empty(self) -> Text:
+        """Before the first list: loading, or why it failed and what to check (a wrong token must not look
+        like a slow start)."""
+        out = Text()
+        for profile_key, backend in self.sources:
+            profile = self.deck.profile_of_key(profile_key)
+            settings = profile.service.settings
+            backend_settings = settings.amika if backend is Backend.AMIKA else settings.devbox
+            health = profile.monitor.health(backend)
+            advice = advice_for(backend, health, url=backend_settings.url if backend_settings else "?",
+                                profile=settings.profile)
+            if advice is None:
+                continue
+            if out:
+                out.append("\n\n")
+            out.append(advice.headline + "\n", style=f"bold {self.palette.error}")
+            out.append(advice.said + "\n")
+            out.append(advice.check + "\n")
+            delay = profile.monitor.next_delay(backend)
+            again = f"Trying again in about {rough_duration(delay)}; press r to try now."
+            out.append(again, style=self.palette.muted)
+        return out or Text(f"Loading {self.plural}…")
 
     def _refresh_title(self) -> None:
         table = self.table
@@ -410,6 +435,8 @@ class BoxesScreen(DeckScreen):
             self.query_one("#freshness", Static).update(label, layout=False)
 
     def health_changed(self, backend: Backend) -> None:
+        if self.configured and not self.snapshots:
+            self._rows_updated()  # the empty table says why nothing came
         if self.configured and self.is_current:
             self._show_freshness()  # a poll that failed or recovered shows now, not at the next tick
 
