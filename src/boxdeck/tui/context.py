@@ -280,6 +280,14 @@ class Deck:
         grant = self.write_grant
         return grant.badge() if grant.read_only_default else None
 
+    def read_only_reason(self) -> str:
+        """Why a change is refused now, and how to get write access, in one line."""
+        grant = self.write_grant
+        if grant.locked:
+            return "Read-only: boxdeck was started with --read-only; restart without it to make changes."
+        minutes = f"{grant.minutes:g} minute" + ("" if grant.minutes == 1 else "s")
+        return f"Read-only profile: press w for write access ({minutes})."
+
     def sync_write_grant(self) -> bool:
         """Make every profile's actions follow the grant; True when anything changed (keys to re-dim, the
         header's badge)."""

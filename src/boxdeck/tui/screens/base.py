@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.worker import Worker
 
 from boxdeck.service.boxes import Backend
-from boxdeck.tui.commands import Scope
+from boxdeck.tui.commands import BY_ACTION, Scope, commands_for
 from boxdeck.tui.context import MAIN, Deck
 from boxdeck.tui.format import Palette
 from boxdeck.tui.messages import ActionFailed, PollFinished, WriteAccessChanged
@@ -46,6 +46,38 @@ class BoxdeckScreen(Screen[None]):
 
     def keys(self) -> ComposeResult:
         yield KeyBar()
+
+    # ------------------------------------------------------------------ keys that do not apply now
+    def on_key(self, event: events.Key) -> None:
+        """A key whose action does not apply now (dimmed in the footer, or hidden) says why in one line,
+        instead of doing nothing. Keys reach here before the bindings run, so the answer is about now."""
+        reason = self.why_key_does_nothing(event.key)
+        if reason is not None:
+            event.stop()
+            self.notify(reason, title="Not now", severity="warning", timeout=5, markup=False)
+
+    def why_key_does_nothing(self, key: str) -> str | None:
+        active = self.active_bindings.get(key)
+        if active is not None:
+            if active.enabled:
+                return None
+            action = active.binding.action
+            return self.why_not(action) or f"{active.binding.description or action}: not available now."
+        # Hidden keys (their check says False): only the app's `w` on a profile that is not read-only.
+        hidden = next((c for c in commands_for("app") if key in c.key.split(",")), None)
+        if hidden is not None and hidden.action == "grant_write":
+            grant = self.deck.write_grant
+            if not grant.read_only_default and not grant.locked:
+                return "This profile is not read-only: changes are allowed already."
+        return None
+
+    def why_not(self, action: str) -> str | None:
+        """Why `action` does not apply now, for the user; None when it does (or there is nothing to say).
+        Screens add their own reasons; a change under read-only is explained here for all of them."""
+        command = BY_ACTION.get(action)
+        if command is not None and command.mutating and self.read_only:
+            return self.deck.read_only_reason()
+        return None
 
     @on(ActionFailed)
     def _action_failed(self, message: ActionFailed) -> None:

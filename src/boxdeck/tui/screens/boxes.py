@@ -59,6 +59,14 @@ from boxdeck.tui.widgets.watch_strip import WatchStrip
 __all__ = ["BoxesScreen", "Entry", "row_key"]
 
 # Screen action -> the name `Actions.refusal` knows it by.
+def sentence(text: str | None) -> str | None:
+    """A refusal from the service ("the Devbox API has no start") as a line for the user."""
+    if not text:
+        return None
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 SERVICE_ACTION = {
     "start": "start", "stop": "stop", "delete": "delete", "copy_ssh": "ssh", "new_box": "create",
 }
@@ -519,38 +527,63 @@ class BoxesScreen(DeckScreen):
         command = BY_ACTION.get(action)
         if command is None or command.scope not in ("boxes", self.COMMAND_SCOPE):
             return True
+        return None if self.why_not(action) is not None else True
+
+    def why_not(self, action: str) -> str | None:
+        """Why a box key does not apply now (it is dimmed, and says this when pressed); None when it does."""
+        command = BY_ACTION.get(action)
+        if command is None or command.scope not in ("boxes", self.COMMAND_SCOPE):
+            return None
         if not self.configured:
-            return None
+            return f"{self.plural.capitalize()} are not configured: this screen says how."
         if command.mutating and self.read_only:
-            return None
+            return self.deck.read_only_reason()
         if action in ("stop", "delete") and self.live_marks():
-            return True if self.bulk_plan(action).apply else None
+            chosen = self.bulk_plan(action)
+            return None if chosen.apply else f"None of the selected boxes can be: {chosen.summary()}."
         if action == "new_box":
             if not self.CREATES:
-                return None
-            return None if self.deck.main.actions.refusal("create") else True
+                return "Boxes are created on their own screens: 1 for a sandbox, 2 for a devbox."
+            return sentence(self.deck.main.actions.refusal("create"))
         entry = self.selected
         if action in SERVICE_ACTION:
-            if entry is None or entry.box.pending:
+            if entry is None:
+                return f"No {self.NOUN} selected."
+            box = entry.box
+            if box.pending:
+                return f"{quoted(box.name)} is busy ({self._state_of(box)}); wait a moment."
+            refusal = self.profile(entry).actions.refusal(SERVICE_ACTION[action], box)
+            if refusal:
+                return sentence(refusal)
+            if self.can(action, box):
                 return None
-            if self.profile(entry).actions.refusal(SERVICE_ACTION[action], entry.box):
-                return None
-            return self.can(action, entry.box)
+            return f"{command.label} does not apply to {quoted(box.name)} while it is {self._state_of(box)}."
         if action in ("toggle_mark", "mark_all"):
-            return True if self.table.row_count else None
+            return None if self.table.row_count else f"No {self.plural} to select."
         if action == "renew":
-            if entry is None or entry.box.kind is not StateKind.READY:
-                return None
-            if self.profile(entry).actions.refusal("ssh", entry.box) is not None:
-                return None
-            return True if entry.profile == MAIN else None
+            if entry is None:
+                return "SSH access is renewed for a ready box: select one."
+            if entry.box.kind is not StateKind.READY:
+                return f"{quoted(entry.box.name)} is {self._state_of(entry.box)}: no SSH access to renew."
+            refusal = self.profile(entry).actions.refusal("ssh", entry.box)
+            if refusal is not None:
+                return sentence(refusal)
+            return None if entry.profile == MAIN else "Renew works on the current profile's boxes."
         if action == "connect":
-            return self._can_connect(entry)
-        return self.check_view(action, entry)
+            if entry is None:
+                return f"No {self.NOUN} selected."
+            if self._can_connect(entry):
+                return None
+            return f"Nothing to connect to: {quoted(entry.box.name)} is {self._state_of(entry.box)}."
+        return self.view_refusal(action, entry)
 
-    def check_view(self, action: str, entry: Entry | None) -> bool | None:
-        """A screen's own keys (agent prompt, sessions)."""
-        return True
+    @staticmethod
+    def _state_of(box: Box) -> str:
+        return shown(single_line(box.display_state, limit=40))
+
+    def view_refusal(self, action: str, entry: Entry | None) -> str | None:
+        """Why one of the screen's own keys (agent prompt, sessions) does not apply now; None when it does."""
+        return None
 
     def _can_connect(self, entry: Entry | None) -> bool | None:
         if entry is None:

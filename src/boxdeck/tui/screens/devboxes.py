@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 
 from boxdeck.api.devbox_models import OPERATION_STEPS
+from boxdeck.service.access.waits import quoted
 from boxdeck.service.boxes import Backend, Box, StateKind
 from boxdeck.service.monitoring.provisioning import ordered_operations, progress
 from boxdeck.service.monitoring.snapshot import DevboxDetail
@@ -163,11 +164,15 @@ class DevboxesScreen(BoxesScreen):
     def new_box_modal(self) -> NewDevboxFullModal:
         return NewDevboxFullModal(self.deck.main.actions, self.deck.main.account)
 
-    def check_view(self, action: str, entry: Entry | None) -> bool | None:
+    def view_refusal(self, action: str, entry: Entry | None) -> str | None:
         if action != "devbox_sessions":
-            return True
+            return None
         box = entry.box if entry is not None else None
-        return True if box is not None and box.devbox is not None and box.kind is StateKind.READY else None
+        if box is None or box.devbox is None:
+            return "No devbox selected."
+        if box.kind is StateKind.READY:
+            return None
+        return f"Sessions open on a ready devbox: {quoted(box.name)} is {self._state_of(box)}."
 
     def action_devbox_sessions(self) -> None:
         from boxdeck.tui.screens.devbox_sessions import DevboxSessionsScreen

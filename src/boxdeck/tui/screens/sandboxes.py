@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.timer import Timer
 
 from boxdeck.api.amika_models import Sandbox
+from boxdeck.service.access.waits import quoted
 from boxdeck.service.actions.errors import error_status
 from boxdeck.service.boxes import Backend, Box, StateKind
 from boxdeck.tui.commands import bindings_for
@@ -138,14 +139,19 @@ class SandboxesScreen(BoxesScreen):
         return NewSandboxModal(self.deck.main.actions)
 
     # ----------------------------------------------------------------- agent prompt and sessions
-    def check_view(self, action: str, entry: Entry | None) -> bool | None:
+    def view_refusal(self, action: str, entry: Entry | None) -> str | None:
         if action not in ("agent_prompt", "sandbox_sessions"):
-            return True
-        if entry is None or entry.box.sandbox is None:
             return None
+        if entry is None or entry.box.sandbox is None:
+            return "No sandbox selected."
+        box = entry.box
         if action == "agent_prompt":
-            return True if entry.box.kind is StateKind.READY else None
-        return None if entry.box.kind is StateKind.GONE or entry.box.pending == "creating" else True
+            if box.kind is StateKind.READY:
+                return None
+            return f"The agent answers in a running sandbox: {quoted(box.name)} is {self._state_of(box)}."
+        if box.kind is StateKind.GONE or box.pending == "creating":
+            return f"{quoted(box.name)} is {self._state_of(box)}: it has no sessions to show."
+        return None
 
     def action_agent_prompt(self) -> None:
         from boxdeck.tui.screens.agent_prompt import AgentPromptScreen
