@@ -122,7 +122,7 @@ async def test_set_ssh_key_from_the_picker(account_app, world):
     app = account_app()
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app))
-        await pilot.press("k")
+        await pilot.press("K")
         modal = app.screen
         assert isinstance(modal, SshKeyPickerModal)
         options = modal.query_one("#keys", OptionList)
@@ -156,7 +156,7 @@ async def test_set_ssh_key_from_pasted_text(account_app, world, fresh_key):
         await until(pilot, loaded(app))
         assert "not set" in static_text(app, "#user-panel")
         assert app.screen.check_action("delete_ssh_key", ()) is None
-        await pilot.press("k")
+        await pilot.press("K")
         assert isinstance(app.screen, SshKeyPickerModal)
         assert "No public keys found in ~/.ssh/*.pub" in static_text(app, "#no-keys")
         area = app.screen.query_one("#pasted", TextArea)
@@ -173,7 +173,7 @@ async def test_invalid_or_private_key_is_refused_inline_and_nothing_is_sent(acco
     app = account_app()
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app))
-        await pilot.press("k")
+        await pilot.press("K")
         area = app.screen.query_one("#pasted", TextArea)
         area.insert("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0mQqPi52Y7 truncated")
         await pilot.press("ctrl+s")
@@ -195,7 +195,7 @@ async def test_delete_ssh_key_asks_first(account_app, world):
     app = account_app()
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app))
-        await pilot.press("K")
+        await pilot.press("X")
         assert isinstance(app.screen, ConfirmModal)
         assert "Delete your SSH key?" in static_text(app, "#title")
         await pilot.press("y")
@@ -238,7 +238,7 @@ async def test_connect_github_shows_and_copies_the_link_then_picks_up_the_connec
             gate.clear()
 
         screen.connect_sleep = sleep
-        await pilot.press("g")
+        await pilot.press("C")
         await until(pilot, lambda: screen.pending_url is not None)
         url = screen.pending_url
         assert url.startswith(world.base_url + "/_sim/github/authorize?state=")
@@ -269,7 +269,7 @@ async def test_connect_that_never_completes_times_out_with_a_message(account_app
 
         screen.connect_sleep = no_wait
         screen.CONNECT_TIMEOUT = 6.0
-        await pilot.press("g")
+        await pilot.press("C")
         await until(pilot, lambda: any("still not connected" in n for n in notifications(app)))
         assert screen.pending_url is None
         assert "not connected" in static_text(app, "#github-panel")
@@ -282,7 +282,7 @@ async def test_escape_stops_waiting_for_the_connection(account_app, world):
         await until(pilot, loaded(app))
         screen = app.screen
         screen.connect_sleep = lambda _s: asyncio.Event().wait()  # never wakes up on its own
-        await pilot.press("g")
+        await pilot.press("C")
         await until(pilot, lambda: screen.pending_url is not None)
         await pilot.press("escape")
         await pilot.pause()
@@ -346,7 +346,7 @@ async def test_read_only_dims_every_mutating_key(account_app, world):
         for action in MUTATING:
             assert screen.check_action(action, ()) is None, action
         assert screen.check_action("reload_account", ()) is True
-        await pilot.press("k", "K", "D", "S")
+        await pilot.press("K", "X", "D", "S", "C")
         assert isinstance(app.screen, AccountScreen)
         assert world.world.devbox.ssh_key is not None and world.world.devbox.github is not None
 
@@ -379,7 +379,7 @@ def test_snapshot_ssh_key_picker(snap_compare, snapshot_world):
 
     async def picker(pilot: Any) -> None:
         await _ready(pilot)
-        await pilot.press("k")
+        await pilot.press("K")
 
     assert snap_compare(app, terminal_size=SIZE, run_before=picker)
 

@@ -6,8 +6,12 @@ from typing import Any
 
 import pytest
 from textual.screen import ModalScreen
+from textual.widgets import DataTable
 
+from boxdeck.tui.commands import COMMANDS
+from boxdeck.tui.screens.sandbox_sessions import SandboxSessionsScreen
 from boxdeck.tui.widgets.key_bar import KeyBar
+from boxdeck.tui.widgets.lists import NAVIGATION_KEYS
 from support.tui import SIZE, cell, notifications, select, static_text, table, until
 
 SMALL = (80, 24)
@@ -69,3 +73,37 @@ async def test_read_only_refuses_every_change_and_says_how_to_get_write_access(m
         await until(pilot, lambda: any("--read-only" in n for n in notifications(app)))
         assert not isinstance(app.screen, ModalScreen)
         assert world.requests("DELETE", path) == before
+
+
+def test_no_command_sits_on_a_navigation_key() -> None:
+    """j/k/g/G/ctrl+d/ctrl+u only ever move: pressing them to navigate can't change anything."""
+    bound = {(c.name, key) for c in COMMANDS for key in c.key.split(",") if key in NAVIGATION_KEYS}
+    assert bound == set()
+
+
+async def test_j_k_g_G_move_in_the_box_table_and_in_the_sessions_table(make_app, world):
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await until(pilot, loaded(app))
+        rows = table(app).ordered_keys()
+        await pilot.press("G")
+        assert table(app).cursor_key == rows[-1]
+        await pilot.press("k")
+        assert table(app).cursor_key == rows[-2]
+        await pilot.press("g")
+        assert table(app).cursor_key == rows[0]
+        await pilot.press("j")
+        assert table(app).cursor_key == rows[1]
+        await pilot.press("ctrl+d")
+        assert rows.index(table(app).cursor_key) > 2  # half a page down
+        await select(pilot, app, "acme/platform")  # the demo gives it two sessions
+        await pilot.press("v")
+        await until(pilot, lambda: isinstance(app.screen, SandboxSessionsScreen))
+        sessions = app.screen.query_one("#sessions", DataTable)
+        await until(pilot, lambda: sessions.row_count > 1)
+        sessions.focus()
+        await pilot.press("j")
+        assert sessions.cursor_row == 1
+        await pilot.press("k")
+        assert sessions.cursor_row == 0
+        assert isinstance(app.screen, SandboxSessionsScreen)  # nothing asked, nothing changed

@@ -98,11 +98,14 @@ async def test_mark_completed_failed_and_edit_metadata(make_app, world):
         screen = await open_sessions(pilot, app)
         session_id = screen.selected_id
         assert session_id is not None
-        await pilot.press("k")
+        await pilot.press("C")  # asks first: the end of a session cannot be undone
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        assert world.world.amika.sessions[session_id].status != "completed"
+        await pilot.press("y")
         await until(pilot, lambda: world.world.amika.sessions[session_id].status == "completed")
         await until(pilot, lambda: screen.sessions[session_id].status == "completed")
         assert screen.check_action("mark_completed", ()) is None  # already completed
-        await pilot.press("f")
+        await pilot.press("F", "y")
         await until(pilot, lambda: screen.sessions[session_id].status == "failed")
         assert world.world.amika.sessions[session_id].status == "failed"
         await pilot.press("m")
@@ -122,7 +125,7 @@ async def test_ssh_grant_countdown_and_revoke(make_app, world, clipboard):
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_sessions(pilot, app)
         assert "No SSH grant" in grant_panel(screen)
-        await pilot.press("g")
+        await pilot.press("c")
         await until(pilot, lambda: bool(clipboard.copied))
         tokens = list(world.world.amika.sandboxes[SANDBOX].ssh_tokens)
         assert len(tokens) == 1
@@ -159,7 +162,7 @@ def test_sandbox_sessions_view_snapshot(make_app, snap_compare):
 
     async def run_before(pilot: Any) -> None:
         screen = await open_sessions(pilot, app)
-        await pilot.press("g")
+        await pilot.press("c")
         await until(pilot, lambda: "expires" in grant_panel(screen))
         app.clear_notifications()
         await pilot.pause(0.3)

@@ -25,6 +25,7 @@ from boxdeck.service.actions.ssh_keys import (
 )
 from boxdeck.service.text.sanitize import shown
 from boxdeck.tui.modals.secret_form import Request, WriteOnlyForm
+from boxdeck.tui.widgets.lists import NavOptionList
 
 PRIVATE_MARKERS = ("PRIVATE KEY", "PuTTY-User-Key-File")
 
@@ -66,7 +67,7 @@ class SshKeyPickerModal(WriteOnlyForm):
             options = [Option(key_prompt(k), id=str(i)) for i, k in enumerate(self.keys)]
             yield from self.field(
                 f"Your public keys ({tilde(self.ssh_dir)}/*.pub)",
-                OptionList(*options, id="keys"),
+                NavOptionList(*options, id="keys"),
                 "Enter sets the highlighted key.",
             )
         else:

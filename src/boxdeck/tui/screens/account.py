@@ -37,6 +37,7 @@ from boxdeck.tui.modals.ssh_key_picker import SshKeyPickerModal
 from boxdeck.tui.screens.base import DeckScreen
 from boxdeck.tui.screens.secrets import cell, fill_table
 from boxdeck.tui.widgets.health_bar import Tab
+from boxdeck.tui.widgets.lists import NavSelectionList, NavTable
 from boxdeck.tui.widgets.not_configured import NotConfigured
 
 T = TypeVar("T")
@@ -143,8 +144,8 @@ class AccountScreen(DeckScreen):
                     yield Static("", markup=False, id="github-panel", classes="panel")
                 yield Static("", markup=False, id="connect-pane")
                 with Horizontal(id="account-lists"):
-                    yield DataTable(id="repos", cursor_type="row", zebra_stripes=True)
-                    yield SelectionList[str](id="orgs")
+                    yield NavTable(id="repos", cursor_type="row", zebra_stripes=True)
+                    yield NavSelectionList(id="orgs")
                 yield Static("", markup=False, id="account-status")
         yield from self.keys()
 

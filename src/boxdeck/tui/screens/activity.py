@@ -14,6 +14,7 @@ from boxdeck.service.monitoring.monitor import Monitor
 from boxdeck.service.monitoring.notices import ActivityEntry
 from boxdeck.tui.format import clean, local_time
 from boxdeck.tui.messages import ActivityLogged
+from boxdeck.tui.widgets.lists import NavTable
 
 COLUMNS = (("time", "time"), ("backend", "backend"), ("name", "name"), ("change", "change"))
 
@@ -29,7 +30,7 @@ class ActivityScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static("Activity: state transitions and actions", markup=False, id="title")
-            yield DataTable(cursor_type="row", id="activity")
+            yield NavTable(cursor_type="row", id="activity")
             yield Static("no state changes yet", markup=False, id="activity-empty")
             yield Static("Esc closes", markup=False, classes="hint")
 

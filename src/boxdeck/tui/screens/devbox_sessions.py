@@ -34,6 +34,7 @@ from boxdeck.tui.context import Deck
 from boxdeck.tui.format import local_time
 from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.screens.base import BoxdeckScreen
+from boxdeck.tui.widgets.lists import NavTable
 
 EXEC_COLUMNS = (("command", "command", 26), ("workdir", "workdir", 20), ("active", "active", 6),
                 ("tty", "tty", 4), ("last_activity", "last activity", 13), ("rate", "bytes/s", 10),
@@ -82,11 +83,11 @@ class DevboxSessionsScreen(BoxdeckScreen):
     def compose(self) -> ComposeResult:
         yield Static("", markup=False, id="sessions-header")
         with Vertical(id="exec-panel"):
-            exec_table: DataTable[Text] = DataTable(cursor_type="row", id="exec-sessions")
+            exec_table: DataTable[Text] = NavTable(cursor_type="row", id="exec-sessions")
             yield exec_table
             yield Static("Loading exec sessions…", markup=False, id="exec-empty")
         with Vertical(id="access-panel"):
-            access_table: DataTable[Text] = DataTable(cursor_type="row", id="access-sessions")
+            access_table: DataTable[Text] = NavTable(cursor_type="row", id="access-sessions")
             yield access_table
             yield Static("", markup=False, id="access-empty")
         yield Static("", markup=False, id="sessions-status")

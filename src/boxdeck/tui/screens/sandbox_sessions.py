@@ -34,6 +34,7 @@ from boxdeck.tui.format import field_lines, timestamp
 from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.modals.session_form import SessionFormModal
 from boxdeck.tui.screens.base import BoxdeckScreen
+from boxdeck.tui.widgets.lists import NavTable
 
 COLUMNS = (("latest", "", 2), ("agent", "agent", 10), ("status", "status", 11), ("started", "started", 8),
            ("ended", "ended", 8), ("id", "id", 22))
@@ -88,7 +89,7 @@ class SandboxSessionsScreen(BoxdeckScreen):
         yield Static("", markup=False, id="sessions-header")
         with Horizontal(id="sessions-body"):
             with Vertical(id="sessions-list"):
-                table: DataTable[Text] = DataTable(cursor_type="row", id="sessions")
+                table: DataTable[Text] = NavTable(cursor_type="row", id="sessions")
                 yield table
                 yield Static("Loading sessions…", markup=False, id="sessions-empty")
             with VerticalScroll(id="session-detail"):
@@ -404,14 +405,30 @@ class SandboxSessionsScreen(BoxdeckScreen):
         )
 
     def action_mark_completed(self) -> None:
-        session = self.selected
-        if session is not None:
-            self._mark(session.id, "completed")
+        self._confirm_mark("completed")
 
     def action_mark_failed(self) -> None:
+        self._confirm_mark("failed")
+
+    def _confirm_mark(self, status: str) -> None:
+        """A session's end cannot be undone through the API: ask first."""
         session = self.selected
-        if session is not None:
-            self._mark(session.id, "failed")
+        if session is None:
+            return
+        session_id = session.id
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._mark(session_id, status)
+
+        self.app.push_screen(
+            ConfirmModal(
+                f"Mark session {shown(session_id)} {status}?",
+                f"The session of sandbox “{shown(self.sandbox)}” ends as {status}; this cannot be undone.",
+                confirm_label=f"Mark {status}",
+            ),
+            confirmed,
+        )
 
     def action_ssh_grant(self) -> None:
         if self.profile.grants is not None:

@@ -37,6 +37,7 @@ from boxdeck.tui.modals.provider_secret_form import NewProviderSecretModal
 from boxdeck.tui.modals.secret_form import NewSecretModal, UpdateSecretModal
 from boxdeck.tui.screens.base import DeckScreen
 from boxdeck.tui.widgets.health_bar import Tab
+from boxdeck.tui.widgets.lists import NavTable
 from boxdeck.tui.widgets.not_configured import NotConfigured
 
 T = TypeVar("T")
@@ -125,11 +126,11 @@ class SecretsScreen(DeckScreen):
         yield from self.header()
         if self.store is not None:
             with Vertical(id="body"):
-                generic: DataTable[Any] = DataTable(id="generic", cursor_type="row", zebra_stripes=True)
+                generic: DataTable[Any] = NavTable(id="generic", cursor_type="row", zebra_stripes=True)
                 generic.border_title = Text(" Generic secrets ", style="bold")
                 yield generic
                 yield Static(self.store.generic_delete_reason, markup=False, id="generic-note")
-                provider: DataTable[Any] = DataTable(id="provider", cursor_type="row", zebra_stripes=True)
+                provider: DataTable[Any] = NavTable(id="provider", cursor_type="row", zebra_stripes=True)
                 provider.border_title = Text(" claude & codex credentials ", style="bold")
                 yield provider
                 yield Static("", markup=False, id="secrets-status")

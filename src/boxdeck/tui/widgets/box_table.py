@@ -26,6 +26,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from boxdeck.tui.widgets.lists import vi_bindings
 from boxdeck.tui.widgets.rows import Cell, Column, Row, Rows
 
 __all__ = ["BoxTable", "Cell", "Column", "Row"]
@@ -98,6 +99,8 @@ class BoxTable(ScrollView, can_focus=True):
         Binding("pagedown", "page_down", "Page down", show=False),
         Binding("home", "first", "First", show=False),
         Binding("end", "last", "Last", show=False),
+        *vi_bindings(up="cursor_up", down="cursor_down", first="first", last="last",
+                     half_up="half_page_up", half_down="half_page_down"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"box-table--header", "box-table--cursor"}
@@ -364,6 +367,12 @@ class BoxTable(ScrollView, can_focus=True):
 
     def action_page_down(self) -> None:
         self._move_to(self._cursor_index + max(1, self._body_height - 1))
+
+    def action_half_page_up(self) -> None:
+        self._move_to(self._cursor_index - max(1, self._body_height // 2))
+
+    def action_half_page_down(self) -> None:
+        self._move_to(self._cursor_index + max(1, self._body_height // 2))
 
     def action_first(self) -> None:
         self._move_to(0)
