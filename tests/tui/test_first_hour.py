@@ -6,13 +6,26 @@ from typing import Any
 
 import pytest
 from textual.screen import ModalScreen
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
+from textual.widgets._toast import Toast
 
 from boxdeck.tui.commands import COMMANDS
 from boxdeck.tui.screens.sandbox_sessions import SandboxSessionsScreen
 from boxdeck.tui.widgets.key_bar import KeyBar
 from boxdeck.tui.widgets.lists import NAVIGATION_KEYS
-from support.tui import SIZE, cell, notifications, select, static_text, table, until
+from support.tui import (
+    SIZE,
+    Runner,
+    cell,
+    hand_over,
+    notifications,
+    row_names,
+    select,
+    static_text,
+    table,
+    until,
+    workers_done,
+)
 
 SMALL = (80, 24)
 
@@ -107,3 +120,43 @@ async def test_j_k_g_G_move_in_the_box_table_and_in_the_sessions_table(make_app,
         await pilot.press("k")
         assert sessions.cursor_row == 0
         assert isinstance(app.screen, SandboxSessionsScreen)  # nothing asked, nothing changed
+
+
+async def test_a_box_created_and_waited_on_is_announced_once_when_ready(make_app, world, monkeypatch):
+    app = make_app()
+    runner = Runner()
+    hand_over(app, monkeypatch, runner)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, loaded(app))
+        await pilot.press("n")
+        modal = app.screen
+        modal.query_one("#name", Input).value = "fresh-box"
+        modal.query_one("#repo_url", Input).value = "https://github.com/acme-labs/web"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "fresh-box" in row_names(app))
+        key = table(app).cursor_key
+        await pilot.press("enter")  # connect when ready
+        await until(pilot, lambda: isinstance(app.screen, ModalScreen))
+        await pilot.press("y")
+        await until(pilot, lambda: key in app.deck.main.waits)
+        world.advance(60)
+        await until(pilot, lambda: runner.calls)
+        await workers_done(app)
+        ready = [n for n in notifications(app) if "fresh-box" in n and "ready" in n]
+        assert len(ready) == 1, ready
+
+
+async def test_notifications_never_cover_the_agent_prompt(make_app, world):
+    app = make_app()
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
+        await until(pilot, loaded(app))
+        await select(pilot, app, "acme/platform")
+        await pilot.press("a")
+        await until(pilot, lambda: bool(app.screen.query("#prompt")))
+        for n in range(3):  # a burst, as when several boxes change at once
+            app.notify(f"notification {n}\nover two lines", timeout=30)
+        await until(pilot, lambda: bool(app.screen.query(Toast)))
+        await pilot.pause()
+        prompt = app.screen.query_one("#prompt").region
+        for toast in app.screen.query(Toast):
+            assert not toast.region.overlaps(prompt), (toast.region, prompt)

@@ -42,6 +42,7 @@ from boxdeck.tui.messages import (
     ActivityLogged,
     BoxesChanged,
     ConnectRequested,
+    NotificationsCleared,
     PollFinished,
     RenewRequested,
     StopWaiting,
@@ -52,6 +53,7 @@ from boxdeck.tui.paths import css_paths
 from boxdeck.tui.screens.account import AccountScreen
 from boxdeck.tui.screens.activity import ActivityScreen
 from boxdeck.tui.screens.all_boxes import AllBoxesScreen
+from boxdeck.tui.screens.base import BoxdeckScreen
 from boxdeck.tui.screens.devboxes import DevboxesScreen
 from boxdeck.tui.screens.help import HelpScreen
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
@@ -196,10 +198,19 @@ class BoxdeckApp(App[None]):
         markup: bool = True,
     ) -> None:
         """Every notification (screens' and widgets' too) passes here: a secret a server put into a name or a
-        message is masked whatever built the text."""
+        message is masked whatever built the text. A screen with a text editor at the bottom keeps one
+        notification at a time (at its top), so a burst never covers what is being typed."""
+        screen = self.screen if self.screen_stack else None
+        if isinstance(screen, BoxdeckScreen) and screen.ONE_NOTIFICATION:
+            # Notifications are queued as messages: the clearing is queued too, just before this one.
+            self.post_message(NotificationsCleared())
         super().notify(
             mask_known(message), title=mask_known(title), severity=severity, timeout=timeout, markup=markup
         )
+
+    @on(NotificationsCleared)
+    def _notifications_cleared(self) -> None:
+        self.clear_notifications()
 
     async def on_event(self, event: events.Event) -> None:
         # A paste arrives here first (App.on_event forwards it to the focused widget). Input and TextArea draw
@@ -228,12 +239,14 @@ class BoxdeckApp(App[None]):
             return
         diff = message.diff
         self._to_dashboards(lambda: BoxesChanged(message.profile, diff))
-        # Only boxes the user created or acted on get a notice (the monitor remembers which).
+        # Only boxes the user created or acted on get a notice (the monitor remembers which); a box waited on
+        # is told about once, by the connector.
+        told = self.connector.check(profile, diff)
         suffix = "" if profile.is_main else f" ({shown(profile.label)})"
         for notice in profile.monitor.notices(diff):
-            self.notify(notice.message, title=notice.title + suffix, severity=notice.level, markup=False,
-                        timeout=8)
-        self.connector.check(profile, diff)
+            if notice.key not in told:
+                self.notify(notice.message, title=notice.title + suffix, severity=notice.level, markup=False,
+                            timeout=8)
         for screen in self.screen_stack:
             if isinstance(screen, ActivityScreen):
                 screen.post_message(ActivityLogged())

@@ -239,10 +239,14 @@ class Connector:
         self.app.post_message(PinsChanged())
         return True
 
-    def check(self, profile: Profile, diff: Diff) -> None:
-        """A diff arrived: a box waited on may be ready (connect), failed or gone (say so)."""
+    def check(self, profile: Profile, diff: Diff) -> set[str]:
+        """A diff arrived: a box waited on may be ready (connect), failed or gone (say so). Returns the keys
+        of the boxes whose wait ended: their news is told once, here."""
+        ended: set[str] = set()
         for outcome in profile.waits.check_diff(diff):
+            ended.add(outcome.wait.key)
             self._ended(profile, outcome)
+        return ended
 
     def _ended(self, profile: Profile, outcome: WaitEnded | None) -> None:
         if outcome is None:

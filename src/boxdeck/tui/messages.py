@@ -44,6 +44,10 @@ class ActivityLogged(Message, bubble=False):
     """The monitor's activity log may have grown."""
 
 
+class NotificationsCleared(Message, bubble=False):
+    """Clear the notifications on screen: the next one is shown alone."""
+
+
 class WriteAccessChanged(Message, bubble=False):
     """The write grant started or lapsed: keys dim or undim, the header's badge changes."""
 

@@ -199,6 +199,7 @@ class TurnView(Vertical):
 
 class AgentPromptScreen(BoxdeckScreen):
     COMMAND_SCOPE = "agent"
+    ONE_NOTIFICATION = True
     BINDINGS = bindings_for("agent")
     TICK = 0.5
 

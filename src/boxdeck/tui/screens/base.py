@@ -32,6 +32,9 @@ class BoxdeckScreen(Screen[None]):
 
     #: The commands of `boxdeck.tui.commands` this screen offers besides the app's (None: only those).
     COMMAND_SCOPE: ClassVar[Scope | None] = None
+    #: Show one notification at a time (a new one replaces the last): for a screen whose input a stack of
+    #: them would cover.
+    ONE_NOTIFICATION: ClassVar[bool] = False
 
     def __init__(self, deck: Deck, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
