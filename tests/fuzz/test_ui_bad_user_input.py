@@ -486,7 +486,7 @@ async def test_ssh_key_paste_refuses_malformed_keys(world):
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: table_of(app).row_count > 0)
         await on_screen(pilot, app, "4", AccountScreen, lambda: app.screen.loaded_at is not None)
-        form = await open_modal(pilot, app, "k", SshKeyPickerModal)
+        form = await open_modal(pilot, app, "K", SshKeyPickerModal)
         pasted = form.query_one("#pasted", TextArea)
         if form.keys:  # a key file in the (isolated) ~/.ssh would win over an empty paste
             pytest.skip("unexpected key files in the isolated home")

@@ -187,11 +187,11 @@ async def test_tokens_and_typed_secrets_never_shown_or_logged(
         await until(pilot, lambda: bool(clipboard.copied))
         await pilot.pause()
         captured.screenshot(app, "ssh copied")
-        # The sessions view and an SSH grant (g).
+        # The sessions view and an SSH grant (c).
         await pilot.press("v")
         await wait_for(pilot, SandboxSessionsScreen, lambda: app.screen.loaded)
         copies = len(clipboard.copied)
-        await pilot.press("g")
+        await pilot.press("c")
         await until(pilot, lambda: len(clipboard.copied) > copies)
         await pilot.pause()
         captured.screenshot(app, "sessions with grant")

@@ -217,16 +217,23 @@ async def test_refresh_polls_now(make_app, world):
         assert len(polls) > count
 
 
-async def test_sandbox_detail_shows_every_field_and_the_latest_session(make_app, world):
+async def test_sandbox_detail_reads_as_words_and_shows_every_raw_field_on_I(make_app, world):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app))
         await select(pilot, app, "acme/platform")
         await until(pilot, lambda: "loading" not in detail_text(app))
         text = detail_text(app)
+        for label in ("State", "Repository", "Branch", "Provider", "Created", "Created by", "ID"):
+            assert f"\n{label} " in f"\n{text}", label
+        assert "has_workflow" not in text and "False" not in text and "host_port=" not in text
+        assert "Latest session" in text and "Agent" in text
+        await pilot.press("I")  # the raw fields, by their wire names
+        raw = detail_text(app)
         for field in ("id", "name", "state", "provider", "repo_url", "branch", "created_at", "created_by"):
-            assert field in text
-        assert "latest session" in text and "agent_name" in text
+            assert f"\n{field} " in f"\n{raw}", field
+        await pilot.press("I")
+        assert detail_text(app) == text
         await pilot.press("i")  # enter connects; i shows the detail pane
         assert app.screen.has_class("-detail")
         assert app.focused is app.screen.query_one("#detail")

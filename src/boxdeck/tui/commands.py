@@ -88,6 +88,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("sort", "o", "sort_next", "Sort", "Sort by the next column", "boxes", show=False),
     Command("sort_reverse", "O", "sort_reverse", "Reverse", "Reverse the sort order", "boxes", show=False),
     Command("detail", "i", "detail", "Detail", "Show the selected box's details", "boxes", show=False),
+    Command("raw", "I", "toggle_raw", "Raw fields",
+            "Detail: every field as the server sent it (again: the readable view)", "boxes", show=False),
     # Renew access; select boxes for a bulk stop/delete (no destructive action sits on a bare ctrl chord).
     Command("renew", "R", "renew", "Renew",
             "Renew SSH access to the selected box: a new grant or access session, copied", "boxes",

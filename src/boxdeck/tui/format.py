@@ -9,14 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from rich.table import Table
 from rich.text import Text
 from textual.color import Color
 
 from boxdeck.service.boxes import Box, StateKind
+from boxdeck.service.text.details import Field
 from boxdeck.service.text.sanitize import shown
-from boxdeck.service.text.timefmt import relative
+from boxdeck.service.text.timefmt import countdown, relative
 from boxdeck.tui.widgets.rows import Cell
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -177,3 +179,38 @@ def field_lines(pairs: Iterable[tuple[str, str | Text]], *, indent: int = 0) -> 
         cell = value if isinstance(value, Text) else Text(shown(value, keep_newlines=True))
         grid.add_row(Text(" " * indent + clean(label, limit=200)), cell)
     return grid
+
+
+def describe(value: Any, now: datetime) -> str:
+    """A raw field's value (as the model dumps it) as one literal line."""
+    if value is None or (isinstance(value, str | list | tuple | dict) and not value):
+        return "-"
+    if isinstance(value, datetime):
+        return timestamp(value, now)
+    if isinstance(value, dict):
+        return clip(", ".join(f"{clean(k, limit=200)}={describe(v, now)}" for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return clip("; ".join(describe(v, now) for v in value))
+    return clean(value)
+
+
+def field_pairs(fields: Iterable[Field], now: datetime) -> list[tuple[str, str | Text]]:
+    """Labelled fields as the detail pane shows them: ids and URLs cut with an ellipsis at the pane's edge
+    (never wrapped mid-token), times relative to `now` (they tick with the table's ages)."""
+    pairs: list[tuple[str, str | Text]] = []
+    for field in fields:
+        if field.kind == "time":
+            pairs.append((field.label, timestamp(field.at, now)))
+        elif field.kind == "expiry":
+            when = field.at.astimezone().strftime("%Y-%m-%d %H:%M") if field.at is not None else ""
+            pairs.append((field.label, f"{countdown(field.at, now)} ({when})"))
+        elif field.kind == "token":
+            pairs.append((field.label, Text(clean(field.value), no_wrap=True, overflow="ellipsis")))
+        else:
+            pairs.append((field.label, clean(field.value)))
+    return pairs
+
+
+def raw_pairs(items: Iterable[tuple[str, Any]], now: datetime) -> list[tuple[str, str | Text]]:
+    """Every raw field with a value, by its wire name."""
+    return [(name, text) for name, value in items if (text := describe(value, now)) != "-"]

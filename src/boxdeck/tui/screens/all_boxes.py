@@ -10,9 +10,9 @@ than usual".
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import ClassVar
 
+from pydantic import BaseModel
 from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
@@ -20,11 +20,12 @@ from textual.widgets import Static
 
 from boxdeck.service.boxes import Backend, Box, StateKind
 from boxdeck.service.monitoring.snapshot import DevboxDetail
+from boxdeck.service.text.details import devbox_fields, sandbox_fields
 from boxdeck.tui.context import Deck
-from boxdeck.tui.format import Cell, clean, field_lines, text_cell, timestamp
+from boxdeck.tui.format import Cell, clean, field_lines, text_cell
 from boxdeck.tui.screens.boxes import PROVIDER, BoxesScreen, Entry, Source
 from boxdeck.tui.screens.devboxes import devbox_can, progress_cell, repositories, stepper
-from boxdeck.tui.screens.sandboxes import describe, repo_label, sandbox_can
+from boxdeck.tui.screens.sandboxes import repo_label, sandbox_can
 from boxdeck.tui.widgets.rows import Column
 
 __all__ = ["AllBoxesScreen"]
@@ -159,33 +160,26 @@ class AllBoxesScreen(BoxesScreen):
             banner.append(" ")
             banner.append(error or "failed", style=f"bold {self.palette.error}")
             parts += [banner, Text("")]
-        pairs: list[tuple[str, str | Text]] = [
-            ("provider", self.provider_label(entry)),
-            ("state", Text(clean(box.display_state), style=self.palette.for_kind(box.kind))),
-        ]
+        model: BaseModel
+        if box.sandbox is not None:
+            fields, model = sandbox_fields(box.sandbox), box.sandbox
+        elif box.devbox is not None:
+            fields, model = devbox_fields(box.devbox), box.devbox
+        else:
+            return Group(*parts)
+        pairs = self.detail_pairs(box, fields, model, skip={"error_message"})
+        pairs.insert(1, ("Kind", self.provider_label(entry)))
         eta = self.eta_line(entry)
         if eta is not None:
-            pairs.append(("eta", eta))
-        pairs.append(("created", timestamp(box.created_at, now)))
-        model = box.sandbox if box.sandbox is not None else box.devbox
-        skip = {"name", "state", "created_at", "error_message"}
-        if model is not None:
-            data = model.model_dump()
-            for name in data:
-                if name in skip:
-                    continue
-                value = getattr(model, name, data[name])  # extra wire fields are not attributes
-                text = timestamp(value, now) if isinstance(value, datetime) else describe(value, now)
-                if text != "-":
-                    pairs.append((name, text))
+            pairs.insert(0, ("ETA", eta))
         parts.append(field_lines(pairs))
         if box.devbox is not None:
-            parts.append(Text("\nprovisioning", style="bold underline"))
+            parts.append(Text("\nProvisioning", style="bold underline"))
             if detail is None:
                 parts.append(Text("  not fetched yet (screen 2 shows every step)", style=self.palette.muted))
             else:
                 parts.append(stepper(detail, now, self.palette, self.frame))
-                parts.append(Text("\nrepositories", style="bold underline"))
+                parts.append(Text("\nRepositories", style="bold underline"))
                 parts.append(repositories(detail, self.palette))
         hint = "1" if box.backend is Backend.AMIKA else "2"
         where = f"\nPress {hint} for the {PROVIDER[box.backend]} screen."

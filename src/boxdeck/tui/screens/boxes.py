@@ -12,10 +12,11 @@ the only code that changes the widgets, and a poll's diff touches only the rows 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from pydantic import BaseModel
 from rich.console import RenderableType
 from rich.text import Text
 from textual import on, work
@@ -34,12 +35,13 @@ from boxdeck.service.boxes import Backend, Box, StateKind
 from boxdeck.service.monitoring.advice import advice_for
 from boxdeck.service.monitoring.freshness import Freshness, freshness, summarize
 from boxdeck.service.monitoring.snapshot import Diff, Snapshot
+from boxdeck.service.text.details import Field, raw_fields
 from boxdeck.service.text.sanitize import sanitize, shown, single_line
 from boxdeck.service.text.timefmt import rough_duration
 from boxdeck.tui.commands import BY_ACTION, bindings_for
 from boxdeck.tui.connect import PinsChanged, ProxyTrustAsked
 from boxdeck.tui.context import MAIN, Deck, Profile
-from boxdeck.tui.format import Cell, age_cell, state_cell
+from boxdeck.tui.format import Cell, age_cell, clean, field_pairs, raw_pairs, state_cell
 from boxdeck.tui.messages import (
     ActionFailed,
     BoxesChanged,
@@ -115,6 +117,8 @@ class BoxesScreen(DeckScreen):
         self.sources: tuple[Source, ...] = self.sources_of(deck)
         self.configured = bool(self.sources)
         self.snapshots: dict[Source, Snapshot] = {}
+        #: The detail pane shows every raw field as the server named it, not the person's view.
+        self.raw = False
         self.entries: dict[str, Entry] = {}
         self.marks: set[str] = set()
         self.filter_text = ""
@@ -493,12 +497,25 @@ class BoxesScreen(DeckScreen):
         pane = self.query_one(DetailPane)
         key = None if force else (
             ("none",) if entry is None else (id(entry.box), id(self.detail_of(entry)), self.detail_key(entry),
-                                             self.palette)
+                                             self.palette, self.raw)
         )
         pane.show(self.render_detail(entry), key, subject=self.selected_key)
         title = Text(f" {shown(entry.box.name)[:200]} " if entry else " detail ")
         if pane.border_title != title:
             pane.border_title = title
+
+    def detail_pairs(self, box: Box, fields: Iterable[Field], model: BaseModel,
+                     *, skip: Collection[str] = ()) -> list[tuple[str, str | Text]]:
+        """The labelled lines of the detail pane: the person's view, or every raw field (`I` toggles)."""
+        now = self.now()
+        if self.raw:
+            return raw_pairs(((name, value) for name, value in raw_fields(model) if name not in skip), now)
+        state = Text(clean(box.display_state), style=self.palette.for_kind(box.kind))
+        return [("State", state), *field_pairs(fields, now)]
+
+    def action_toggle_raw(self) -> None:
+        self.raw = not self.raw
+        self._refresh_detail(force=True)
 
     def detail_of(self, entry: Entry) -> object:
         """The extra data the detail shows (a devbox's steps), for `detail_key`."""

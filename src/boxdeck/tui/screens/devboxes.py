@@ -17,9 +17,10 @@ from boxdeck.service.access.waits import quoted
 from boxdeck.service.boxes import Backend, Box, StateKind
 from boxdeck.service.monitoring.provisioning import ordered_operations, progress
 from boxdeck.service.monitoring.snapshot import DevboxDetail
+from boxdeck.service.text.details import devbox_fields
 from boxdeck.tui.commands import bindings_for
 from boxdeck.tui.context import MAIN, Deck
-from boxdeck.tui.format import SPINNER, Cell, Palette, clean, duration, field_lines, text_cell, timestamp
+from boxdeck.tui.format import SPINNER, Cell, Palette, clean, duration, field_lines, text_cell
 from boxdeck.tui.modals.new_devbox_full import NewDevboxFullModal
 from boxdeck.tui.screens.boxes import BoxesScreen, Entry, Source
 from boxdeck.tui.widgets.not_configured import NotConfigured
@@ -224,23 +225,18 @@ class DevboxesScreen(BoxesScreen):
             banner.append(" ")
             banner.append(message or "provisioning failed", style=f"bold {self.palette.error}")
             parts += [banner, Text("")]
-        pairs: list[tuple[str, str | Text]] = []
-        data = devbox.model_dump()
-        for name in data:
-            value = getattr(devbox, name, data[name])  # extra wire fields are not attributes
-            shown = timestamp(value, now) if isinstance(value, datetime) else clean(value) or "-"
-            pairs.append((name, shown))
+        pairs = self.detail_pairs(box, devbox_fields(devbox), devbox)
         if box.pending:
-            pairs.insert(0, ("pending", Text(f"{box.pending}…", style=self.palette.warning)))
+            pairs.insert(0, ("Pending", Text(f"{box.pending}…", style=self.palette.warning)))
         eta = self.eta_line(entry)
         if eta is not None:
-            pairs.insert(0, ("eta", eta))
+            pairs.insert(0, ("ETA", eta))
         parts.append(field_lines(pairs))
-        parts.append(Text("\nprovisioning", style="bold underline"))
+        parts.append(Text("\nProvisioning", style="bold underline"))
         if detail is None:
             parts.append(Text("  loading…", style=self.palette.muted))
         else:
             parts.append(stepper(detail, now, self.palette, self.frame))
-        parts.append(Text("\nrepositories", style="bold underline"))
+        parts.append(Text("\nRepositories", style="bold underline"))
         parts.append(repositories(detail, self.palette))
         return Group(*parts)

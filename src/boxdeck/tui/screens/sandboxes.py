@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
@@ -18,15 +17,16 @@ from boxdeck.api.amika_models import Sandbox
 from boxdeck.service.access.waits import quoted
 from boxdeck.service.actions.errors import error_status
 from boxdeck.service.boxes import Backend, Box, StateKind
+from boxdeck.service.text.details import sandbox_fields
 from boxdeck.tui.commands import bindings_for
 from boxdeck.tui.context import MAIN, Deck
-from boxdeck.tui.format import Cell, clean, clip, field_lines, text_cell, timestamp
+from boxdeck.tui.format import Cell, clean, describe, field_lines, text_cell
 from boxdeck.tui.modals.new_sandbox import NewSandboxModal
 from boxdeck.tui.screens.boxes import BoxesScreen, Entry, Source
 from boxdeck.tui.widgets.not_configured import NotConfigured
 from boxdeck.tui.widgets.rows import Column
 
-__all__ = ["SandboxesScreen", "describe", "repo_label", "sandbox_can"]
+__all__ = ["SandboxesScreen", "repo_label", "sandbox_can"]
 
 #: How long the cursor rests on a sandbox before its latest session is fetched.
 SETTLE_SECONDS = 0.3
@@ -47,21 +47,6 @@ def creator_label(sandbox: Sandbox | None) -> str:
     if created_by is None:
         return ""
     return clean(created_by.name or created_by.email)
-
-
-def describe(value: Any, now: datetime) -> str:
-    """A model field value as one literal line."""
-    if value is None or (isinstance(value, str | list | tuple | dict) and not value):
-        return "-"
-    if isinstance(value, datetime):
-        return timestamp(value, now)
-    if hasattr(value, "model_dump"):
-        value = value.model_dump(exclude_none=True)
-    if isinstance(value, dict):
-        return clip(", ".join(f"{clean(k, limit=200)}={describe(v, now)}" for k, v in value.items()))
-    if isinstance(value, list | tuple):
-        return clip("; ".join(describe(v, now) for v in value))
-    return clean(value)
 
 
 def sandbox_can(action: str, box: Box) -> bool | None:
@@ -175,7 +160,6 @@ class SandboxesScreen(BoxesScreen):
         box = entry.box if entry is not None else None
         if entry is None or box is None or box.sandbox is None:
             return Text("Select a sandbox to see its details.")
-        now = self.now()
         sandbox = box.sandbox
         parts: list[RenderableType] = []
         error = clean(sandbox.error_message)
@@ -185,27 +169,15 @@ class SandboxesScreen(BoxesScreen):
             banner.append(" ")
             banner.append(error, style=f"bold {self.palette.error}")
             parts += [banner, Text("")]
-        data = sandbox.model_dump()
-        pairs: list[tuple[str, str | Text]] = []
-        empty = []
-        for name in data:
-            if name == "error_message" and error:
-                continue
-            value = describe(getattr(sandbox, name, data[name]), now)  # extra wire fields are not attributes
-            if value == "-":
-                empty.append(name)
-            else:
-                pairs.append((name, value))
+        skip = {"error_message"} if error else set()
+        pairs = self.detail_pairs(box, sandbox_fields(sandbox), sandbox, skip=skip)
         if box.pending:
-            pairs.insert(0, ("pending", Text(f"{box.pending}…", style=self.palette.warning)))
+            pairs.insert(0, ("Pending", Text(f"{box.pending}…", style=self.palette.warning)))
         eta = self.eta_line(entry)
         if eta is not None:
-            pairs.insert(0, ("eta", eta))
+            pairs.insert(0, ("ETA", eta))
         parts.append(field_lines(pairs))
-        if empty:
-            unset = ", ".join(clean(name, limit=200) for name in empty)  # extra wire fields' names too
-            parts.append(Text(f"not set: {unset}", style=self.palette.muted))
-        parts.append(Text("\nlatest session", style="bold underline"))
+        parts.append(Text("\nLatest session", style="bold underline"))
         fetched = self._sessions.get(box.key)
         if fetched is None:
             parts.append(Text("  loading…", style=self.palette.muted))
@@ -234,19 +206,19 @@ class SandboxesScreen(BoxesScreen):
             session = await client.get_latest_session(box.ref)
         except Exception as error:  # the API's errors: 404 means "none yet"
             words = "none yet" if error_status(error) == 404 else f"unavailable: {clean(error)}"
-            self.post_message(LatestSessionFetched(box.key, current, [("session", words)]))
+            self.post_message(LatestSessionFetched(box.key, current, [("Session", words)]))
             return
         if session is None:
-            self.post_message(LatestSessionFetched(box.key, current, [("session", "none yet")]))
+            self.post_message(LatestSessionFetched(box.key, current, [("Session", "none yet")]))
             return
         now = self.now()
         lines = [
-            ("id", describe(session.id, now)),
-            ("agent_name", describe(session.agent_name, now)),
-            ("status", describe(session.status, now)),
-            ("started_at", describe(session.started_at, now)),
-            ("ended_at", describe(session.ended_at, now)),
-            ("metadata", describe(session.metadata, now)),
+            ("ID", describe(session.id, now)),
+            ("Agent", describe(session.agent_name, now)),
+            ("Status", describe(session.status, now)),
+            ("Started", describe(session.started_at, now)),
+            ("Ended", describe(session.ended_at, now)),
+            ("Metadata", describe(session.metadata, now)),
         ]
         self.post_message(LatestSessionFetched(box.key, current, lines))
 
