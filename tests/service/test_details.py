@@ -20,7 +20,8 @@ def test_a_sandbox_reads_as_labelled_words() -> None:
         "has_workflow": False, "secret_names": ["A", "B"],
     })
     fields = {f.label: f for f in sandbox_fields(sandbox)}
-    assert fields["Repository"].value == "https://github.com/acme/web" and fields["Repository"].kind == "token"
+    repository = fields["Repository"]
+    assert repository.value == "https://github.com/acme/web" and repository.kind == "token"
     assert fields["Commit"].value == "0123456789ab"
     assert fields["Size"].value == "m · coder"
     assert fields["Created"].at == T and fields["Created"].kind == "time"
