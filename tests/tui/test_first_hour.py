@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 from textual.widgets._toast import Toast
 
 from boxdeck.tui.commands import COMMANDS
@@ -160,3 +160,17 @@ async def test_notifications_never_cover_the_agent_prompt(make_app, world):
         prompt = app.screen.query_one("#prompt").region
         for toast in app.screen.query(Toast):
             assert not toast.region.overlaps(prompt), (toast.region, prompt)
+
+
+async def test_a_grant_minted_by_copy_shows_in_the_sessions_view(make_app, world, clipboard):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, loaded(app))
+        await select(pilot, app, "acme/platform")
+        await pilot.press("c")
+        await until(pilot, lambda: bool(clipboard.copied))
+        await pilot.press("v")
+        await until(pilot, lambda: isinstance(app.screen, SandboxSessionsScreen) and app.screen.loaded)
+        panel = app.screen.query_one("#grant-body", Static)
+        await until(pilot, lambda: "expires in" in str(panel.content))
+        assert "No SSH grant" not in str(panel.content)

@@ -77,7 +77,8 @@ class Profile:
         self.conversations = logged(Conversations(amika, clock=clock)) if amika is not None else None
         self.sessions = logged(SandboxSessions(amika)) if amika is not None else None
         self.grants = (
-            logged(SshGrants(amika, clock=clock, known_hosts=service.known_hosts))
+            logged(SshGrants(amika, clock=clock, known_hosts=service.known_hosts,
+                             grants=service.actions.grants))
             if amika is not None
             else None
         )

@@ -37,6 +37,7 @@ from boxdeck.service.actions.errors import (
     may_have_applied,
 )
 from boxdeck.service.actions.inflight import InFlight
+from boxdeck.service.actions.sandbox_sessions import SshGrant
 from boxdeck.service.actions.sandbox_snapshots import (
     SnapshotError,
     SnapshotInputError,
@@ -95,8 +96,12 @@ class Actions:
         redactor: Redactor | None = None,
         proxy_trust: ProxyTrust | None = None,
         known_hosts: KnownHosts | None = None,
+        grants: dict[str, SshGrant] | None = None,
     ) -> None:
         self.monitor = monitor
+        self.grants: dict[str, SshGrant] = grants if grants is not None else {}
+        """The Amika SSH grants minted through this profile, by sandbox (shared with `SshGrants`): a grant
+        minted by connect or copy shows in the sandbox's sessions view, with its countdown and revoke."""
         self.read_only = read_only
         """A plain attribute: the write grant (``WriteGrant``) flips it while the user allows writes."""
         self.redactor = redactor if redactor is not None else monitor.redactor
@@ -388,6 +393,7 @@ class Actions:
                 try:
                     command = amika_ssh_command(info)
                 except SshCommandError as exc:
+                    self.grants[box.ref] = SshGrant(box.ref, info, None, self.monitor.now(), str(exc))
                     raise ActionError(
                         f"Refused the SSH destination Amika sent for sandbox {_q(box.name)}: {exc}. "
                         f"A destination may hold only “{AMIKA_DESTINATION_SHAPE}”; nothing was run.",
@@ -410,6 +416,8 @@ class Actions:
                 command = await vouch(command, self.known_hosts, fingerprint)
             except HostKeyError as exc:
                 raise ActionError(f"Not connecting to {_q(box.name)}: {exc}", box.key) from None
+            if box.backend is Backend.AMIKA:
+                self.grants[box.ref] = SshGrant(box.ref, info, command, self.monitor.now())
         except ActionError:
             raise
         except Exception as exc:

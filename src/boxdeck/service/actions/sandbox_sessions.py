@@ -337,11 +337,12 @@ class SshGrants:
     """
 
     def __init__(self, amika: AmikaClient, *, clock: Callable[[], datetime] | None = None,
-                 known_hosts: KnownHosts | None = None) -> None:
+                 known_hosts: KnownHosts | None = None, grants: dict[str, SshGrant] | None = None) -> None:
         self._amika = amika
         self._clock = clock or (lambda: datetime.now(UTC))
         self._known_hosts = known_hosts if known_hosts is not None else KnownHosts()
-        self._grants: dict[str, SshGrant] = {}
+        #: Shared with the profile's `Actions`, which mints grants too (connect, copy).
+        self._grants: dict[str, SshGrant] = grants if grants is not None else {}
         self.in_flight = InFlight()
         """A revoke of a sandbox's access while one is still out is not sent again."""
 

@@ -249,6 +249,10 @@ class Monitor:
         st.transitional_cache = (snap, value)
         return value
 
+    def now(self) -> datetime:
+        """The monitor's clock (the simulator's in tests): what "now" is for everything it reports."""
+        return self._now()
+
     def next_delay(self, backend: Backend) -> float:
         """Seconds until the next poll of `backend`."""
         st = self._states[Backend(backend)]

@@ -36,7 +36,7 @@ _ELLIPSIS = "…"
 def mask(secret: str) -> str:
     """`"amk_sim_abcdef123456"` -> `"amk_s…"`: at most 6 leading characters, fully masked when short."""
     if len(secret) < 8:
-        return "***"
+        return "***" if secret != "***" else "****"  # never the secret itself
     keep = min(6, len(secret) // 4)
     return secret[:keep] + _ELLIPSIS
 
