@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from textual.command import CommandList, CommandPalette
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 from textual.widgets._toast import Toast
 
 from boxdeck.tui.commands import COMMANDS
 from boxdeck.tui.screens.sandbox_sessions import SandboxSessionsScreen
+from boxdeck.tui.screens.sandboxes import SandboxesScreen
 from boxdeck.tui.widgets.key_bar import KeyBar
 from boxdeck.tui.widgets.lists import NAVIGATION_KEYS
 from support.tui import (
@@ -18,6 +20,7 @@ from support.tui import (
     Runner,
     cell,
     hand_over,
+    key_of,
     notifications,
     row_names,
     select,
@@ -174,3 +177,26 @@ async def test_a_grant_minted_by_copy_shows_in_the_sessions_view(make_app, world
         panel = app.screen.query_one("#grant-body", Static)
         await until(pilot, lambda: "expires in" in str(panel.content))
         assert "No SSH grant" not in str(panel.content)
+
+
+async def test_the_palette_jumps_to_a_box_by_part_of_its_name(make_app, world):
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await until(pilot, loaded(app))
+        await pilot.press("slash", *"acme", "enter")  # a filter that hides the box
+        await until(pilot, lambda: "navy-riga" not in row_names(app))
+        await pilot.press("2")
+        await until(pilot, lambda: app.current_mode == "devboxes")
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"navy-ri")
+        options = app.screen.query_one(CommandList)
+
+        def hits() -> list[str]:
+            return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+        await until(pilot, lambda: any("Go to sandbox navy-riga" in h for h in hits()))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SandboxesScreen))
+        await until(pilot, lambda: table(app).cursor_key == key_of(app, "navy-riga"))
+        assert app.screen.filter_text == ""

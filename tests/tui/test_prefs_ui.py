@@ -73,3 +73,19 @@ async def test_a_stale_screen_or_column_is_ignored(make_app, world, tmp_path):
         await until(pilot, loaded(app))
         assert app.current_mode == "sandboxes"
         assert table(app).sort_column == "name"
+
+
+async def test_the_theme_picked_is_remembered_for_the_next_run(make_app, world, tmp_path):
+    path = tmp_path / "prefs.json"
+    app = make_app(config=profile("work"), prefs=Prefs(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, loaded(app))
+        assert app.theme != "nord"
+        app.theme = "nord"  # what picking "Change theme" in the command palette does
+        await pilot.pause()
+    assert json.loads(path.read_text())["ui"]["theme"] == "nord"
+
+    app = make_app(config=profile("personal"), prefs=Prefs(path))  # for every profile
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, loaded(app))
+        assert app.theme == "nord"

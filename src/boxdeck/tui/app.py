@@ -18,6 +18,7 @@ from textual.binding import BindingType
 from textual.command import CommandPalette
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
+from textual.theme import Theme
 from textual.worker import Worker
 
 from boxdeck.service.boxes import Backend
@@ -26,7 +27,7 @@ from boxdeck.service.monitoring.poller import Polled
 from boxdeck.service.monitoring.snapshot import Diff
 from boxdeck.service.text.redact import mask_known
 from boxdeck.service.text.sanitize import sanitize, shown
-from boxdeck.tui.commands import BY_ACTION, BoxdeckCommands, ProfileCommands, bindings_for
+from boxdeck.tui.commands import BY_ACTION, BoxCommands, BoxdeckCommands, ProfileCommands, bindings_for
 from boxdeck.tui.connect import (
     AccessRenewed,
     ConnectCommandFetched,
@@ -54,6 +55,7 @@ from boxdeck.tui.screens.account import AccountScreen
 from boxdeck.tui.screens.activity import ActivityScreen
 from boxdeck.tui.screens.all_boxes import AllBoxesScreen
 from boxdeck.tui.screens.base import BoxdeckScreen
+from boxdeck.tui.screens.boxes import BoxesScreen
 from boxdeck.tui.screens.devboxes import DevboxesScreen
 from boxdeck.tui.screens.help import HelpScreen
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
@@ -92,7 +94,7 @@ SWITCHING = "_switching-profile"
 class BoxdeckApp(App[None]):
     TITLE = "boxdeck"
     CSS_PATH = css_paths()
-    COMMANDS = App.COMMANDS | {BoxdeckCommands, ProfileCommands}
+    COMMANDS = App.COMMANDS | {BoxdeckCommands, ProfileCommands, BoxCommands}
     BINDINGS: ClassVar[list[BindingType]] = list(bindings_for("app"))
     #: The screen shown first when no other is asked for or remembered.
     FIRST_MODE = "sandboxes"
@@ -146,12 +148,16 @@ class BoxdeckApp(App[None]):
         """The config file's theme and keymap; what it got wrong is one notification, never a crash."""
         config = self.deck.config
         warnings = list(config.warnings)
-        if config.theme:
+        chosen = self.deck.prefs.theme if self.deck.prefs is not None else None
+        if chosen in self.available_themes:  # the last one picked in the palette wins over the file's
+            self.theme = chosen
+        elif config.theme:
             if config.theme in self.available_themes:
                 self.theme = config.theme
             else:
                 known = ", ".join(sorted(self.available_themes))
                 warnings.append(f"unknown theme {config.theme!r}; the default is kept (themes: {known})")
+        self.theme_changed_signal.subscribe(self, self._theme_chosen)
         if config.keymap:
             keymap, problems = resolve_keymap(config.keymap)
             warnings.extend(problems)
@@ -160,6 +166,10 @@ class BoxdeckApp(App[None]):
         if warnings:
             self.notify("\n".join(warnings), title="Configuration", severity="warning", markup=False,
                         timeout=15)
+
+    def _theme_chosen(self, theme: Theme) -> None:
+        if self.deck.prefs is not None:
+            self.deck.prefs.set_theme(theme.name)
 
     def _subscribe(self) -> None:
         for unsubscribe in self._unsubscribe:
@@ -359,6 +369,18 @@ class BoxdeckApp(App[None]):
         self.notify(f"Write access for {minutes}; then read-only again. {deck.badge}", title="Write access",
                     markup=False)
         deck.log_event(f"write access granted for {minutes}")
+
+    def show_box(self, backend: Backend, key: str) -> None:
+        """The palette's "go to": the box's own screen, the cursor on it."""
+        mode = "sandboxes" if backend is Backend.AMIKA else "devboxes"
+
+        def select() -> None:
+            screen = self.screen
+            if isinstance(screen, BoxesScreen):
+                screen.show_box(key)
+
+        self.switch_mode(mode)
+        self.call_after_refresh(select)
 
     # ------------------------------------------------------------------ switching profile
     def switch_profile(self, name: str) -> None:

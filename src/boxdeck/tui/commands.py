@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Literal
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from boxdeck.service.boxes import Backend
+from boxdeck.service.text.sanitize import shown, single_line
+
 if TYPE_CHECKING:
     from textual.dom import DOMNode
     from textual.screen import Screen
@@ -272,3 +275,32 @@ class ProfileCommands(Provider):
         for title, help_text, callback in self._hits():
             if (score := matcher.match(title)) > 0:
                 yield Hit(score, matcher.highlight(title), callback, help=help_text)
+
+
+#: At most this many boxes are offered for one query (a fleet has thousands).
+MAX_BOX_HITS = 40
+
+
+class BoxCommands(Provider):
+    """The palette's "Go to sandbox NAME": type part of a box's name to jump to it on its screen."""
+
+    async def search(self, query: str) -> Hits:
+        from boxdeck.tui.app import BoxdeckApp
+
+        app = self.app
+        needle = query.strip().casefold()
+        if not isinstance(app, BoxdeckApp) or not needle:
+            return
+        matcher = self.matcher(query)
+        found = 0
+        for box in app.deck.main.boxes():
+            name = shown(single_line(box.name, limit=80))
+            if needle not in name.casefold():  # a cheap test first: fuzzy matching thousands is not
+                continue
+            noun = "sandbox" if box.backend is Backend.AMIKA else "devbox"
+            title = f"Go to {noun} {name}"
+            yield Hit(matcher.match(title), matcher.highlight(title),
+                      partial(app.show_box, box.backend, box.key), help=shown(box.display_state))
+            found += 1
+            if found >= MAX_BOX_HITS:
+                return

@@ -127,6 +127,13 @@ class Profile:
         snapshot = self.monitor.snapshot(backend)
         return snapshot.boxes.get(key) if snapshot is not None else None
 
+    def boxes(self) -> Iterator[Box]:
+        """Every box of this profile as last seen, sandboxes first."""
+        for backend in self.monitor.backends:
+            snapshot = self.monitor.snapshot(backend)
+            if snapshot is not None:
+                yield from snapshot.boxes.values()
+
     def box_by_ref(self, backend: Backend, ref: str) -> Box | None:
         snapshot = self.monitor.snapshot(backend)
         if snapshot is None:

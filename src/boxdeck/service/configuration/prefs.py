@@ -1,4 +1,5 @@
-"""Remembered UI preferences: per profile, the last screen and, per screen, the filter text and the sort.
+"""Remembered UI preferences: the theme, and per profile the last screen and, per screen, the filter text and
+the sort.
 
 Reopening boxdeck where you left it (same screen, same filter, same sort) is what makes a dashboard feel like
 a tool rather than a report. Per profile, because "work" and "personal" accounts are looked at differently.
@@ -55,6 +56,7 @@ class Prefs:
         self.autosave = autosave
         self._lock = threading.Lock()
         self._data: dict[str, dict[str, Any]] = {}
+        self._theme: str | None = None
         self.dirty = False
         #: Why the file was ignored at load, if it was (for a debug line; never shown as an error).
         self.load_error: str | None = None
@@ -64,6 +66,8 @@ class Prefs:
 
     def _load(self) -> None:
         profiles, self.load_error = read_state(self.path, "profiles", "preferences")
+        ui, _missing = read_state(self.path, "ui", "preferences")  # older files have no "ui": nothing lost
+        self._theme = _name(ui.get("theme"))
         for pname, pdata in profiles.items():
             if _name(pname) is None or not isinstance(pdata, dict):
                 continue
@@ -95,7 +99,10 @@ class Prefs:
         with self._lock:
             if not (self.dirty or force):
                 return
-            text = json.dumps({"version": _FILE_VERSION, "profiles": self._data}, indent=1, sort_keys=True)
+            state: dict[str, Any] = {"version": _FILE_VERSION, "profiles": self._data}
+            if self._theme is not None:
+                state["ui"] = {"theme": self._theme}
+            text = json.dumps(state, indent=1, sort_keys=True)
             self.dirty = False
         atomic_write_text(self.path, text + "\n")
 
@@ -113,6 +120,18 @@ class Prefs:
 
     def _profile(self, profile: str | None) -> dict[str, Any]:
         return self._data.setdefault(self._pkey(profile), {"screens": {}})
+
+    @property
+    def theme(self) -> str | None:
+        """The theme last chosen (in the command palette), for every profile."""
+        return self._theme
+
+    def set_theme(self, theme: str) -> None:
+        if _name(theme) is None or theme == self._theme:
+            return
+        with self._lock:
+            self._theme = theme
+        self._changed()
 
     def last_screen(self, profile: str | None) -> str | None:
         with self._lock:

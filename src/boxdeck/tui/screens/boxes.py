@@ -796,6 +796,20 @@ class BoxesScreen(DeckScreen):
             self.query_one("#filter", Input).remove_class("-active")
         self.table.focus()
 
+    def show_box(self, key: str) -> None:
+        """Put the cursor on a box (the palette's "go to"); a filter that hides it is cleared."""
+        if key in self.entries and not self.table.rows.shows(key):
+            filter_input = self.query_one("#filter", Input)
+            with filter_input.prevent(Input.Changed):
+                filter_input.value = ""
+            filter_input.remove_class("-active")
+            self._set_filter("")
+        self._select_when_present = key
+        if self.table.rows.shows(key):
+            self.table.select_key(key)
+            self._select_when_present = None
+        self.table.focus()
+
     def action_back(self) -> None:
         if not self.configured:
             return
