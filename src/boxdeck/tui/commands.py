@@ -225,7 +225,24 @@ def available(screen: Screen[object]) -> Iterator[tuple[Command, DOMNode]]:
 Hit_ = tuple[str, str, Callable[[], object]]
 
 
-class BoxdeckCommands(Provider):
+class _ListedCommands(Provider):
+    """A provider whose hits are a short list, all offered when the palette opens."""
+
+    def _hits(self) -> list[Hit_]:
+        raise NotImplementedError
+
+    async def discover(self) -> Hits:
+        for title, help_text, callback in self._hits():
+            yield DiscoveryHit(title, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, callback in self._hits():
+            if (score := matcher.match(title)) > 0:
+                yield Hit(score, matcher.highlight(title), callback, help=help_text)
+
+
+class BoxdeckCommands(_ListedCommands):
     """The palette side of `COMMANDS`: offers only what applies to the current screen and selection."""
 
     def _hits(self) -> list[Hit_]:
@@ -239,18 +256,8 @@ class BoxdeckCommands(Provider):
             for command, target in available(screen)
         ]
 
-    async def discover(self) -> Hits:
-        for title, help_text, callback in self._hits():
-            yield DiscoveryHit(title, callback, help=help_text)
 
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for title, help_text, callback in self._hits():
-            if (score := matcher.match(title)) > 0:
-                yield Hit(score, matcher.highlight(title), callback, help=help_text)
-
-
-class ProfileCommands(Provider):
+class ProfileCommands(_ListedCommands):
     """The palette's "Switch to profile NAME": the config file's profiles except the current one."""
 
     def _hits(self) -> list[Hit_]:
@@ -265,16 +272,6 @@ class ProfileCommands(Provider):
             for name in app.deck.profile_names()
             if name != current
         ]
-
-    async def discover(self) -> Hits:
-        for title, help_text, callback in self._hits():
-            yield DiscoveryHit(title, callback, help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for title, help_text, callback in self._hits():
-            if (score := matcher.match(title)) > 0:
-                yield Hit(score, matcher.highlight(title), callback, help=help_text)
 
 
 #: At most this many boxes are offered for one query (a fleet has thousands).

@@ -167,12 +167,8 @@ class AllBoxesScreen(BoxesScreen):
             fields, model = devbox_fields(box.devbox), box.devbox
         else:
             return Group(*parts)
-        pairs = self.detail_pairs(box, fields, model, skip={"error_message"})
-        pairs.insert(1, ("Kind", self.provider_label(entry)))
-        eta = self.eta_line(entry)
-        if eta is not None:
-            pairs.insert(0, ("ETA", eta))
-        parts.append(field_lines(pairs))
+        pairs = self.detail_pairs(entry, fields, model, skip={"error_message"})
+        parts.append(field_lines([("Kind", self.provider_label(entry)), *pairs]))
         if box.devbox is not None:
             parts.append(Text("\nProvisioning", style="bold underline"))
             if detail is None:

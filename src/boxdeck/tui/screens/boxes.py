@@ -504,14 +504,22 @@ class BoxesScreen(DeckScreen):
         if pane.border_title != title:
             pane.border_title = title
 
-    def detail_pairs(self, box: Box, fields: Iterable[Field], model: BaseModel,
+    def detail_pairs(self, entry: Entry, fields: Iterable[Field], model: BaseModel,
                      *, skip: Collection[str] = ()) -> list[tuple[str, str | Text]]:
-        """The labelled lines of the detail pane: the person's view, or every raw field (`I` toggles)."""
-        now = self.now()
+        """The labelled lines of the detail pane: the person's view, or every raw field (`I` toggles); an
+        action in flight and the ETA of a box on its way up come first in both."""
+        box, now = entry.box, self.now()
+        first: list[tuple[str, str | Text]] = []
+        eta = self.eta_line(entry)
+        if eta is not None:
+            first.append(("ETA", eta))
+        if box.pending:
+            first.append(("Pending", Text(f"{box.pending}…", style=self.palette.warning)))
         if self.raw:
-            return raw_pairs(((name, value) for name, value in raw_fields(model) if name not in skip), now)
+            raw = raw_pairs(((name, value) for name, value in raw_fields(model) if name not in skip), now)
+            return first + raw
         state = Text(clean(box.display_state), style=self.palette.for_kind(box.kind))
-        return [("State", state), *field_pairs(fields, now)]
+        return [*first, ("State", state), *field_pairs(fields, now)]
 
     def action_toggle_raw(self) -> None:
         self.raw = not self.raw

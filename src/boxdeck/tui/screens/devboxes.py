@@ -225,13 +225,7 @@ class DevboxesScreen(BoxesScreen):
             banner.append(" ")
             banner.append(message or "provisioning failed", style=f"bold {self.palette.error}")
             parts += [banner, Text("")]
-        pairs = self.detail_pairs(box, devbox_fields(devbox), devbox)
-        if box.pending:
-            pairs.insert(0, ("Pending", Text(f"{box.pending}…", style=self.palette.warning)))
-        eta = self.eta_line(entry)
-        if eta is not None:
-            pairs.insert(0, ("ETA", eta))
-        parts.append(field_lines(pairs))
+        parts.append(field_lines(self.detail_pairs(entry, devbox_fields(devbox), devbox)))
         parts.append(Text("\nProvisioning", style="bold underline"))
         if detail is None:
             parts.append(Text("  loading…", style=self.palette.muted))

@@ -170,13 +170,7 @@ class SandboxesScreen(BoxesScreen):
             banner.append(error, style=f"bold {self.palette.error}")
             parts += [banner, Text("")]
         skip = {"error_message"} if error else set()
-        pairs = self.detail_pairs(box, sandbox_fields(sandbox), sandbox, skip=skip)
-        if box.pending:
-            pairs.insert(0, ("Pending", Text(f"{box.pending}…", style=self.palette.warning)))
-        eta = self.eta_line(entry)
-        if eta is not None:
-            pairs.insert(0, ("ETA", eta))
-        parts.append(field_lines(pairs))
+        parts.append(field_lines(self.detail_pairs(entry, sandbox_fields(sandbox), sandbox, skip=skip)))
         parts.append(Text("\nLatest session", style="bold underline"))
         fetched = self._sessions.get(box.key)
         if fetched is None:
