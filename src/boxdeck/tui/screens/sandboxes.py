@@ -1,4 +1,5 @@
-"""Screen 1: the main profile's Amika sandboxes; `a` talks to a sandbox's agent, `v` shows its sessions."""
+"""Screen 1: the main profile's Amika sandboxes; `a` talks to a sandbox's agent, `v` shows its sessions, `t`
+snapshots it and `T` lists the snapshots."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.timer import Timer
 
-from boxdeck.api.amika_models import Sandbox
+from boxdeck.api.amika_models import Sandbox, SandboxSnapshot
 from boxdeck.service.actions.errors import error_status
 from boxdeck.service.boxes import Backend, Box, StateKind
-from boxdeck.tui.commands import bindings_for
+from boxdeck.tui.commands import BY_NAME, bindings_for, key_for
 from boxdeck.tui.context import MAIN, Deck
 from boxdeck.tui.format import Cell, clean, clip, field_lines, text_cell, timestamp
 from boxdeck.tui.modals.new_sandbox import NewSandboxModal
@@ -137,8 +138,12 @@ class SandboxesScreen(BoxesScreen):
     def new_box_modal(self) -> NewSandboxModal:
         return NewSandboxModal(self.deck.main.actions)
 
-    # ----------------------------------------------------------------- agent prompt and sessions
+    # ----------------------------------------------------------------- agent prompt, sessions, snapshots
     def check_view(self, action: str, entry: Entry | None) -> bool | None:
+        if action == "snapshot_sandbox":
+            if entry is None or entry.box.pending:
+                return None
+            return None if self.deck.main.actions.refusal("snapshot", entry.box) else True
         if action not in ("agent_prompt", "sandbox_sessions"):
             return True
         if entry is None or entry.box.sandbox is None:
@@ -160,6 +165,28 @@ class SandboxesScreen(BoxesScreen):
         box = self.selected_box
         if box is not None:
             self.app.push_screen(SandboxSessionsScreen(self.deck, box.ref))
+
+    def action_snapshot_sandbox(self) -> None:
+        from boxdeck.tui.modals.snapshot_form import SnapshotModal
+
+        box = self.selected_box
+        if box is None:
+            return
+
+        def taken(snapshot: SandboxSnapshot | None) -> None:
+            if snapshot is None:
+                return
+            keys = key_for(self, BY_NAME["sandbox.snapshots"])
+            self.notify(f"Capturing snapshot “{clean(snapshot.snapshot)}” of sandbox “{clean(box.name)}”… "
+                        f"({keys}: snapshots)", markup=False, timeout=8)
+            self.deck.poller.poll_now(MAIN, Backend.AMIKA)
+
+        self.app.push_screen(SnapshotModal(self.deck, self.deck.main, box), taken)
+
+    def action_show_snapshots(self) -> None:
+        from boxdeck.tui.screens.snapshots import SnapshotsScreen
+
+        self.app.push_screen(SnapshotsScreen(self.deck, created=self.show_created))
 
     # ----------------------------------------------------------------- detail
     def detail_key(self, entry: Entry) -> Hashable:
