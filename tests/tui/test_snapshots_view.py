@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.modals.delete_confirm import DeleteConfirmModal
+from boxdeck.tui.modals.new_sandbox import NewSandboxModal
 from boxdeck.tui.modals.snapshot_form import SnapshotModal
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
 from boxdeck.tui.screens.snapshots import SnapshotsScreen
@@ -141,6 +142,9 @@ async def test_the_list_follows_a_capture_live_and_deletes_after_asking(make_app
         screen = app.screen
         listed = screen.query_one("#snapshots", DataTable)
         (key,) = [str(k.value) for k in listed.rows]
+        for _ in range(3):  # nothing covers the list while it reloads (say, a loading indicator)
+            await pilot.pause(0.3)
+            assert screen.get_widget_at(*listed.region.offset)[0] is listed
         assert listed.get_cell(key, "state").plain == "capturing"
         assert listed.get_cell(key, "source").plain == SANDBOX
         detail = plain(screen.query_one("#snapshot-detail", Static).content)
@@ -230,6 +234,25 @@ def test_scrub_confirmation_snapshot(make_app, world, snap_compare):
         await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, DeleteConfirmModal)
                     and app.screen.losses is not None)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
+
+
+def test_new_sandbox_from_snapshot_form_snapshot(make_app, world, snap_compare):
+    seed_snapshots(world)
+    app = make_app(owns_services=True)
+
+    async def run_before(pilot: Any) -> None:
+        await until(pilot, loaded(app))
+        await pilot.press("T")
+        await until(pilot, lambda: isinstance(app.screen, SnapshotsScreen) and len(app.screen.snapshots) == 3)
+        listed = app.screen.query_one("#snapshots", DataTable)
+        active = next(s.id for s in app.screen.snapshots.values() if s.state == "active")
+        listed.move_cursor(row=listed.get_row_index(active))
+        await pilot.pause()
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, NewSandboxModal))
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SMALL, run_before=run_before)

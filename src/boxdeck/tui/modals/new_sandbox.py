@@ -32,6 +32,8 @@ class NewSandboxModal(NewBoxModal):
         self.snapshots = {s.snapshot: s for s in offered if s.snapshot and s.state == SnapshotState.ACTIVE}
         chosen = snapshot.snapshot if snapshot is not None else None
         self.chosen = chosen if chosen in self.snapshots else None
+        if self.snapshots:
+            self.add_class("snapshot-boot")
 
     def compose_fields(self) -> ComposeResult:
         # No `max_length`: Textual's Input drops a longer paste whole, without a word; validation explains.

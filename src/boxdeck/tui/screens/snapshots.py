@@ -65,7 +65,7 @@ class SnapshotsScreen(BoxdeckScreen):
         self.created = created
         self.snapshots: dict[str, SandboxSnapshot] = {}
         self.loaded = False
-        self.loading = False
+        self._loading = False
         self.palette = Palette()
 
     def compose(self) -> ComposeResult:
@@ -97,7 +97,7 @@ class SnapshotsScreen(BoxdeckScreen):
             self._load()
 
     def _tick(self) -> None:
-        if self.is_current and not self.loading and self.capturing:
+        if self.is_current and not self._loading and self.capturing:
             self._load()
 
     @property
@@ -107,14 +107,14 @@ class SnapshotsScreen(BoxdeckScreen):
     # ----------------------------------------------------------------- workers (post messages only)
     @work(exclusive=True, exit_on_error=False, group="snapshots-load")
     async def _load(self) -> None:
-        self.loading = True
+        self._loading = True
         try:
             snapshots = await self.profile.actions.snapshots.list()
         except ActionError as error:  # a SnapshotError is one
             self.post_message(SnapshotsFailed(str(error)))
             return
         finally:
-            self.loading = False
+            self._loading = False
         self.post_message(SnapshotsLoaded(snapshots))
 
     @work(exclusive=False, exit_on_error=False, group="snapshots-write")
