@@ -185,6 +185,12 @@ async def test_read_only_offers_no_snapshot_and_no_snapshot_write(make_app, worl
 SMALL = (80, 24)
 
 
+def no_blink(screen: Any) -> None:
+    """A blinking cursor would make the pictures differ from run to run."""
+    for field in screen.query(Input):
+        field.cursor_blink = False
+
+
 def seed_snapshots(world: Any) -> None:
     """One snapshot of each state: active (with a description), failed (the server's reason), capturing."""
     amika = world.world.amika
@@ -219,6 +225,7 @@ def test_snapshot_form_snapshot(make_app, world, snap_compare):
 
     async def run_before(pilot: Any) -> None:
         form = await open_form(pilot, app)
+        no_blink(form)
         form.query_one("#name", Input).value = "before-upgrade"
         await pilot.pause()
 
@@ -234,6 +241,7 @@ def test_scrub_confirmation_snapshot(make_app, world, snap_compare):
         await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, DeleteConfirmModal)
                     and app.screen.losses is not None)
+        no_blink(app.screen)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
@@ -253,6 +261,7 @@ def test_new_sandbox_from_snapshot_form_snapshot(make_app, world, snap_compare):
         await pilot.pause()
         await pilot.press("n")
         await until(pilot, lambda: isinstance(app.screen, NewSandboxModal))
+        no_blink(app.screen)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
