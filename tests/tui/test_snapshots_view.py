@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.command import CommandList
 from textual.widgets import DataTable, Input, Select, Static
 
 from boxdeck.tui.modals.confirm import ConfirmModal
@@ -180,6 +181,17 @@ async def test_read_only_offers_no_snapshot_and_no_snapshot_write(make_app, worl
         assert app.screen is screen
         assert world.requests("POST", SNAPSHOTS) == 0 and world.requests("DELETE", f"{SNAPSHOTS}/kept") == 0
         assert world.requests("POST", "/api/v0beta1/sandboxes") == 0
+
+
+async def test_the_palette_opens_the_snapshots_list(make_app, world):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, loaded(app))
+        await pilot.press("ctrl+p")
+        await pilot.press(*"snapshots:")
+        await until(pilot, lambda: app.screen.query_one(CommandList).option_count > 0)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SnapshotsScreen))
 
 
 SMALL = (80, 24)
