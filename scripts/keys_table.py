@@ -27,6 +27,7 @@ WHERE = {
     "agent": "agent prompt",
     "sessions": "sandbox sessions",
     "devbox_sessions": "devbox sessions",
+    "snapshots": "sandbox snapshots",
 }
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -219,3 +219,21 @@ async def test_secret_and_session_changes_twice_at_once_are_sent_once(
     assert sim.requests("POST", f"{AMIKA}/secrets/claude") == 1
     assert sim.requests("POST", f"{AMIKA}/sandboxes/{sandbox}/sessions") == 1
     assert sim.requests("POST", f"/api/v1/devboxes/{devbox}/access/session") == 1
+
+
+@pytest.mark.parametrize("mode", ["full", "scrub_and_delete"])
+async def test_a_snapshot_asked_twice_at_once_is_sent_once(sim: SimServer, svc: Any, mode: str) -> None:
+    box = next(b for b in svc.monitor.snapshot(A).boxes.values() if b.name == "acme/platform")
+    results = await asyncio.gather(svc.actions.snapshot(box, "twice", mode=mode),
+                                   svc.actions.snapshot(box, "twice", mode=mode), return_exceptions=True)
+    assert sim.requests("POST", f"{AMIKA}/sandbox-snapshots") == 1
+    assert str(results[1]) == f'already snapshotting "{box.name}"'
+
+
+async def test_a_snapshot_deleted_twice_at_once_is_sent_once(sim: SimServer, svc: Any) -> None:
+    box = next(b for b in svc.monitor.snapshot(A).boxes.values() if b.name == "acme/platform")
+    await svc.actions.snapshot(box, "gone-once", mode="full")
+    results = await asyncio.gather(svc.actions.delete_snapshot("gone-once"),
+                                   svc.actions.delete_snapshot("gone-once"), return_exceptions=True)
+    assert sim.requests("DELETE", f"{AMIKA}/sandbox-snapshots/gone-once") == 1
+    assert isinstance(results[1], AlreadyInFlight)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
 Scope = Literal["app", "boxes", "secrets", "account", "sandboxes", "devboxes", "agent", "sessions",
-                "devbox_sessions"]
+                "devbox_sessions", "snapshots"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +131,11 @@ COMMANDS: tuple[Command, ...] = (
             "Agent prompt: talk to the selected sandbox's agent", "sandboxes"),
     Command("sandbox.sessions", "v", "sandbox_sessions", "Sessions",
             "Sessions and SSH grant of the selected sandbox", "sandboxes"),
+    Command("sandbox.snapshot", "t", "snapshot_sandbox", "Snapshot",
+            "Snapshot the selected sandbox (scrub-and-delete shows what is left out and asks first)",
+            "sandboxes", mutating=True),
+    Command("sandbox.snapshots", "T", "show_snapshots", "Snapshots",
+            "Snapshots: their capture state; delete one or boot a new sandbox from it", "sandboxes"),
     Command("devbox.sessions", "v", "devbox_sessions", "Sessions",
             "Exec sessions and SSH access sessions of the selected devbox", "devboxes"),
     # The agent prompt view.
@@ -168,6 +173,13 @@ COMMANDS: tuple[Command, ...] = (
             "devbox_sessions"),
     Command("access.back", "escape", "close_devbox_sessions", "Back", "Back to the devboxes",
             "devbox_sessions"),
+    # The snapshots list (T on the sandboxes screen).
+    Command("snapshots.new_sandbox", "n", "new_from_snapshot", "New sandbox",
+            "New sandbox from the selected snapshot (its files come back)", "snapshots", mutating=True),
+    Command("snapshots.delete", "d", "delete_snapshot", "Delete", "Delete the selected snapshot (asks first)",
+            "snapshots", mutating=True),
+    Command("snapshots.refresh", "r", "reload_snapshots", "Refresh", "Reload the snapshots", "snapshots"),
+    Command("snapshots.back", "escape", "close_snapshots", "Back", "Back to the sandboxes", "snapshots"),
     # Everywhere.
     Command("errors", "e", "show_errors", "Errors", "Show each backend's health and last error", "app",
             show=False),  # the header says "e: errors" when a backend fails
@@ -190,7 +202,7 @@ def bindings_for(scope: Scope) -> list[BindingType]:
     return [c.binding() for c in commands_for(scope)]
 
 
-def key_for(screen: Screen[object], command: Command) -> str:
+def key_for(screen: Screen[Any], command: Command) -> str:
     """The key that runs `command` now (after any keymap), as the user would type it."""
     for key, active in screen.active_bindings.items():
         if active.binding.id == command.id:

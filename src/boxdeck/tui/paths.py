@@ -7,7 +7,7 @@ from pathlib import Path, PurePath
 import boxdeck
 
 STYLESHEETS = ("app.tcss", "dashboard.tcss", "modals.tcss", "secrets.tcss", "account.tcss", "agent.tcss",
-               "sessions.tcss", "all_boxes.tcss")
+               "sessions.tcss", "all_boxes.tcss", "snapshots.tcss")
 
 
 def styles_dir() -> Path:

@@ -20,7 +20,7 @@ import json
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from boxdeck.api.amika_models import SnapshotMode
+from boxdeck.api.amika_models import SandboxSnapshot, SnapshotMode
 from boxdeck.service.access.hostkeys import HostKeyError, KnownHosts, vouch
 from boxdeck.service.access.ssh_trust import ProxyTrust, ProxyTrustRequired, checked_devbox_command
 from boxdeck.service.access.sshcmd import (
@@ -326,7 +326,7 @@ class Actions:
         *,
         mode: str = SnapshotMode.SCRUB_AND_DELETE.value,
         description: str | None = None,
-    ) -> Any:
+    ) -> SandboxSnapshot:
         """Capture a ready sandbox; returns the `SandboxSnapshot` (`capturing`).
 
         `scrub_and_delete` (the server's default) deletes the sandbox once captured, so the box is marked
@@ -344,23 +344,30 @@ class Actions:
             raise ActionError(f"Couldn't snapshot {_q(box.name)}: {exc}", box.key) from None
         amika = self._amika(box)
         scrub = mode == SnapshotMode.SCRUB_AND_DELETE.value
-        if scrub:
-            self.monitor.mark_pending(box.key, PENDING_SNAPSHOTTING)
-        try:
-            return await amika.create_sandbox_snapshot(box.ref, name, description=description, mode=mode)
-        except Exception as exc:
+        if self.monitor.pending(box.key) == PENDING_SNAPSHOTTING:  # sent; the source is not gone yet
+            raise AlreadyInFlight(f"already snapshotting {_q(box.name)}", box_key=box.key)
+        with self.in_flight.claim(("snapshot", box.key), f"snapshotting {_q(box.name)}", box_key=box.key):
             if scrub:
-                self.monitor.clear_pending(box.key)
-            raise self._error(f"Couldn't snapshot {_q(box.name)}", box.key, exc) from exc
-        finally:
-            self.monitor.poke(box.backend)
+                self.monitor.mark_pending(box.key, PENDING_SNAPSHOTTING)
+            try:
+                made: SandboxSnapshot = await amika.create_sandbox_snapshot(
+                    box.ref, name, description=description, mode=mode
+                )
+                return made
+            except Exception as exc:
+                if scrub:
+                    self.monitor.clear_pending(box.key)
+                raise self._error(f"Couldn't snapshot {_q(box.name)}", box.key, exc) from exc
+            finally:
+                self.monitor.poke(box.backend)
 
     async def delete_snapshot(self, ref: str) -> None:
         """Delete a snapshot (slug or id); one already gone counts as deleted."""
         self._check_writable("delete_snapshot", None, f"snapshot {_q(ref)}")
-        await self.snapshots.delete(ref)
+        with self.in_flight.claim(("delete_snapshot", ref), f"deleting snapshot {_q(ref)}", subject=ref):
+            await self.snapshots.delete(ref)
 
-    async def create_sandbox_from_snapshot(self, snapshot: Any, **fields: Any) -> Box:
+    async def create_sandbox_from_snapshot(self, snapshot: SandboxSnapshot, **fields: Any) -> Box:
         """A new sandbox that boots from an active snapshot (its files come back); other fields as for
         `create_sandbox`."""
         try:

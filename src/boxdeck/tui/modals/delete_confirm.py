@@ -39,7 +39,10 @@ class DeleteConfirmModal(ConfirmModal):
     """Dismisses with True to delete. `boxes`: one box, or every box of a bulk delete, of `profile`."""
 
     def __init__(self, boxes: Sequence[Box], deck: Deck, profile: Profile, *, noun: str = "box",
-                 skipped: str = "") -> None:
+                 skipped: str = "", question: tuple[str, str] | None = None, preview: Text | None = None,
+                 confirm_label: str = "Delete") -> None:
+        """`question`: (title, body) for an action that deletes the box on the way (a scrub-and-delete
+        snapshot); `preview`: what else it does, shown above what is lost."""
         self.boxes = list(boxes)
         self.deck = deck
         self.sources = LossSources(profile.conversations, profile.sessions, profile.grants, profile.access,
@@ -57,8 +60,11 @@ class DeleteConfirmModal(ConfirmModal):
             self.phrase = f"delete {count} boxes"
         if skipped:
             body += f"\n{skipped}"
-        super().__init__(title, body, confirm_label="Delete")
+        if question is not None:
+            title, body = question
+        super().__init__(title, body, confirm_label=confirm_label)
         self.add_class("delete-confirm")
+        self.preview = preview
         self.losses: list[Losses] | None = None
         self.typing_required = False
         self._confirm_when_checked = False
@@ -68,11 +74,13 @@ class DeleteConfirmModal(ConfirmModal):
             yield Static(self._title, markup=False, id="title")
             yield Static(self._body, markup=False, id="body")
             with VerticalScroll(id="losses-scroll"):
+                if self.preview is not None:
+                    yield Static(self.preview, markup=False, id="preview")
                 yield Static(Text("checking what would be lost…", style="italic"), markup=False, id="losses")
             yield Static("", markup=False, id="typed-hint")
             yield Input(placeholder=self.phrase, id="typed")
             with Horizontal(id="buttons"):
-                yield Button("Delete (y)", variant="error", id="confirm", disabled=True)
+                yield Button(f"{self._confirm_label} (y)", variant="error", id="confirm", disabled=True)
                 yield Button("Cancel (n)", id="cancel")
 
     def on_mount(self) -> None:
@@ -93,7 +101,7 @@ class DeleteConfirmModal(ConfirmModal):
         if self.typing_required:
             hint = self.query_one("#typed-hint", Static)
             hint.update(Text.assemble("Work in progress would be lost. Type ", (self.phrase, "bold"),
-                                      " to enable Delete:"))
+                                      f" to enable {self._confirm_label}:"))
             hint.display = True
             typed = self.query_one("#typed", Input)
             typed.display = True

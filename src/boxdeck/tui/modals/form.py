@@ -1,10 +1,10 @@
-"""What the new-box forms share: a titled dialog, inline validation, a background create that keeps the form
-open and filled on failure and shows the server's message."""
+"""What the forms share: a titled dialog, inline validation, a background request that keeps the form open and
+filled on failure and shows the server's message; the new-box forms are one kind."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,6 +19,8 @@ from boxdeck.service.boxes import Box
 from boxdeck.tui.messages import ActionFailed
 from boxdeck.tui.modals.base import BoxdeckModal
 
+T = TypeVar("T")
+
 
 @dataclass
 class Created(Message, bubble=False):
@@ -27,12 +29,17 @@ class Created(Message, bubble=False):
     box: Box
 
 
-class NewBoxModal(BoxdeckModal[Box | None]):
+class FormModal(BoxdeckModal[T | None], Generic[T]):
+    """A form whose submit runs one request in the background (`submit`); dismissed with what it made, or
+    None when cancelled. While the request is out a second submit does nothing."""
+
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="boxdeck.form.cancel"),
         Binding("ctrl+s", "submit", "Create", id="boxdeck.form.submit"),
     ]
     TITLE_TEXT = "New box"
+    SUBMIT_LABEL = "Create"
+    BUSY_LABEL = "Creating…"
 
     def __init__(self, actions: Actions) -> None:
         super().__init__(classes="modal form")
@@ -46,7 +53,7 @@ class NewBoxModal(BoxdeckModal[Box | None]):
                 yield from self.compose_fields()
             yield Static("", markup=False, id="form-error")
             with Horizontal(id="buttons"):
-                yield Button("Create (ctrl+s)", variant="primary", id="create")
+                yield Button(f"{self.SUBMIT_LABEL} (ctrl+s)", variant="primary", id="create")
                 yield Button("Cancel (esc)", id="cancel")
 
     def compose_fields(self) -> ComposeResult:
@@ -59,7 +66,8 @@ class NewBoxModal(BoxdeckModal[Box | None]):
         """A message for the first invalid field, or None."""
         return None
 
-    async def create(self, values: dict[str, Any]) -> Box:
+    def submit(self, values: dict[str, Any]) -> None:
+        """Send the request (in a worker); it ends in `ActionFailed` (the form stays) or dismisses."""
         raise NotImplementedError
 
     @staticmethod
@@ -104,8 +112,36 @@ class NewBoxModal(BoxdeckModal[Box | None]):
         self.show_error("")
         self.busy = True
         self.query_one("#create", Button).disabled = True
-        self.query_one("#create", Button).label = "Creating…"
-        self._create(self.values())
+        self.query_one("#create", Button).label = self.BUSY_LABEL
+        self.submit(self.values())
+
+    def _ready_again(self) -> None:
+        self.busy = False
+        button = self.query_one("#create", Button)
+        button.disabled = False
+        button.label = f"{self.SUBMIT_LABEL} (ctrl+s)"
+
+    @on(ActionFailed)
+    def _failed(self, message: ActionFailed) -> None:
+        self._ready_again()
+        self.show_error(message.message)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        super().on_worker_state_changed(event)
+        if event.state is WorkerState.ERROR:
+            self._ready_again()
+            self.show_error(f"Could not {self.SUBMIT_LABEL.lower()}: {event.worker.error}")
+
+
+class NewBoxModal(FormModal[Box]):
+    """A new-box form: `create` sends it; a create whose answer was lost but which the server has is shown as
+    created."""
+
+    async def create(self, values: dict[str, Any]) -> Box:
+        raise NotImplementedError
+
+    def submit(self, values: dict[str, Any]) -> None:
+        self._create(values)
 
     @work(exclusive=True, exit_on_error=False, group="create")
     async def _create(self, values: dict[str, Any]) -> None:
@@ -121,23 +157,6 @@ class NewBoxModal(BoxdeckModal[Box | None]):
             self.post_message(ActionFailed(str(error)))
             return
         self.post_message(Created(box))
-
-    def _ready_again(self) -> None:
-        self.busy = False
-        button = self.query_one("#create", Button)
-        button.disabled = False
-        button.label = "Create (ctrl+s)"
-
-    @on(ActionFailed)
-    def _failed(self, message: ActionFailed) -> None:
-        self._ready_again()
-        self.show_error(message.message)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        super().on_worker_state_changed(event)
-        if event.state is WorkerState.ERROR:
-            self._ready_again()
-            self.show_error(f"Could not create: {event.worker.error}")
 
     def on_created(self, message: Created) -> None:
         self.dismiss(message.box)

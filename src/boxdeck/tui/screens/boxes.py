@@ -763,20 +763,19 @@ class BoxesScreen(DeckScreen):
     # ----------------------------------------------------------------- create, refresh
     def action_new_box(self) -> None:
         modal = self.new_box_modal()
-        if modal is None:
+        if modal is not None:
+            self.app.push_screen(modal, self.show_created)
+
+    def show_created(self, box: Box | None) -> None:
+        """A form made `box` (None: cancelled): select its row, now or once it is listed."""
+        if box is None:
             return
-
-        def created(box: Box | None) -> None:
-            if box is None:
-                return
-            key = row_key(MAIN, box)
-            self._select_when_present = key
-            if self.table.rows.shows(key):
-                self.table.select_key(key)
-                self._select_when_present = None
-            self.notify(f"Creating {self.NOUN} {shown(box.name)}…", markup=False)
-
-        self.app.push_screen(modal, created)
+        key = row_key(MAIN, box)
+        self._select_when_present = key
+        if self.table.rows.shows(key):
+            self.table.select_key(key)
+            self._select_when_present = None
+        self.notify(f"Creating {self.NOUN} {shown(box.name)}…", markup=False)
 
     def action_refresh(self) -> None:
         for profile, backend in self.sources:

@@ -1,4 +1,5 @@
-"""Screen 1: the main profile's Amika sandboxes; `a` talks to a sandbox's agent, `v` shows its sessions."""
+"""Screen 1: the main profile's Amika sandboxes; `a` talks to a sandbox's agent, `v` shows its sessions, `t`
+snapshots it and `T` lists the snapshots."""
 
 from __future__ import annotations
 
@@ -13,16 +14,16 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.timer import Timer
 
-from boxdeck.api.amika_models import Sandbox
+from boxdeck.api.amika_models import Sandbox, SandboxSnapshot
 from boxdeck.service.access.waits import quoted
 from boxdeck.service.actions.errors import error_status
 from boxdeck.service.boxes import Backend, Box, StateKind
 from boxdeck.service.text.details import sandbox_fields
-from boxdeck.tui.commands import bindings_for
+from boxdeck.tui.commands import BY_NAME, bindings_for, key_for
 from boxdeck.tui.context import MAIN, Deck
 from boxdeck.tui.format import Cell, clean, describe, field_lines, text_cell
 from boxdeck.tui.modals.new_sandbox import NewSandboxModal
-from boxdeck.tui.screens.boxes import BoxesScreen, Entry, Source
+from boxdeck.tui.screens.boxes import BoxesScreen, Entry, Source, sentence
 from boxdeck.tui.widgets.not_configured import NotConfigured
 from boxdeck.tui.widgets.rows import Column
 
@@ -123,8 +124,15 @@ class SandboxesScreen(BoxesScreen):
     def new_box_modal(self) -> NewSandboxModal:
         return NewSandboxModal(self.deck.main.actions)
 
-    # ----------------------------------------------------------------- agent prompt and sessions
+    # ----------------------------------------------------------------- agent prompt, sessions, snapshots
     def view_refusal(self, action: str, entry: Entry | None) -> str | None:
+        if action == "snapshot_sandbox":
+            if entry is None:
+                return "No sandbox selected."
+            if entry.box.pending:
+                return f"{quoted(entry.box.name)} is busy ({self._state_of(entry.box)}); wait a moment."
+            refusal = self.deck.main.actions.refusal("snapshot", entry.box)
+            return sentence(refusal)
         if action not in ("agent_prompt", "sandbox_sessions"):
             return None
         if entry is None or entry.box.sandbox is None:
@@ -151,6 +159,28 @@ class SandboxesScreen(BoxesScreen):
         box = self.selected_box
         if box is not None:
             self.app.push_screen(SandboxSessionsScreen(self.deck, box.ref))
+
+    def action_snapshot_sandbox(self) -> None:
+        from boxdeck.tui.modals.snapshot_form import SnapshotModal
+
+        box = self.selected_box
+        if box is None:
+            return
+
+        def taken(snapshot: SandboxSnapshot | None) -> None:
+            if snapshot is None:
+                return
+            keys = key_for(self, BY_NAME["sandbox.snapshots"])
+            self.notify(f"Capturing snapshot “{clean(snapshot.snapshot)}” of sandbox “{clean(box.name)}”… "
+                        f"({keys}: snapshots)", markup=False, timeout=8)
+            self.deck.poller.poll_now(MAIN, Backend.AMIKA)
+
+        self.app.push_screen(SnapshotModal(self.deck, self.deck.main, box), taken)
+
+    def action_show_snapshots(self) -> None:
+        from boxdeck.tui.screens.snapshots import SnapshotsScreen
+
+        self.app.push_screen(SnapshotsScreen(self.deck, created=self.show_created))
 
     # ----------------------------------------------------------------- detail
     def detail_key(self, entry: Entry) -> Hashable:
