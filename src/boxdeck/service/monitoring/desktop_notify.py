@@ -22,16 +22,20 @@ import enum
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from boxdeck.service.boxes import StateKind
+from boxdeck.service.monitoring.notices import Notice, notice_for_change
+from boxdeck.service.monitoring.snapshot import Change
 from boxdeck.service.text.redact import mask_known
 from boxdeck.service.text.sanitize import single_line
 
 __all__ = [
     "DesktopNotifier",
     "NotifyMethod",
+    "desktop_messages",
     "escape_for",
     "notify_send_argv",
     "should_notify",
@@ -41,6 +45,8 @@ _ESC: Final = "\x1b"
 _BEL: Final = "\x07"
 _TITLE_LIMIT: Final = 80
 _BODY_LIMIT: Final = 240
+#: What a desktop notification is for: the box is ready, or it will not be.
+_TOLD: Final = frozenset({StateKind.READY, StateKind.FAILED})
 #: Terminals whose notification escape is OSC 777 rather than OSC 9.
 _OSC777_TERMS: Final = ("foot", "rxvt")
 
@@ -59,6 +65,23 @@ def should_notify(method: NotifyMethod, *, focused: bool) -> bool:
 def _clean(text: str, limit: int, redact: Callable[[str], str]) -> str:
     masked = redact(mask_known(text))
     return single_line(masked, limit=limit).replace(";", ",").replace(_ESC, "").replace(_BEL, "")
+
+
+def desktop_messages(
+    notices: Iterable[Notice], changes: Iterable[Change], waited: Container[str]
+) -> list[tuple[str, str]]:
+    """(title, body) for each box the user waits on that just became ready or failed: a notice of a box
+    they created or acted on, or a box pinned to connect or open (``waited``: its key). One per box."""
+    out: dict[str, tuple[str, str]] = {}
+    for notice in notices:
+        if notice.kind in _TOLD:
+            out.setdefault(notice.key, (notice.title, notice.message))
+    for change in changes:
+        if change.key in waited and change.key not in out:
+            pinned = notice_for_change(change)
+            if pinned is not None and pinned.kind in _TOLD:
+                out[change.key] = (pinned.title, pinned.message)
+    return list(out.values())
 
 
 def escape_for(title: str, body: str, *, environ: Mapping[str, str]) -> str:
