@@ -171,3 +171,17 @@ async def test_a_renewed_amika_entry_still_logs_in_after_the_old_grant_expired(
     result = login()
     assert (result.returncode, result.stdout) == (0, "in\n"), result.stderr
     assert isinstance(service.actions.known_hosts, KnownHosts)
+
+
+def test_the_include_line_goes_on_top_once_and_the_backup_keeps_the_original(tmp_path: Path) -> None:
+    file = SshConfigFile(tmp_path)
+    file.ssh_dir.mkdir()
+    file.user_config.write_text("Host *\n    User me\n")
+    file.user_config.chmod(0o644)
+    assert file.add_include() == file.backup
+    assert file.add_include() is None  # already there: nothing changed, the backup is not overwritten
+    text = file.user_config.read_text()
+    assert text.count("Include boxdeck.conf") == 1 and text.endswith("Host *\n    User me\n")
+    assert text.index("Include boxdeck.conf") < text.index("Host *")
+    assert file.backup.read_text() == "Host *\n    User me\n"
+    assert file.user_config.stat().st_mode & 0o777 == 0o644  # the user's own mode is kept

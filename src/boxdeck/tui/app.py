@@ -281,7 +281,7 @@ class BoxdeckApp(App[None]):
                 markup=False,
                 timeout=15,
             )
-        self.editors.tick(TICK)
+        self.editors.tick()
         if deck.clipboard.tick():
             self.notify("Cleared the copied SSH command (it holds a token) from the clipboard.", markup=False,
                         timeout=5)

@@ -19,6 +19,7 @@ import asyncio
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -74,8 +75,7 @@ class EditorOpener:
         self.which = which
         self.run = run
         self._asked_include = False
-        self._next_renewal: float = 0.0
-        self._elapsed = 0.0
+        self._next_renewal: datetime | None = None
 
     def file(self) -> SshConfigFile:
         return SshConfigFile(self.home())
@@ -147,12 +147,13 @@ class EditorOpener:
                                             f"{path}).", title))
 
     # ------------------------------------------------------------------ keep entries fresh
-    def tick(self, seconds: float) -> None:
-        """Called as time passes (the App's tick); every `RENEW_EVERY` seconds, renew what is due."""
-        self._elapsed += seconds
-        if self._elapsed < self._next_renewal:
+    def tick(self) -> None:
+        """Called as time passes (the App's tick); every `RENEW_EVERY` seconds of the deck's clock, renew
+        what is due."""
+        now = self.deck.now()
+        if self._next_renewal is not None and now < self._next_renewal:
             return
-        self._next_renewal = self._elapsed + RENEW_EVERY
+        self._next_renewal = now + timedelta(seconds=RENEW_EVERY)
         file = self.file()
         profile = self.deck.main
         config = SshConfig(profile.actions, file, now=self.deck.now)
