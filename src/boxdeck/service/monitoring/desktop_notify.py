@@ -29,7 +29,6 @@ from typing import Final
 from boxdeck.service.boxes import StateKind
 from boxdeck.service.monitoring.notices import Notice, notice_for_change
 from boxdeck.service.monitoring.snapshot import Change
-from boxdeck.service.text.redact import mask_known
 from boxdeck.service.text.sanitize import single_line
 
 __all__ = [
@@ -63,8 +62,8 @@ def should_notify(method: NotifyMethod, *, focused: bool) -> bool:
 
 
 def _clean(text: str, limit: int, redact: Callable[[str], str]) -> str:
-    masked = redact(mask_known(text))
-    return single_line(masked, limit=limit).replace(";", ",").replace(_ESC, "").replace(_BEL, "")
+    # single_line also masks every secret this process knows; `redact` adds the caller's own.
+    return single_line(redact(text), limit=limit).replace(";", ",").replace(_ESC, "").replace(_BEL, "")
 
 
 def desktop_messages(
