@@ -29,7 +29,7 @@ def test_help_lists_every_command_with_one_line() -> None:
     assert result.returncode == 0 and result.stderr == ""
     section = result.stdout.split("\ncommands:\n", 1)[1].split("\n\n", 1)[0]
     listed = re.findall(r"^    (\S+)\s+\S", section, re.M)
-    assert listed == list(COMMANDS) == ["ls", "ssh", "watch", "sim", "completion"]
+    assert listed == list(COMMANDS) == ["ls", "ssh", "watch", "ssh-config", "code", "sim", "completion"]
     for name in ("ls", "ssh", "watch", "completion"):  # each command has its own help
         sub = boxdeck(name, "--help")
         assert sub.returncode == 0 and sub.stdout.startswith(f"usage: boxdeck {name}")

@@ -194,3 +194,19 @@ def test_each_cycle_costs_one_list_and_the_one_devbox_details(sim_env: SimServer
 def test_negative_timeout_is_a_usage_error(run_cli) -> None:
     assert run_cli("watch", "x", "--timeout", "-1").code == 2
     assert run_cli("ssh", "x", "--wait", "--timeout", "nan").code == 2
+
+
+def test_notify_sends_a_desktop_notification_when_the_watch_ends(
+    sim_env: SimServer, cli_timing, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[str] = []
+    monkeypatch.setattr(watch, "write_to_terminal", sent.append)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("TMUX", raising=False)
+    assert run_cli("watch", "feature-payments").code == 0
+    assert sent == []  # only when asked
+    result = run_cli("watch", "data-pipeline", "--notify")
+    assert result.code == 1
+    (escape,) = sent
+    assert escape.startswith("\x1b]9;boxdeck: not ready: ") and "Cloning northwind/api failed" in escape
+    assert escape.endswith("\x07") and escape.count("\x1b") == 1

@@ -23,6 +23,7 @@ from boxdeck.service.boxes import Backend, Box, StateKind
 from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.sim import SimConfig, SimServer
 from boxdeck.sim.sshd import bwrap_problem
+from support.ssh import require_ssh
 
 A, D = Backend.AMIKA, Backend.DEVBOX
 SSH = shutil.which("ssh")
@@ -30,11 +31,7 @@ SSH = shutil.which("ssh")
 
 @pytest.fixture(scope="module")
 def ssh_binary() -> str:
-    if SSH is None:
-        if os.environ.get("CI"):
-            pytest.fail("no ssh client in CI: .ci/run installs openssh-client, so this must not happen")
-        pytest.skip("no ssh client on this machine (install openssh-client to run the real-SSH tests)")
-    return SSH
+    return require_ssh()
 
 
 @pytest.fixture

@@ -458,3 +458,14 @@ def test_bad_keymap_entries_are_dropped_with_a_warning(tmp_path: Path) -> None:
     assert dict(pf.settings.keymap) == {"stop": "X"}
     joined = "\n".join(pf.warnings)
     assert "bare ctrl chord" in joined and "refresh" in joined
+
+
+def test_editor_and_desktop_notifications_settings(tmp_path: Path) -> None:
+    from boxdeck.service.monitoring.desktop_notify import NotifyMethod
+
+    default = load_profiles(write(tmp_path, "[settings]\n")).settings
+    assert (default.editor, default.desktop_notifications) == ("vscode", NotifyMethod.TERMINAL)
+    chosen = load_profiles(write(tmp_path, '[settings]\neditor = "zed"\ndesktop_notifications = "off"\n'))
+    assert (chosen.settings.editor, chosen.settings.desktop_notifications) == ("zed", NotifyMethod.OFF)
+    with pytest.raises(ConfigFileError, match=r"settings.editor: 'emacs' is not one of cursor, vscode, zed"):
+        load_profiles(write(tmp_path, '[settings]\neditor = "emacs"\n'))

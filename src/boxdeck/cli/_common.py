@@ -17,13 +17,16 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from boxdeck.cli.output import EXIT_BROKEN_PIPE, OutputClosed, silence_stdout
 from boxdeck.service.boxes import Backend, Box
 from boxdeck.service.configuration.config import ConfigError, Service, Settings
 from boxdeck.service.configuration.token_files import resolve_token_files
 from boxdeck.service.text.sanitize import single_line
+
+if TYPE_CHECKING:
+    from boxdeck.service.configuration.profiles import AppConfig
 
 __all__ = [
     "EXIT_CONFIG",
@@ -101,6 +104,16 @@ def resolve_settings(
     password manager for the Amika key). Raises `CliError(exit 2)` for a configuration problem or when no
     backend is configured at all.
     """
+    return resolve_config(args, environ, backends=backends).settings
+
+
+def resolve_config(
+    args: argparse.Namespace,
+    environ: Mapping[str, str] | None = None,
+    *,
+    backends: Iterable[Backend] | None = None,
+) -> AppConfig:
+    """:func:`resolve_settings` with the file's app settings too (the default editor, notifications)."""
     from boxdeck.service.configuration.profiles import resolve_app_config
 
     env = os.environ if environ is None else environ
@@ -123,7 +136,7 @@ def resolve_settings(
             "--sprites-token-file, or choose a profile with --profile",
             EXIT_CONFIG,
         )
-    return settings
+    return app_config
 
 
 def build_service(settings: Settings, timing: Timing, **monitor_options: Any) -> Service:

@@ -76,7 +76,7 @@ def _main(args: list[str]) -> int:
         return completion(ns.shell)
     import importlib
 
-    module = importlib.import_module(f"boxdeck.cli.{ns.command}")
+    module = importlib.import_module(f"boxdeck.cli.{ns.command.replace('-', '_')}")
     status: int = module.run(ns, remote) if ns.command == "ssh" else module.run(ns)
     return status
 

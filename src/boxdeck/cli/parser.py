@@ -48,11 +48,16 @@ COMMANDS: Final = {
     "ls": "list every box of both backends, one per row (--json for scripts)",
     "ssh": "open a box's ready-to-use SSH command, or print it (--print); --wait for a box not ready yet",
     "watch": "follow a box's provisioning until it is ready (exit 0) or failed (exit 1)",
+    "ssh-config": "a Host alias per box for ssh and editors; --write keeps them in ~/.ssh/boxdeck.conf",
+    "code": "open a box in Cursor, VS Code or Zed over SSH",
     "sim": "run the simulator of both APIs on a loopback port (its own options: boxdeck sim --help)",
     "completion": "print the shell completion script for bash, zsh or fish",
 }
 #: The subcommands that run in `boxdeck.cli.<name>` with `run(args)`.
-PLAIN_COMMANDS: Final = ("ls", "ssh", "watch")
+PLAIN_COMMANDS: Final = ("ls", "ssh", "watch", "ssh-config", "code")
+#: The editors `code --editor` accepts (boxdeck.service.access.editors.EDITORS; listed here so building the
+#: parser stays cheap).
+EDITOR_CHOICES: Final = ("cursor", "vscode", "zed")
 SHELLS: Final = ("bash", "zsh", "fish")
 #: Flags only the dashboard reads (dest -> flag); given with a subcommand they are a usage error.
 DASHBOARD_ONLY: Final = {
@@ -231,6 +236,47 @@ def _add_watch(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=seconds, metavar="SECONDS", help="give up after this long (exit 124)")
     p.add_argument("--json", action="store_true",
                    help="one JSON object per change on stdout (progress display off)")
+    p.add_argument("--notify", action="store_true",
+                   help="a desktop notification when it ends (settings.desktop_notifications says how)")
+    return p
+
+
+def _add_yes(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--yes", action="store_true",
+                   help="add `Include boxdeck.conf` to ~/.ssh/config without asking (a backup is kept)")
+
+
+def _add_ssh_config(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "ssh-config", help=COMMANDS["ssh-config"], usage="boxdeck ssh-config [options] [NAME ...]",
+        description="One ssh Host block per box (default: every ready box), with a stable alias "
+        "boxdeck-NAME and exactly the options boxdeck itself passes to ssh. Without --write the blocks go "
+        "to stdout (they contain Amika access tokens); with --write they go to ~/.ssh/boxdeck.conf "
+        "(mode 0600, regenerated whole, entries renewed before they expire) and each alias is printed.",
+        epilog="Exit status: 0 written or printed; 1 a named box is not ready or SSH access could not be "
+        "had; 2 bad usage, configuration or an ambiguous NAME.",
+    )
+    p.add_argument("names", metavar="NAME", nargs="*")
+    p.add_argument("--write", action="store_true", help="write ~/.ssh/boxdeck.conf and print each alias")
+    _add_yes(p)
+    return p
+
+
+def _add_code(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "code", help=COMMANDS["code"], usage="boxdeck code [options] NAME",
+        description="Write the box's entry to ~/.ssh/boxdeck.conf, then open it in an editor over "
+        "Remote-SSH: `cursor`/`code --remote ssh-remote+ALIAS PATH` or `zed ssh://ALIAS/PATH`.",
+        epilog="Exit status: 0 the editor has it; 1 the box is not ready or SSH access could not be had; "
+        "2 bad usage or configuration; 127 the editor's shell command is not on PATH.",
+    )
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--editor", choices=EDITOR_CHOICES,
+                   help="the editor (default: settings.editor, else vscode)")
+    p.add_argument("--path", metavar="PATH",
+                   help="the folder to open (default: the box's repository or workspace; a relative one "
+                   "starts there)")
+    _add_yes(p)
     return p
 
 
@@ -274,7 +320,7 @@ def build_parser(*, for_completion: bool = False) -> Parser:
                                 parser_class=Parser)
     _global_options(parser, subcommand=False)
     _dashboard_options(parser)
-    for add in (_add_ls, _add_ssh, _add_watch):
+    for add in (_add_ls, _add_ssh, _add_watch, _add_ssh_config, _add_code):
         _global_options(add(sub), subcommand=True)
     _add_sim(sub, with_options=for_completion)
     _add_completion(sub)

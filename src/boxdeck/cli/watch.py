@@ -10,6 +10,7 @@ stdout instead (and keeps stderr for the final error only), for tools that react
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from boxdeck.cli import _common
@@ -18,13 +19,14 @@ from boxdeck.cli._common import (
     err,
     find_box,
     poll_backends,
-    resolve_settings,
+    resolve_config,
     run_main,
     split_query,
 )
 from boxdeck.cli._follow import Follower, Outcome, attach_eta
 from boxdeck.cli.progress import Progress
 from boxdeck.service.boxes import Backend
+from boxdeck.service.monitoring.desktop_notify import DesktopNotifier
 
 __all__ = ["run"]
 
@@ -37,8 +39,8 @@ def run(args: argparse.Namespace) -> int:
 async def _run(args: argparse.Namespace) -> int:
     timing = _common.TIMING
     backend, _ = split_query(args.name)
-    settings = resolve_settings(args, backends=[backend] if backend else None)
-    async with build_service(settings, timing, max_detail_fetches=0) as service:
+    config = resolve_config(args, backends=[backend] if backend else None)
+    async with build_service(config.settings, timing, max_detail_fetches=0) as service:
         tracker = attach_eta(service, timing)
         errors = await poll_backends(service, [backend] if backend else list(Backend))
         box = find_box(service, args.name, errors)
@@ -51,4 +53,23 @@ async def _run(args: argparse.Namespace) -> int:
         progress.event(f"{progress.mark('ok')} {result.message}")
     else:
         err(result.message)
+    if args.notify:
+        notifier = DesktopNotifier(config.desktop_notifications, write=write_to_terminal,
+                                   redact=service.redactor.redact)
+        title = "boxdeck: ready" if result.outcome is Outcome.READY else "boxdeck: not ready"
+        notifier.notify(title, result.message, focused=False)  # a script cannot tell where the user looks
     return result.outcome.exit_code
+
+
+def write_to_terminal(text: str) -> None:
+    """The notification escape goes to the terminal: stderr when it is one (stdout may be a pipe), else the
+    controlling terminal, else nowhere."""
+    try:
+        if sys.stderr is not None and sys.stderr.isatty():
+            sys.stderr.write(text)
+            sys.stderr.flush()
+            return
+    except (AttributeError, ValueError, OSError):
+        pass
+    with contextlib.suppress(OSError), open("/dev/tty", "w", encoding="utf-8") as tty:
+        tty.write(text)

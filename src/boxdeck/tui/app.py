@@ -37,6 +37,8 @@ from boxdeck.tui.connect import (
     ProxyTrustAsked,
 )
 from boxdeck.tui.context import MAIN, Deck
+from boxdeck.tui.desktop_notify import DesktopNotifications
+from boxdeck.tui.editor_open import EditorCommands, EditorOpener, EditorOutcome
 from boxdeck.tui.heap import HeapFreezer
 from boxdeck.tui.keymap import resolve_keymap
 from boxdeck.tui.messages import (
@@ -44,6 +46,7 @@ from boxdeck.tui.messages import (
     BoxesChanged,
     ConnectRequested,
     NotificationsCleared,
+    OpenInEditorRequested,
     PollFinished,
     RenewRequested,
     StopWaiting,
@@ -94,7 +97,7 @@ SWITCHING = "_switching-profile"
 class BoxdeckApp(App[None]):
     TITLE = "boxdeck"
     CSS_PATH = css_paths()
-    COMMANDS = App.COMMANDS | {BoxdeckCommands, ProfileCommands, BoxCommands}
+    COMMANDS = App.COMMANDS | {BoxdeckCommands, ProfileCommands, BoxCommands, EditorCommands}
     BINDINGS: ClassVar[list[BindingType]] = list(bindings_for("app"))
     #: The screen shown first when no other is asked for or remembered.
     FIRST_MODE = "sandboxes"
@@ -109,6 +112,8 @@ class BoxdeckApp(App[None]):
         self.tabs = tuple(Tab(d.key, d.title, d.backend) for d in DASHBOARDS)
         self.dashboards: list[Screen[Any]] = []
         self.connector = Connector(self, deck)
+        self.editors = EditorOpener(self, deck, self.connector)
+        self.desktop = DesktopNotifications(self, deck)
         self.heap = HeapFreezer()
         deck.clipboard.terminal = lambda text: self.copy_to_clipboard(text)  # OSC 52, through this app
         deck.poller.on_polled = self._polled
@@ -251,12 +256,15 @@ class BoxdeckApp(App[None]):
         self._to_dashboards(lambda: BoxesChanged(message.profile, diff))
         # Only boxes the user created or acted on get a notice (the monitor remembers which); a box waited on
         # is told about once, by the connector.
+        waited = {wait.key for wait in profile.waits}  # before the waits this diff ends are dropped
         told = self.connector.check(profile, diff)
         suffix = "" if profile.is_main else f" ({shown(profile.label)})"
-        for notice in profile.monitor.notices(diff):
+        notices = profile.monitor.notices(diff)
+        for notice in notices:
             if notice.key not in told:
                 self.notify(notice.message, title=notice.title + suffix, severity=notice.level, markup=False,
                             timeout=8)
+        self.desktop.boxes_changed(diff, notices, waited)
         for screen in self.screen_stack:
             if isinstance(screen, ActivityScreen):
                 screen.post_message(ActivityLogged())
@@ -283,6 +291,7 @@ class BoxdeckApp(App[None]):
                 markup=False,
                 timeout=15,
             )
+        self.editors.tick()
         if deck.clipboard.tick():
             self.notify("Cleared the copied SSH command (it holds a token) from the clipboard.", markup=False,
                         timeout=5)
@@ -295,6 +304,14 @@ class BoxdeckApp(App[None]):
             self.connector.pin(message.box, profile, start=message.start)
         else:
             self.connector.connect(message.box, profile)
+
+    @on(OpenInEditorRequested)
+    def _open_in_editor(self, message: OpenInEditorRequested) -> None:
+        self.editors.requested(message)
+
+    @on(EditorOutcome)
+    def _editor_outcome(self, message: EditorOutcome) -> None:
+        self.editors.outcome(message)
 
     @on(StopWaiting)
     def _stop_waiting(self, message: StopWaiting) -> None:

@@ -36,6 +36,7 @@ from boxdeck.service.text.redact import redact
 from boxdeck.service.text.sanitize import shown, single_line
 from boxdeck.service.text.timefmt import countdown
 from boxdeck.tui.context import Deck, Profile
+from boxdeck.tui.messages import OpenInEditorRequested
 from boxdeck.tui.modals.confirm import ConfirmModal
 
 if TYPE_CHECKING:
@@ -209,8 +210,9 @@ class Connector:
         return "\n".join([head, *lines])
 
     # ------------------------------------------------------------------ connect when ready
-    def pin(self, box: Box, profile: Profile, *, start: bool = False) -> None:
-        profile.waits.pin(box, self.deck.now(), start=start)
+    def pin(self, box: Box, profile: Profile, *, start: bool = False, open_in: str | None = None) -> None:
+        """Wait for the box, then connect (or open it in the editor `open_in`)."""
+        profile.waits.pin(box, self.deck.now(), start=start, open_in=open_in)
         self.app.post_message(PinsChanged())
         if start:
             self.app.run_worker(self._start_for_wait(box, profile), name=f"start {box.name}",
@@ -253,7 +255,10 @@ class Connector:
             return
         self.app.post_message(PinsChanged())
         self.app.bell()
-        if outcome.box is not None:
+        if outcome.box is not None and outcome.wait.open_in:
+            self.app.notify(outcome.message, title="Open when ready", markup=False, timeout=8)
+            self.app.post_message(OpenInEditorRequested(outcome.box, profile.key, outcome.wait.open_in))
+        elif outcome.box is not None:
             self.app.notify(outcome.message, title="Connect when ready", markup=False, timeout=8)
             self.connect(outcome.box, profile)
         else:

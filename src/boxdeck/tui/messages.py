@@ -71,6 +71,16 @@ class ConnectRequested(Message):
 
 
 @dataclass
+class OpenInEditorRequested(Message):
+    """Open a box in an editor (None: the configured one); ``wait``: pin it and open it when it is ready."""
+
+    box: Box
+    profile: str
+    editor: str | None = None
+    wait: bool = False
+
+
+@dataclass
 class StopWaiting(Message):
     """Unpin a box pinned for "connect when ready"."""
 

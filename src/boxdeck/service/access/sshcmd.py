@@ -89,6 +89,9 @@ class SshCommand:
     proxy_command: str | None = None
     #: Options the server asked for that were left out (names such as ``LocalCommand`` or ``-F``).
     dropped: tuple[str, ...] = ()
+    #: Where the box's work lives, as the server named it (a Devbox session's ``workspace_path``); unchecked
+    #: server text: :func:`boxdeck.service.access.editors.remote_path` checks it before it is used.
+    workspace: str | None = None
 
     def masked(self) -> str:
         """The command with every secret shortened to a prefix, safe to show or log."""
@@ -178,9 +181,10 @@ def _finish(options: Sequence[str], user: str | None, host: str) -> tuple[str, .
 
 
 def _command(argv: tuple[str, ...], *, secrets: tuple[str, ...] = (), expires_at: datetime | None = None,
-             proxy_command: str | None = None, dropped: tuple[str, ...] = ()) -> SshCommand:
+             proxy_command: str | None = None, dropped: tuple[str, ...] = (),
+             workspace: str | None = None) -> SshCommand:
     return SshCommand(argv=argv, text=shlex.join(argv), secrets=secrets, expires_at=expires_at,
-                      proxy_command=proxy_command, dropped=dropped)
+                      proxy_command=proxy_command, dropped=dropped, workspace=workspace)
 
 
 # ------------------------------------------------------------------------------------------------- Amika
@@ -431,8 +435,9 @@ def _build(parsed: _Parsed, session: AccessSession) -> tuple[SshCommand, str | N
     argv = _finish(options, user, host)
     # A login name as long as a token is one (a session id, say): masked wherever the command is shown.
     secret = (user,) if user and len(user) >= _TOKEN_LIKE_USER_LEN else ()
+    workspace = session.ssh.workspace_path.strip() if session.ssh is not None else ""
     command = _command(argv, secrets=secret, expires_at=session.expires_at,
-                       proxy_command=proxy, dropped=tuple(parsed.dropped))
+                       proxy_command=proxy, dropped=tuple(parsed.dropped), workspace=workspace or None)
     return command, proxy
 
 

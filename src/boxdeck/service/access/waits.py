@@ -56,6 +56,8 @@ class Wait:
     since: datetime
     start: bool = False
     moving: bool = True  # False until a start we asked for shows up (the box is still "stopped" before)
+    #: The editor to open the box in when it is ready, instead of connecting.
+    open_in: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +88,9 @@ class Waits:
     def __len__(self) -> int:
         return len(self._waits)
 
-    def pin(self, box: Box, now: datetime, *, start: bool = False) -> Wait:
-        wait = self._waits[box.key] = Wait(box.key, box.backend, box.name, now, start=start, moving=not start)
+    def pin(self, box: Box, now: datetime, *, start: bool = False, open_in: str | None = None) -> Wait:
+        wait = self._waits[box.key] = Wait(box.key, box.backend, box.name, now, start=start, moving=not start,
+                                           open_in=open_in)
         return wait
 
     def unpin(self, key: str) -> Wait | None:
@@ -109,7 +112,8 @@ class Waits:
         if box is None:
             outcome = WaitEnded(wait, None, f"{name} is gone; stopped waiting to connect.")
         elif box.kind is StateKind.READY:
-            outcome = WaitEnded(wait, box, f"{name} is ready — connecting.")
+            doing = "opening it in your editor" if wait.open_in else "connecting"
+            outcome = WaitEnded(wait, box, f"{name} is ready — {doing}.")
         elif coming_up(box):
             wait.moving = True
             return None

@@ -15,6 +15,8 @@ come from, plus the app settings (poll cadence, theme, clipboard clear time, rea
     read_only = false              # default for every profile
     write_grant_minutes = 10       # how long the "grant write access" key lasts
     max_response_mb = 64           # the largest answer read from a server, decompressed
+    editor = "vscode"              # `boxdeck code` and the dashboard's open-in-editor: cursor, vscode, zed
+    desktop_notifications = "terminal"   # a waited-on box ready or failed: terminal, notify-send, off
 
     [settings.keymap]              # binding id -> keys (Textual keymap syntax, comma-separated)
     delete = "d"
@@ -68,6 +70,7 @@ from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
 from boxdeck.service.access.clipboard_guard import DEFAULT_CLEAR_SECONDS
+from boxdeck.service.access.editors import EDITORS
 from boxdeck.service.access.ssh_trust import CONFIG_KEY as TRUST_KEY
 from boxdeck.service.access.sshcmd import proxy_command_problem
 from boxdeck.service.configuration.config import (
@@ -85,6 +88,7 @@ from boxdeck.service.configuration.token_sources import (
     parse_token_spec,
 )
 from boxdeck.service.configuration.write_grant import DEFAULT_GRANT_MINUTES
+from boxdeck.service.monitoring.desktop_notify import NotifyMethod
 
 __all__ = [
     "BACKEND_FIELDS",
@@ -119,6 +123,9 @@ DESTRUCTIVE_IDS = frozenset(
     {"delete", "stop", "bulk_delete", "bulk_stop", "delete_box", "stop_box", "delete_session", "stop_session"}
 )
 
+#: The editor `boxdeck code` opens a box in when no --editor is given.
+DEFAULT_EDITOR = "vscode"
+
 _TOP_KEYS = frozenset({"default_profile", "settings", "profiles"})
 _SETTINGS_KEYS = frozenset(
     {
@@ -131,6 +138,8 @@ _SETTINGS_KEYS = frozenset(
         "write_grant_minutes",
         "max_response_mb",
         "keymap",
+        "editor",
+        "desktop_notifications",
     }
 )
 _POLL_KEYS = frozenset({"steady_interval", "busy_interval"})
@@ -193,6 +202,8 @@ class FileSettings:
     keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     #: The largest answer read from a server, once decompressed, in MiB (None: the clients' default).
     max_response_mb: float | None = None
+    editor: str = DEFAULT_EDITOR
+    desktop_notifications: NotifyMethod = NotifyMethod.TERMINAL
 
 
 @dataclass(frozen=True)
@@ -351,6 +362,9 @@ def _parse_settings(reader: _Reader, raw: Mapping[str, Any]) -> FileSettings:
     )
     grant = reader.number(raw.get("write_grant_minutes"), "settings.write_grant_minutes", minimum=0.1)
     max_response = reader.number(raw.get("max_response_mb"), "settings.max_response_mb", minimum=1)
+    editor = _choice(reader, raw.get("editor"), "settings.editor", tuple(EDITORS)) or DEFAULT_EDITOR
+    notify = _choice(reader, raw.get("desktop_notifications"), "settings.desktop_notifications",
+                     tuple(m.value for m in NotifyMethod))
     keymap_raw = _parse_keymap(reader, reader.table(raw.get("keymap"), "settings.keymap"))
     keymap, problems = clean_keymap(keymap_raw)
     reader.warnings.extend(f"settings.keymap: {p}; that binding keeps its default key" for p in problems)
@@ -363,7 +377,16 @@ def _parse_settings(reader: _Reader, raw: Mapping[str, Any]) -> FileSettings:
         write_grant_minutes=DEFAULT_GRANT_MINUTES if grant is None else grant,
         keymap=MappingProxyType(keymap),
         max_response_mb=max_response,
+        editor=editor,
+        desktop_notifications=NotifyMethod(notify) if notify else NotifyMethod.TERMINAL,
     )
+
+
+def _choice(reader: _Reader, value: Any, key: str, choices: tuple[str, ...]) -> str | None:
+    text = reader.string(value, key)
+    if text is not None and text not in choices:
+        raise reader.fail(f"{key}: {text!r} is not one of {', '.join(choices)}")
+    return text
 
 
 def _parse_profile(reader: _Reader, name: str, raw: Any) -> Profile:
@@ -641,6 +664,8 @@ class AppConfig:
     read_only_locked: bool = False
     warnings: tuple[str, ...] = ()
     config_path: Path | None = None
+    editor: str = DEFAULT_EDITOR
+    desktop_notifications: NotifyMethod = NotifyMethod.TERMINAL
 
 
 def token_source_for(
@@ -751,6 +776,8 @@ def _resolve(
         read_only_locked=flag_read_only,
         warnings=pf.warnings,
         config_path=pf.path,
+        editor=fs.editor,
+        desktop_notifications=fs.desktop_notifications,
     )
 
 

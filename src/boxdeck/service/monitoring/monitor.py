@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import math
 import random
@@ -573,7 +574,7 @@ class Monitor:
 
     def _scrub(self, notice: Notice) -> Notice:
         r = self.redactor.redact
-        return Notice(notice.level, r(notice.title), r(notice.message), notice.key, notice.backend)
+        return dataclasses.replace(notice, title=r(notice.title), message=r(notice.message))
 
     # ------------------------------------------------------------------ running
 

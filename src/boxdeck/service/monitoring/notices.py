@@ -31,6 +31,8 @@ class Notice:
     message: str
     key: str
     backend: Backend
+    #: What the box became (ready, failed …); None when not known.
+    kind: StateKind | None = None
 
 
 @dataclass(frozen=True)
@@ -67,18 +69,22 @@ def notice_for_change(change: Change, detail: DevboxDetail | None = None) -> Not
     name = single_line(box.name, limit=80)
     state = single_line(box.state, limit=40)
     if new_kind is StateKind.READY:
-        return Notice("information", f"{name} is ready", f'{noun} "{name}" is {state}.', box.key, box.backend)
+        return Notice("information", f"{name} is ready", f'{noun} "{name}" is {state}.', box.key, box.backend,
+                      new_kind)
     if new_kind is StateKind.STOPPED:
-        return Notice("information", f"{name} stopped", f'{noun} "{name}" is {state}.', box.key, box.backend)
+        return Notice("information", f"{name} stopped", f'{noun} "{name}" is {state}.', box.key, box.backend,
+                      new_kind)
     if new_kind is StateKind.GONE:
-        return Notice("information", f"{name} deleted", f'{noun} "{name}" is {state}.', box.key, box.backend)
+        return Notice("information", f"{name} deleted", f'{noun} "{name}" is {state}.', box.key, box.backend,
+                      new_kind)
     reason = box.error_message or (detail.failed_message if detail is not None else None)
     message = f'{noun} "{name}" failed'
     message += f": {single_line(reason)}" if reason else "."
-    return Notice("error", f"{name} failed", message, box.key, box.backend)
+    return Notice("error", f"{name} failed", message, box.key, box.backend, new_kind)
 
 
 def notice_for_removal(box: Box) -> Notice:
     noun = _NOUN[box.backend]
     name = single_line(box.name, limit=80)
-    return Notice("information", f"{name} deleted", f'{noun} "{name}" is gone.', box.key, box.backend)
+    return Notice("information", f"{name} deleted", f'{noun} "{name}" is gone.', box.key, box.backend,
+                  StateKind.GONE)

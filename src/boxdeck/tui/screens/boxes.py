@@ -46,6 +46,7 @@ from boxdeck.tui.messages import (
     ActionFailed,
     BoxesChanged,
     ConnectRequested,
+    OpenInEditorRequested,
     RenewRequested,
     SshCommandFetched,
     StopWaiting,
@@ -600,6 +601,8 @@ class BoxesScreen(DeckScreen):
             if self._can_connect(entry):
                 return None
             return f"Nothing to connect to: {quoted(entry.box.name)} is {self._state_of(entry.box)}."
+        if action == "open_editor":
+            return self._why_not_open(entry)
         return self.view_refusal(action, entry)
 
     @staticmethod
@@ -657,6 +660,38 @@ class BoxesScreen(DeckScreen):
             )
         else:
             self.notify(f"Nothing to connect to: {name} is {state}.", severity="warning", markup=False)
+
+    def _why_not_open(self, entry: Entry | None) -> str | None:
+        if entry is None:
+            return f"No {self.NOUN} selected."
+        box = entry.box
+        if box.kind is StateKind.READY:
+            return None
+        if entry.profile == MAIN and coming_up(box) and not self.pinned(entry):
+            return None
+        return f"Nothing to open in an editor: {quoted(box.name)} is {self._state_of(box)}."
+
+    def action_open_editor(self, editor: str = "") -> None:
+        """Open the box in an editor over SSH; on a box on its way up, offer to open it when it is ready."""
+        entry = self.selected
+        if entry is None:
+            return
+        box = entry.box
+        if box.kind is StateKind.READY:
+            self.post_message(OpenInEditorRequested(box, entry.profile, editor or None))
+        elif entry.profile == MAIN and coming_up(box):
+            self._ask(
+                f"Open {self.NOUN} {single_line(box.name, limit=60)} in your editor when it is ready?",
+                f"{quoted(box.name)} is {single_line(box.display_state, limit=40)}. boxdeck pins it to the "
+                "top and opens it in your editor the moment it is ready. Esc on it stops waiting.",
+                "Wait and open",
+                lambda: self.post_message(
+                    OpenInEditorRequested(box, entry.profile, editor or None, wait=True)
+                ),
+            )
+        else:
+            self.notify(f"Nothing to open: {quoted(box.name)} is not ready.", severity="warning",
+                        markup=False)
 
     def _offer_stop_waiting(self, entry: Entry) -> None:
         box = entry.box
