@@ -227,6 +227,16 @@ def median(values: Iterable[float]) -> float:
     return statistics.median(vals) if vals else math.nan
 
 
+def spread(values: Sequence[float], digits: int = 1, unit: str = "") -> str:
+    """`min / median / max` of the runs (a single run: its value)."""
+    vals = [v for v in values if not math.isnan(v)]
+    if not vals:
+        return "-"
+    if len(vals) == 1:
+        return fmt(vals[0], digits) + unit
+    return " / ".join(fmt(v, digits) + unit for v in (min(vals), median(vals), max(vals)))
+
+
 def rss_mb(pid: int | str = "self") -> float:
     return _status_kb(pid, "VmRSS") / 1024
 

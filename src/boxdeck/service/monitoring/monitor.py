@@ -330,18 +330,32 @@ class Monitor:
         """The boxes of this poll, where an unchanged box is the previous poll's very object: one copy of
         each model stays alive (the screens hold the last snapshot they were sent), and the diff of an
         unchanged box is an identity check."""
+        # The client hands back the very model of the last poll for a row that did not change: its box is
+        # the last poll's box (both are alive here, so equal ids are the same object).
+        by_model = {
+            id(model): box
+            for box in previous.values()
+            if box.pending is None and (model := box.sandbox or box.devbox) is not None
+        }
         out = []
-        for box in cls._boxes_from(backend, items):
+        for item in items:
+            reused = by_model.get(id(item))
+            if reused is not None:
+                out.append(reused)
+                continue
+            box = cls._box_from(backend, item)
+            if box is None:
+                continue
             prev = previous.get(box.key)
             out.append(prev if prev is not None and prev.pending is None and prev == box else box)
         return out
 
     @staticmethod
-    def _boxes_from(backend: Backend, items: list[Any]) -> list[Box]:
+    def _box_from(backend: Backend, item: Any) -> Box | None:
         if backend is Backend.AMIKA:
             # A sandbox in a `delet…` state is on its way out: never show it as live.
-            return [Box.from_sandbox(sb) for sb in items if not is_deleted_amika_state(sb.state or "")]
-        return [Box.from_devbox(dv) for dv in items]
+            return None if is_deleted_amika_state(item.state or "") else Box.from_sandbox(item)
+        return Box.from_devbox(item)
 
     def _reconcile(self, st: _BackendState, boxes: list[Box]) -> list[Box]:
         """Lay the pending marks over what the server reported, dropping the ones the server has answered."""
@@ -389,11 +403,18 @@ class Monitor:
         refresh_after = max(self.steady_interval, self.detail_refresh_interval)  # watched, settled devboxes
         wanted: list[tuple[int, float, Box]] = []
         for box in boxes:
-            moving = box.state_kind is StateKind.TRANSITIONAL or box.key in st.pending
+            kind = box.state_kind
+            moving = kind is StateKind.TRANSITIONAL or box.key in st.pending
             prev = old_boxes.get(box.key)
-            just_settled = prev is not None and prev.state_kind is StateKind.TRANSITIONAL and not moving
+            # (The last poll's very box, as most are, has not settled since.)
+            just_settled = (
+                not moving
+                and prev is not None
+                and prev is not box
+                and prev.state_kind is StateKind.TRANSITIONAL
+            )
             # Failed before we ever saw it: its failed step's message is only in its operations.
-            failed_unseen = box.state_kind is StateKind.FAILED and (
+            failed_unseen = kind is StateKind.FAILED and (
                 box.key not in details and box.key not in st.detail_fetched
             )
             watched = box.key in self._watched
