@@ -26,7 +26,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import PY, ROOT, PtyProcess, Result, SimProcess, fmt, load_average, median, spread, table
+from common import (
+    PY,
+    ROOT,
+    PtyProcess,
+    Result,
+    SimProcess,
+    dashboard_argv,
+    fmt,
+    isolated_home,
+    load_average,
+    median,
+    spread,
+    table,
+)
 
 FIRST_ROW = "acme/platform"
 TARGET_S = 1.2
@@ -124,24 +137,6 @@ def import_time() -> tuple[float, float, list[tuple[str, float]], list[tuple[str
     return total - base, total, ranked, ours[:10]
 
 
-def dashboard_argv(sim: SimProcess) -> list[str]:
-    return [
-        PY,
-        "-m",
-        "boxdeck",
-        "--amika-url",
-        sim.base_url,
-        "--devbox-url",
-        sim.base_url,
-        "--amika-token",
-        sim.amika_token,
-        "--sprites-token",
-        sim.sprites_token,
-        "--user-token",
-        sim.user_token,
-    ]
-
-
 def first_name(sim: SimProcess) -> str:
     """The sandbox the sandboxes screen shows first (sorted by name)."""
     return min((s["name"] for s in sim.sandboxes()), key=str.casefold)
@@ -152,7 +147,7 @@ def run(runs: int, big: int) -> Result:
     times: dict[str, list[float]] = {"demo": [], "bare": [], "big": []}
     loads: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
-        env = {"HOME": tmp, "XDG_CONFIG_HOME": tmp, "XDG_STATE_HOME": tmp, "XDG_CACHE_HOME": tmp}
+        env = isolated_home(tmp)
         with SimProcess(seed=42) as sim:
             bare = [PY, str(Path(__file__).resolve()), "--child-bare", sim.base_url, sim.amika_token]
             first_rows([PY, "-m", "boxdeck", "--demo"], env)  # warm the OS file cache, not measured

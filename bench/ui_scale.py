@@ -189,9 +189,12 @@ class Flipper:
     def _run(self) -> None:
         rng = random.Random(7)
         while not self.stop.wait(self.every):
-            self.sim.force_state("amika", rng.choice(self.sandboxes), rng.choice(STATES))
-            self.sim.force_state("devbox", rng.choice(self.devboxes), rng.choice(("ready", "stopped")))
-            self.flips += 2
+            if self.sandboxes:
+                self.sim.force_state("amika", rng.choice(self.sandboxes), rng.choice(STATES))
+                self.flips += 1
+            if self.devboxes:
+                self.sim.force_state("devbox", rng.choice(self.devboxes), rng.choice(("ready", "stopped")))
+                self.flips += 1
 
     def __enter__(self) -> Flipper:
         self.thread.start()
