@@ -297,12 +297,15 @@ class Monitor:
                 current = st.snapshot or empty_snapshot(backend)
                 return compute_diff(current, current)
             latency = self._clock() - started
-            big = len(items) > OFFLOAD_BOXES
             previous = st.snapshot.boxes if st.snapshot is not None else {}
-            if big:  # thousands of boxes: build and diff them off the event loop, so keys stay responsive
-                boxes = await asyncio.to_thread(self._boxes_reused, backend, items, previous)
+            reused = self._reusable(previous)
+            # Thousands of boxes to build and compare: off the event loop, so keys stay responsive. A poll
+            # where most rows are the last poll's models (the usual one) is dict lookups: not worth a thread.
+            big = sum(1 for item in items if id(item) not in reused) > OFFLOAD_BOXES
+            if big:
+                boxes = await asyncio.to_thread(self._boxes_reused, backend, items, previous, reused)
             else:
-                boxes = self._boxes_reused(backend, items, previous)
+                boxes = self._boxes_reused(backend, items, previous, reused)
             details: Mapping[str, DevboxDetail] = {}
             if backend is Backend.DEVBOX:
                 details = await self._fetch_details(st, boxes)
@@ -325,18 +328,24 @@ class Monitor:
         assert self.devbox is not None
         return list(await self.devbox.devboxes.list())
 
-    @classmethod
-    def _boxes_reused(cls, backend: Backend, items: list[Any], previous: Mapping[str, Box]) -> list[Box]:
-        """The boxes of this poll, where an unchanged box is the previous poll's very object: one copy of
-        each model stays alive (the screens hold the last snapshot they were sent), and the diff of an
-        unchanged box is an identity check."""
-        # The client hands back the very model of the last poll for a row that did not change: its box is
-        # the last poll's box (both are alive here, so equal ids are the same object).
-        by_model = {
+    @staticmethod
+    def _reusable(previous: Mapping[str, Box]) -> dict[int, Box]:
+        """The last poll's boxes by the id of their model. The client hands back the very model of the last
+        poll for a row that did not change, and its box is then the last poll's box (both are alive while
+        the poll runs, so equal ids are the same object)."""
+        return {
             id(model): box
             for box in previous.values()
             if box.pending is None and (model := box.sandbox or box.devbox) is not None
         }
+
+    @classmethod
+    def _boxes_reused(
+        cls, backend: Backend, items: list[Any], previous: Mapping[str, Box], by_model: Mapping[int, Box]
+    ) -> list[Box]:
+        """The boxes of this poll, where an unchanged box is the previous poll's very object: one copy of
+        each model stays alive (the screens hold the last snapshot they were sent), and the diff of an
+        unchanged box is an identity check."""
         out = []
         for item in items:
             reused = by_model.get(id(item))
