@@ -110,7 +110,12 @@ def soak(per_api: int, minutes: float, every: float = 30.0) -> list[tuple[float,
 
 
 def run(seconds: float, runs: int, soak_minutes: float, only: str | None) -> Result:
-    result = Result("memory_idle", "5. Idle CPU and memory of the dashboard on a terminal (160×45)")
+    titles = {
+        "idle": "5. Idle CPU of the dashboard on a terminal (160×45)",
+        "soak": "7. Memory of the dashboard in a churning world (160×45)",
+        None: "5. Idle CPU and memory of the dashboard on a terminal (160×45)",
+    }
+    result = Result("memory_idle", titles[only])
     if only in (None, "idle"):
         rows = []
         for per_api, target in IDLE_TARGETS.items():

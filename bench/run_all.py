@@ -78,6 +78,9 @@ def report(quick: bool) -> str:
     ]
     if quick:
         out.append("- **--quick run**: shortened windows; not the figures of record")
+    missing = [name for name in SCRIPTS if not (RESULTS_DIR / f"{name}.json").exists()]
+    if missing:
+        out.append("- not run for this report: " + ", ".join(missing))
     out += ["", "## Summary", "", "| # | figure | value | target | verdict |", "|---|---|---|---|---|"]
     for r in results:
         num = r.title.split(".")[0] if r.title[0].isdigit() else "soak"
