@@ -6,7 +6,7 @@ K sandboxes at known instants through its control API (`POST /_sim/boxes/amika/{
 at random gaps, so the flips fall anywhere in the poll cycle. The headless app (`BoxdeckApp` with its real
 polling, spinner and timers) runs in this process; two hooks record, for each flip:
 
-- applied: the first `BoxTable.update_cell` that writes the new state into that row's state cell;
+- applied: the first `BoxTable.patch` that writes the new state into that row's state cell;
 - painted: the first frame the compositor hands to the display after that (`App._display`; headless, so the
   terminal write itself is not included).
 
@@ -47,22 +47,18 @@ class Probe:
         self.cells: list[tuple[float, str, str]] = []  # (t, row key, plain text) of state-cell writes
         self.frames: list[float] = []
         self.polls: list[float] = []
-        original = BoxTable.update_cell
+        original = BoxTable.patch
         probe = self
 
-        def update_cell(table: BoxTable, row_key: Any, column_key: Any, value: Any, *a: Any, **k: Any) -> Any:
-            out = original(table, row_key, column_key, value, *a, **k)
-            if str(getattr(column_key, "value", column_key)) == "state":
-                probe.cells.append(
-                    (
-                        time.perf_counter(),
-                        str(getattr(row_key, "value", row_key)),
-                        getattr(value, "plain", str(value)),
-                    )
-                )
+        def patch(table: BoxTable, rows: Any, removed: Any = ()) -> Any:
+            out = original(table, rows, removed)
+            state = next(i for i, c in enumerate(table.columns) if c.key == "state")
+            now = time.perf_counter()
+            for key, row in rows.items():
+                probe.cells.append((now, str(key), row.cells[state].text))
             return out
 
-        BoxTable.update_cell = update_cell  # type: ignore[method-assign]
+        BoxTable.patch = patch  # type: ignore[method-assign]
 
     def attach(self, app: BoxdeckApp) -> None:
         display = app._display
@@ -115,7 +111,7 @@ async def one_run(sim: SimProcess, label: str, busy: bool, flips: int, seed: int
     service = Service.from_settings(settings_for(sim, steady=STEADY, busy=BUSY), on_request=probe.on_request)
     app = BoxdeckApp(Deck(service, owns_services=True))
     sandboxes = sim.sandboxes()
-    active = [s["name"] for s in sandboxes if s["state"] == "active"]
+    active = [s["name"] for s in sandboxes if s["state"] == "started"]
     rng = random.Random(seed)
     rng.shuffle(active)
     if busy:
@@ -145,7 +141,7 @@ async def one_run(sim: SimProcess, label: str, busy: bool, flips: int, seed: int
             watch.stop()
             print(f"[{label}] " + watch.report())
     for _t, name in flipped:  # restore, for the next run
-        sim.force_state("amika", name, "active")
+        sim.force_state("amika", name, "started")
     lat = [probe.latency(t, by_name[name], "stopped") for t, name in flipped]
     seen = [x for x in lat if x is not None]
     periods = [b - a for a, b in zip(probe.polls, probe.polls[1:], strict=False)]

@@ -199,6 +199,21 @@ class SimProcess:
         raise RuntimeError(f"the simulated world did not settle within {timeout:.0f} s")
 
 
+def dashboard_argv(sim: SimProcess) -> list[str]:
+    """The real dashboard (`python -m boxdeck`) against `sim`."""
+    return [
+        PY, "-m", "boxdeck",
+        "--amika-url", sim.base_url, "--devbox-url", sim.base_url,
+        "--amika-token", sim.amika_token,
+        "--sprites-token", sim.sprites_token, "--user-token", sim.user_token,
+    ]  # fmt: skip
+
+
+def isolated_home(tmp: str) -> dict[str, str]:
+    """Environment for a dashboard with its own (empty) configuration, state and cache."""
+    return {"HOME": tmp, "XDG_CONFIG_HOME": tmp, "XDG_STATE_HOME": tmp, "XDG_CACHE_HOME": tmp}
+
+
 def settings_for(
     sim: SimProcess, *, amika: bool = True, devbox: bool = True, steady: float = 5.0, busy: float = 1.0
 ) -> Any:
@@ -225,6 +240,16 @@ def percentile(values: Sequence[float], p: float) -> float:
 def median(values: Iterable[float]) -> float:
     vals = list(values)
     return statistics.median(vals) if vals else math.nan
+
+
+def spread(values: Sequence[float], digits: int = 1, unit: str = "") -> str:
+    """`min / median / max` of the runs (a single run: its value)."""
+    vals = [v for v in values if not math.isnan(v)]
+    if not vals:
+        return "-"
+    if len(vals) == 1:
+        return fmt(vals[0], digits) + unit
+    return " / ".join(fmt(v, digits) + unit for v in (min(vals), median(vals), max(vals)))
 
 
 def rss_mb(pid: int | str = "self") -> float:

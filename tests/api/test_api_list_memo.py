@@ -74,3 +74,32 @@ async def test_bad_bodies_still_fail_and_do_not_poison_what_is_remembered(
     wire.reply(200, text="[")
     with pytest.raises(DevboxDecodeError):
         await devbox.devboxes.list()
+
+
+async def test_a_row_is_known_by_its_exact_bytes_whatever_the_spacing_of_the_list(
+    wire: Wire, amika: AmikaClient
+) -> None:
+    row = '{"id": "sb_a", "name": "a", "state": "active"}'
+    wire.reply(200, text=f"[{row}]").reply(200, text=f'[ \n{row} ,\n{{"id":"sb_b","name":"b"}} ]')
+    wire.reply(200, text=f'[{row.replace("active", "stopped")}]')
+    (a,) = await amika.list_sandboxes()
+    a2, b = await amika.list_sandboxes()
+    assert a2 is a and b.name == "b"
+    (a3,) = await amika.list_sandboxes()
+    assert a3 is not a and a3.state == "stopped"
+
+
+async def test_lists_in_json_the_fast_splitter_refuses_are_still_read(
+    wire: Wire, amika: AmikaClient, devbox: DevboxClient
+) -> None:
+    # NaN is JSON to Python (and to the lenient models) though not to every parser; a duplicated envelope
+    # key keeps its last value, as json.loads does.
+    wire.reply(200, text='[{"id": "sb_a", "name": "a", "state": "active", "cpu": NaN}]')
+    (a,) = await amika.list_sandboxes()
+    assert a.name == "a"
+    wire.reply(200, text='{"data": [{"id": "old"}], "data": [{"id": "d1", "name": "one"}]}')
+    assert [d.id for d in await devbox.devboxes.list()] == ["d1"]
+    wire.reply(200, text='{"data": [{"id": "d1", "name": "one"}], "next": null}')
+    assert [d.id for d in await devbox.devboxes.list()] == ["d1"]
+    wire.reply(200, text='{"items": []}')
+    assert await devbox.devboxes.list() == []

@@ -32,7 +32,7 @@ from ._body import (
     check_limit,
     read_body,
 )
-from ._memo import Fresh, ListMemo, body_digest
+from ._memo import ListMemo
 from ._net import canonical_loopback_host
 from .tokens import TokenSource, resolve_token
 
@@ -274,8 +274,8 @@ class HttpCore:
     ) -> Any:
         """Send one request and return its parsed JSON (None for an empty body, or when ``parse`` is False).
 
-        With ``memo`` (list endpoints): ``Recalled`` models when the body is byte-identical to the one the
-        memo last kept, else ``Fresh`` JSON with the body's digest (see ``_memo``).
+        With ``memo`` (list endpoints) the memo decodes the body: a list comes back as its rows' bytes, for
+        the memo to turn into models (see ``_memo``).
 
         Raises the client's error types only: an HTTP error for any status outside 200-299, a transport or
         timeout error when no answer arrived in time, a decode error for a 2xx body that is not JSON.
@@ -339,17 +339,12 @@ class HttpCore:
             if not parse:
                 return None
             try:
-                digest = None
-                if memo is not None:
-                    digest = body_digest(body)
-                    recalled = memo.recall(digest)
-                    if recalled is not None:
-                        return recalled
+                decode = decode_json if memo is None else memo.decode
                 if len(body) >= OFFLOAD_BYTES:  # a big list: decoding it on the loop would stall the UI
-                    data = await asyncio.to_thread(decode_json, body)
+                    data = await asyncio.to_thread(decode, body)
                 else:
-                    data = decode_json(body)
-                return data if digest is None else Fresh(data, digest)
+                    data = decode(body)
+                return data
             except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
                 error = "invalid JSON"
                 raise self._errors.decode(

@@ -28,8 +28,8 @@ from ._http import (
     normalize_base_url,
     path_segment,
 )
-from ._memo import ListMemo, Recalled
-from ._parse import parse_many, parse_many_async, parse_one, parse_optional
+from ._memo import ListMemo
+from ._parse import parse_many, parse_one, parse_optional
 from .amika_models import (
     FAILED_STATES,
     READY_STATES,
@@ -146,7 +146,7 @@ class AmikaClient(ApiClient):
             on_request=on_request,
             max_body_bytes=max_body_bytes,
         )
-        self._sandbox_list: ListMemo[Sandbox] = ListMemo(lambda sandbox: (sandbox.id, sandbox.name))
+        self._sandbox_list: ListMemo[Sandbox] = ListMemo(Sandbox)
 
     async def _auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {await self._token(self._token_source, 'token')}"}
@@ -155,13 +155,9 @@ class AmikaClient(ApiClient):
 
     async def list_sandboxes(self) -> list[Sandbox]:
         got = await self._call("GET", "/sandboxes", memo=self._sandbox_list)
-        if isinstance(got, Recalled):  # the same bytes as last time: the same models
-            return got.items
-        # `consume`: the decoded body is this call's own, so its rows are freed as the models are built.
-        items = await parse_many_async(
-            Sandbox, got.data, what="sandbox list", error=_decode_error, consume=True
+        return await self._sandbox_list.models_async(
+            got, parse=lambda data: parse_many(Sandbox, data, what="sandbox list", error=_decode_error)
         )
-        return await self._sandbox_list.keep_async(got.digest, items)
 
     async def create_sandbox(
         self,

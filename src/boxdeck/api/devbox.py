@@ -28,8 +28,8 @@ from ._http import (
     normalize_base_url,
     path_segment,
 )
-from ._memo import ListMemo, Recalled
-from ._parse import parse_many, parse_many_async, parse_one, parse_optional
+from ._memo import ListMemo
+from ._parse import parse_many, parse_one, parse_optional
 from .devbox_models import (
     READY_STATE,
     TERMINAL_STATES,
@@ -182,7 +182,7 @@ class DevboxesResource:
 
     def __init__(self, client: DevboxClient) -> None:
         self._client = client
-        self._list: ListMemo[Devbox] = ListMemo(lambda devbox: devbox.id)
+        self._list: ListMemo[Devbox] = ListMemo(Devbox, key="data")
 
     async def create(
         self,
@@ -231,13 +231,10 @@ class DevboxesResource:
         """All of the user's devboxes (a bare array on the wire; a ``{"data": …}`` envelope is accepted
         too)."""
         got = await self._client._call("GET", "/devboxes", memo=self._list)
-        if isinstance(got, Recalled):  # the same bytes as last time: the same models
-            return got.items
-        # `consume`: the decoded body is this call's own, so its rows are freed as the models are built.
-        items = await parse_many_async(
-            Devbox, got.data, what="devbox list", error=_decode_error, key="data", consume=True
+        return await self._list.models_async(
+            got,
+            parse=lambda data: parse_many(Devbox, data, what="devbox list", error=_decode_error, key="data"),
         )
-        return await self._list.keep_async(got.digest, items)
 
     async def get(self, id: str) -> Devbox:
         return await self._get(id, None)

@@ -139,6 +139,11 @@ def backend_of(key: str) -> Backend:
     return Backend(prefix)
 
 
+def devbox_key(devbox_id: str) -> str:
+    """The row key of a devbox (its `Box.key`)."""
+    return f"devbox:{devbox_id}"
+
+
 @dataclass(frozen=True, slots=True)
 class Box:
     """A sandbox or a devbox as a row: stable `key`, the `ref` API paths take, and the api model."""
@@ -197,7 +202,7 @@ class Box:
     def from_devbox(cls, devbox: Devbox, *, pending: str | None = None) -> Box:
         return cls(
             backend=Backend.DEVBOX,
-            key=f"devbox:{devbox.id}",
+            key=devbox_key(devbox.id),
             ref=devbox.id,
             name=devbox.name or devbox.id,
             state=devbox.state or "",

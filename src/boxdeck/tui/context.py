@@ -23,7 +23,7 @@ from boxdeck.service.actions.account import Account
 from boxdeck.service.actions.agent_prompts import Conversations
 from boxdeck.service.actions.sandbox_sessions import SandboxSessions, SshGrants
 from boxdeck.service.actions.secret_store import SecretStore
-from boxdeck.service.boxes import Backend, Box, StateKind
+from boxdeck.service.boxes import Backend, Box, StateKind, devbox_key
 from boxdeck.service.configuration.config import ConfigError, Service
 from boxdeck.service.configuration.paths import history_file
 from boxdeck.service.configuration.prefs import Prefs, ScreenPrefs
@@ -366,7 +366,10 @@ class Deck:
                 )
         if main.access is not None:
             snapshot = main.monitor.snapshot(Backend.DEVBOX)
-            for box in snapshot.boxes.values() if snapshot is not None else ():
+            listed = snapshot.boxes if snapshot is not None else {}
+            for devbox_id in main.access.remembered():  # not the whole fleet: this runs every second
+                if (box := listed.get(devbox_key(devbox_id))) is None:
+                    continue
                 for known in main.access.known(box.ref, include_expired=True):
                     yield Credential(f"access:{box.ref}:{known.session_id}",
                                      f"The SSH access session of devbox {quoted(box.name)}", known.expires_at,

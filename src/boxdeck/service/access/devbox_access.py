@@ -212,6 +212,10 @@ class DevboxAccess:
                 del sessions[session_id]
         return tuple(sorted(sessions.values(), key=lambda k: k.created_at, reverse=True))
 
+    def remembered(self) -> tuple[str, ...]:
+        """The devboxes with access sessions remembered in this run (a few; the fleet may be thousands)."""
+        return tuple(devbox_id for devbox_id, sessions in self._known.items() if sessions)
+
     def forget(self, devbox_id: str, session_id: str | None = None) -> None:
         """Forget one remembered session, or every one of the devbox (e.g. once it is destroyed)."""
         if session_id is None:

@@ -310,12 +310,15 @@ class Monitor:
                 current = st.snapshot or empty_snapshot(backend)
                 return compute_diff(current, current)
             latency = self._clock() - started
-            big = len(items) > OFFLOAD_BOXES
             previous = st.snapshot.boxes if st.snapshot is not None else {}
-            if big:  # thousands of boxes: build and diff them off the event loop, so keys stay responsive
-                boxes = await asyncio.to_thread(self._boxes_reused, backend, items, previous)
+            reused = self._reusable(previous)
+            # Thousands of boxes to build and compare: off the event loop, so keys stay responsive. A poll
+            # where most rows are the last poll's models (the usual one) is dict lookups: not worth a thread.
+            big = sum(1 for item in items if id(item) not in reused) > OFFLOAD_BOXES
+            if big:
+                boxes = await asyncio.to_thread(self._boxes_reused, backend, items, previous, reused)
             else:
-                boxes = self._boxes_reused(backend, items, previous)
+                boxes = self._boxes_reused(backend, items, previous, reused)
             details: Mapping[str, DevboxDetail] = {}
             if backend is Backend.DEVBOX:
                 details = await self._fetch_details(st, boxes)
@@ -338,23 +341,43 @@ class Monitor:
         assert self.devbox is not None
         return list(await self.devbox.devboxes.list())
 
+    @staticmethod
+    def _reusable(previous: Mapping[str, Box]) -> dict[int, Box]:
+        """The last poll's boxes by the id of their model. The client hands back the very model of the last
+        poll for a row that did not change, and its box is then the last poll's box (both are alive while
+        the poll runs, so equal ids are the same object)."""
+        return {
+            id(model): box
+            for box in previous.values()
+            if box.pending is None and (model := box.sandbox or box.devbox) is not None
+        }
+
     @classmethod
-    def _boxes_reused(cls, backend: Backend, items: list[Any], previous: Mapping[str, Box]) -> list[Box]:
+    def _boxes_reused(
+        cls, backend: Backend, items: list[Any], previous: Mapping[str, Box], by_model: Mapping[int, Box]
+    ) -> list[Box]:
         """The boxes of this poll, where an unchanged box is the previous poll's very object: one copy of
         each model stays alive (the screens hold the last snapshot they were sent), and the diff of an
         unchanged box is an identity check."""
         out = []
-        for box in cls._boxes_from(backend, items):
+        for item in items:
+            reused = by_model.get(id(item))
+            if reused is not None:
+                out.append(reused)
+                continue
+            box = cls._box_from(backend, item)
+            if box is None:
+                continue
             prev = previous.get(box.key)
             out.append(prev if prev is not None and prev.pending is None and prev == box else box)
         return out
 
     @staticmethod
-    def _boxes_from(backend: Backend, items: list[Any]) -> list[Box]:
+    def _box_from(backend: Backend, item: Any) -> Box | None:
         if backend is Backend.AMIKA:
             # A sandbox in a `delet…` state is on its way out: never show it as live.
-            return [Box.from_sandbox(sb) for sb in items if not is_deleted_amika_state(sb.state or "")]
-        return [Box.from_devbox(dv) for dv in items]
+            return None if is_deleted_amika_state(item.state or "") else Box.from_sandbox(item)
+        return Box.from_devbox(item)
 
     def _reconcile(self, st: _BackendState, boxes: list[Box]) -> list[Box]:
         """Lay the pending marks over what the server reported, dropping the ones the server has answered."""
@@ -402,11 +425,18 @@ class Monitor:
         refresh_after = max(self.steady_interval, self.detail_refresh_interval)  # watched, settled devboxes
         wanted: list[tuple[int, float, Box]] = []
         for box in boxes:
-            moving = box.state_kind is StateKind.TRANSITIONAL or box.key in st.pending
+            kind = box.state_kind
+            moving = kind is StateKind.TRANSITIONAL or box.key in st.pending
             prev = old_boxes.get(box.key)
-            just_settled = prev is not None and prev.state_kind is StateKind.TRANSITIONAL and not moving
+            # (The last poll's very box, as most are, has not settled since.)
+            just_settled = (
+                not moving
+                and prev is not None
+                and prev is not box
+                and prev.state_kind is StateKind.TRANSITIONAL
+            )
             # Failed before we ever saw it: its failed step's message is only in its operations.
-            failed_unseen = box.state_kind is StateKind.FAILED and (
+            failed_unseen = kind is StateKind.FAILED and (
                 box.key not in details and box.key not in st.detail_fetched
             )
             watched = box.key in self._watched
