@@ -39,7 +39,7 @@ rows_strategy = st.dictionaries(
 )
 operation = st.one_of(
     st.tuples(st.just("patch"), rows_strategy, st.lists(st.sampled_from([f"k{i}" for i in range(12)]))),
-    st.tuples(st.just("filter"), st.sampled_from(["", "a", "li", "ready web", "zz"])),
+    st.tuples(st.just("filter"), st.sampled_from(["", "a", "l", "li", "lin", "ready", "ready web", "zz"])),
     st.tuples(st.just("sort"), st.sampled_from(["name", "state", "repo"]), st.booleans()),
 )
 

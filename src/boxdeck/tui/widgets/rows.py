@@ -200,8 +200,12 @@ class Rows:
         words = tuple(text.casefold().split())
         if words == self._words:
             return
+        # Typing on narrows the filter (each old word lies inside a new one): only the rows shown now can
+        # still match, so a keystroke looks at those, not at the whole fleet.
+        narrower = self._view is not None and all(any(old in new for new in words) for old in self._words)
+        candidates = self._view if narrower and self._view is not None else self._sorted
         self._words = words
-        self._view = None if not words else [k for k in self._sorted if self._matches(self._rows[k])]
+        self._view = None if not words else [k for k in candidates if self._matches(self._rows[k])]
         self._positions = None
 
     def set_sort(self, column: str, reverse: bool) -> None:
