@@ -36,6 +36,7 @@ from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.modals.ssh_key_picker import SshKeyPickerModal
 from boxdeck.tui.screens.base import DeckScreen
 from boxdeck.tui.screens.secrets import cell, fill_table
+from boxdeck.tui.widgets.check_list import CheckList
 from boxdeck.tui.widgets.health_bar import Tab
 from boxdeck.tui.widgets.not_configured import NotConfigured
 
@@ -144,7 +145,7 @@ class AccountScreen(DeckScreen):
                 yield Static("", markup=False, id="connect-pane")
                 with Horizontal(id="account-lists"):
                     yield DataTable(id="repos", cursor_type="row", zebra_stripes=True)
-                    yield SelectionList[str](id="orgs")
+                    yield CheckList[str](id="orgs")
                 yield Static("", markup=False, id="account-status")
         yield from self.keys()
 
