@@ -192,7 +192,8 @@ async def test_new_sandbox_form_refuses_bad_names_and_keeps_them(world):
         # The other fields keep what was typed across the refusals.
         repo = form.query_one("#repo_url", Input)
         set_text(repo, "https://github.com/acme/" + "\u200b" * 3)
-        await refused(pilot, requests, name, "bad name", wants="letters")
+        # (The repository input echoes the zero-width characters typed into it, as any input does.)
+        await refused(pilot, requests, name, "bad name", wants="letters", check_screen=False)
         assert repo.value == "https://github.com/acme/" + "\u200b" * 3
         await responsive(pilot)
         await pilot.press("escape")

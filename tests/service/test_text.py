@@ -1,5 +1,6 @@
 from hypothesis import given
 from hypothesis import strategies as st
+from rich.cells import cell_len
 
 from boxdeck.service.text.sanitize import sanitize, single_line
 
@@ -44,6 +45,31 @@ def test_newlines_become_spaces_unless_kept():
 
 def test_bidi_overrides_are_removed():
     assert sanitize("file\u202etxt.exe\u2066x\u2069") == "filetxt.exex"
+
+
+#: Every character that draws nothing yet may move what follows: bidi marks, embeddings, overrides and
+#: isolates, zero-width spaces and joiners, the word joiner and invisible operators, the BOM.
+INVISIBLE = (
+    [chr(c) for c in range(0x200B, 0x2010)] + [chr(c) for c in range(0x202A, 0x202F)]
+    + [chr(c) for c in range(0x2060, 0x2065)] + [chr(c) for c in range(0x2066, 0x206A)] + ["\ufeff", "\u061c"]
+)
+visible_text = st.text(
+    alphabet=st.characters(categories=("L", "N", "P", "S", "Zs"), exclude_characters="\x85\xa0"),
+    min_size=1, max_size=30,
+)
+
+
+@given(visible_text, st.lists(st.tuples(st.integers(0, 30), st.sampled_from(INVISIBLE)), max_size=6))
+def test_a_sanitized_name_is_its_visible_form(visible, inserts):
+    """Nothing invisible survives, so a name takes the cells its visible characters take on any terminal
+    (whether it draws a zero-width character as nothing or as a cell) and cannot pose as another name."""
+    name = visible
+    for at, char in inserts:
+        name = name[:at] + char + name[at:]
+    out = sanitize(name)
+    assert out == visible
+    assert cell_len(out) == cell_len(visible)
+    assert len(out) == len(visible)
 
 
 def test_single_line_caps_length():

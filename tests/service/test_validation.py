@@ -6,7 +6,13 @@ import httpx
 import pytest
 
 from boxdeck.service.actions.actions import ActionError, Actions
-from boxdeck.service.actions.validation import MAX_SANDBOX_NAME, SandboxNameError, validate_sandbox_name
+from boxdeck.service.actions.validation import (
+    MAX_SANDBOX_NAME,
+    RepoUrlError,
+    SandboxNameError,
+    validate_repo_url,
+    validate_sandbox_name,
+)
 from boxdeck.service.boxes import Backend
 from support.service_fakes import FakeApis, sandbox
 
@@ -101,3 +107,36 @@ async def test_create_sandbox_without_a_name_lets_the_server_pick_one(world) -> 
     new = await actions.create_sandbox(name="   ", repo_url="https://github.com/o/r")
     assert json.loads(apis.requests[0].content) == {"repo_url": "https://github.com/o/r"}
     assert new.name == "teal-tokyo"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://github.com/acme-labs/platform.git", "https://gitlab.example.com/group/sub/proj",
+     "http://git.internal:8080/repo", "ssh://git@github.com/owner/repo.git", "git://example.org/repo",
+     "git@github.com:owner/repo.git", "github.com:owner/repo", "  https://github.com/o/r  "],
+)
+def test_repository_urls_git_clones_are_accepted(url: str) -> None:
+    assert validate_repo_url(url) == url.strip()
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("owner/repo", "give the whole URL"),
+        ("platform", "give the whole URL"),
+        ("https://github.com", "give the whole URL"),
+        ("https:///owner/repo", "give the whole URL"),
+        ("ftp://example.org/repo", "not ftp://"),
+        ("https://github.com/o/r extra", "one word"),
+        ("https://github.com/\u202eo/r", "invisible or control character"),
+        ("https://github.com/o/r\u200b", "invisible or control character"),
+    ],
+)
+def test_what_is_not_a_repository_url_is_refused_with_an_example(url: str, why: str) -> None:
+    with pytest.raises(RepoUrlError) as refused:
+        validate_repo_url(url)
+    assert why in str(refused.value)
+
+
+def test_a_blank_repository_url_means_none() -> None:
+    assert validate_repo_url("  ") == ""

@@ -25,8 +25,11 @@ from textual.worker import WorkerState
 # ------------------------------------------------------------------------------------- the rendered screen
 
 #: Anything a terminal would act on rather than print: C0 (tab and newline too: a rendered cell never holds
-#: one), DEL, C1 (8-bit CSI 0x9b, OSC 0x9d, ST 0x9c, ...) and the bidi overrides/isolates.
-_RENDERED_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+#: one), DEL, C1 (8-bit CSI 0x9b, OSC 0x9d, ST 0x9c, ...), the bidi controls and the zero-width characters
+#: (drawn as nothing by one terminal and as a cell by another: they shift the columns after them).
+_RENDERED_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
 #: In the raw stream Textual writes its own CSI (colours, cursor moves) and OSC 8 links; nothing else.
 _FOREIGN_RAW = re.compile(
     r"\x1b(?!\[[0-9;:?<=>]*[ -/]*[@-~])(?!\]8;[^\x07\x1b]*\x1b\\)"  # ESC not starting Textual's CSI / OSC 8

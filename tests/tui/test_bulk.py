@@ -91,7 +91,7 @@ async def test_bulk_stop_counts_only_what_applies_and_asks_once(make_app, world)
         assert screen.bulk_plan("stop").summary() == "stop 2 of 3: 1 already stopped"
         await pilot.press("x")
         assert isinstance(app.screen, ConfirmModal)
-        assert title(app) == "Stop 2 of 3: 1 already stopped?"
+        assert title(app) == "Stop 2 sandboxes: black-moscow and ivory-dublin?"
         body = plain(app.screen.query_one("#body", Static).content)
         assert "black-moscow" in body and "ivory-dublin" in body and "magenta-porto (already stopped)" in body
         await pilot.press("y")
@@ -140,7 +140,7 @@ async def test_bulk_delete_lists_losses_and_wants_delete_n_boxes(make_app, world
         await mark(pilot, app, "navy-riga", "magenta-porto")  # navy-riga has an active session
         await pilot.press("d")
         assert isinstance(app.screen, DeleteConfirmModal)
-        assert title(app) == "Delete 2 sandboxes?"
+        assert title(app) == "Delete 2 sandboxes: magenta-porto and navy-riga?"
         await until(pilot, lambda: app.screen.losses is not None)
         text = plain(app.screen.query_one("#losses").content)
         assert "magenta-porto" in text and "navy-riga" in text and "active claude session" in text

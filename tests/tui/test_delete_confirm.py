@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+import pytest
 from textual.widgets import Button, Input
 
 from boxdeck.service.actions.agent_prompts import Turn
@@ -127,3 +129,50 @@ def test_snapshot_delete_confirmation_with_losses(make_app, snap_compare):
         await pilot.press(*"acme")
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+async def test_the_button_asks_for_the_name_and_enter_too_early_says_why(make_app, world):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, loaded(app))
+        await select(pilot, app, "acme/platform")  # an active session: the name is typed
+        await pilot.press("d")
+        await until(pilot, checked(app))
+        modal = app.screen
+        delete = modal.query_one("#confirm", Button)
+        typed = modal.query_one("#typed", Input)
+        why = modal.query_one("#typed-why")
+        assert typed.placeholder == ""  # the name in grey would look typed already
+        assert str(delete.label) == "Type the name to delete" and delete.disabled
+        await pilot.pause()
+        assert delete.content_size.width >= len("Type the name to delete")  # drawn whole, not cut
+        assert not why.display
+        await pilot.press(*"acme/plat", "enter")
+        assert app.screen is modal
+        assert why.display
+        assert plain(why.content).strip() == "Not deleted: type “acme/platform” exactly first (Esc cancels)."
+        assert why.region.height == 1 and app.screen.region.contains_region(why.region)  # one line, on screen
+        await pilot.press(*"form")
+        assert not why.display
+        assert str(delete.label) == "Delete (enter)" and not delete.disabled
+        await pilot.press("enter")
+        await until(pilot, lambda: deleted(world, "acme/platform"))
+
+
+@pytest.mark.parametrize("name", ["acme\u200b/platform", "\u202eacme/platform", "a" * 41, "аcme/platform"])
+async def test_a_name_that_cannot_be_read_or_typed_is_confirmed_by_a_phrase(make_app, world, name):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, loaded(app))
+        box = app.screen.boxes[key_of(app, "acme/platform")]
+        modal = DeleteConfirmModal([replace(box, name=name)], app.deck, app.deck.main, noun="sandbox")
+        answers: list[bool | None] = []
+        app.push_screen(modal, answers.append)
+        await until(pilot, checked(app))
+        assert modal.typing_required and modal.phrase == "delete sandbox"
+        hint = plain(modal.query_one("#typed-hint").content)
+        assert "Type “delete sandbox” to enable Delete" in hint
+        assert str(modal.query_one("#confirm", Button).label) == "Type the phrase to delete"
+        await pilot.press(*"delete sandbox", "enter")
+        assert answers == [True]
+

@@ -60,13 +60,13 @@ async def test_full_form_creates_with_repos_env_setup_and_credentials(make_app, 
         picker.select(PLATFORM)
         picker.select(WEB)
         await highlight(pilot, form, PLATFORM)
-        assert form.query_one("#repo-ref", Input).placeholder == "main"
+        assert form.query_one("#repo-ref", Input).placeholder == "default: main"
         form.query_one("#repo-ref", Input).value = "release-1.2"
         form.query_one("#repo-target", Input).value = "/srv/platform"
         await pilot.pause()
         await highlight(pilot, form, WEB)
         assert form.query_one("#repo-ref", Input).value == ""  # its own row: defaults
-        assert form.query_one("#repo-ref", Input).placeholder == "develop"
+        assert form.query_one("#repo-ref", Input).placeholder == "default: develop"
         form.query_one("#inject-claude", Switch).value = True
         token = form.query_one("#claude-token", Input)
         assert token.password  # masked

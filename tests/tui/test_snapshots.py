@@ -60,14 +60,32 @@ def test_devboxes_screen(make_app, snap_compare):
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_help_screen(make_app, snap_compare):
-    app = make_app(owns_services=True)
-
+def help_opened(app: Any) -> Any:
     async def run_before(pilot: Any) -> None:
         await until(pilot, settled(app))
         await pilot.press("question_mark")
+        await pilot.pause()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    return run_before
+
+
+def new_sandbox_submitted(app: Any, keys: tuple[str, ...], shown: str) -> Any:
+    """The new-sandbox form with `keys` typed and submitted, once its error line says `shown`."""
+
+    async def run_before(pilot: Any) -> None:
+        await until(pilot, settled(app))
+        await pilot.press("n")
+        for field in app.screen.query(Input):
+            field.cursor_blink = False
+        await pilot.press(*keys, "ctrl+s")
+        await until(pilot, lambda: shown in plain(app.screen.query_one("#form-error").content))
+
+    return run_before
+
+
+def test_help_screen(make_app, snap_compare):
+    app = make_app(owns_services=True)
+    assert snap_compare(app, terminal_size=SIZE, run_before=help_opened(app))
 
 
 def test_delete_confirmation(make_app, snap_compare):
@@ -84,16 +102,9 @@ def test_delete_confirmation(make_app, snap_compare):
 
 def test_new_sandbox_form(make_app, snap_compare):
     app = make_app(owns_services=True)
-
-    async def run_before(pilot: Any) -> None:
-        await until(pilot, settled(app))
-        await pilot.press("n")
-        for field in app.screen.query(Input):
-            field.cursor_blink = False
-        await pilot.press(*"acme/platform", "ctrl+s")  # a name that exists: the server's 409 inline
-        await until(pilot, lambda: "already exists" in plain(app.screen.query_one("#form-error").content))
-
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    # A name that exists: the server's 409 inline.
+    typed = new_sandbox_submitted(app, tuple("acme/platform"), "already exists")
+    assert snap_compare(app, terminal_size=SIZE, run_before=typed)
 
 
 def test_unconfigured_backend(make_app, snap_compare):
@@ -104,3 +115,34 @@ def test_unconfigured_backend(make_app, snap_compare):
         await pilot.press("2")
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+# ------------------------------------------------------------------------------------- at 80x24
+SMALL = (80, 24)
+
+
+def test_help_screen_at_80x24(make_app, snap_compare):
+    app = make_app(owns_services=True)
+    assert snap_compare(app, terminal_size=SMALL, run_before=help_opened(app))
+
+
+def test_new_sandbox_form_at_80x24(make_app, snap_compare):
+    app = make_app(owns_services=True)
+    # Not a URL: said inline, the buttons still on screen.
+    typed = new_sandbox_submitted(app, (*"new-one", "tab", *"acme/platform"), "Repository URL")
+    assert snap_compare(app, terminal_size=SMALL, run_before=typed)
+
+
+def test_delete_confirmation_at_80x24(make_app, snap_compare):
+    app = make_app(owns_services=True)
+
+    async def run_before(pilot: Any) -> None:
+        await until(pilot, settled(app))
+        await _select(pilot, app, "navy-riga")  # an active session: the name is typed
+        await until(pilot, settled(app))
+        await pilot.press("d")
+        await until(pilot, lambda: getattr(app.screen, "losses", None) is not None)
+        app.screen.query_one("#typed", Input).cursor_blink = False
+        await pilot.press(*"navy", "enter")  # too early: one line says why
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=run_before)

@@ -9,11 +9,20 @@ and dots (``release-test.v2``). Beyond that the check is permissive: letters, di
 
 from __future__ import annotations
 
+import re
 from typing import Final
+from urllib.parse import urlsplit
 
 from boxdeck.service.text.sanitize import has_surrogate, sanitize
 
-__all__ = ["MAX_SANDBOX_NAME", "SANDBOX_NAME_PUNCTUATION", "SandboxNameError", "validate_sandbox_name"]
+__all__ = [
+    "MAX_SANDBOX_NAME",
+    "SANDBOX_NAME_PUNCTUATION",
+    "RepoUrlError",
+    "SandboxNameError",
+    "validate_repo_url",
+    "validate_sandbox_name",
+]
 
 #: The server's name limit (the TS SDK caps generated names here).
 MAX_SANDBOX_NAME: Final = 40
@@ -58,6 +67,43 @@ def validate_sandbox_name(name: str) -> str:
     if any(segment in ("", ".", "..") for segment in name.split("/")):
         raise SandboxNameError('A sandbox name cannot hold an empty, "." or ".." part between slashes.')
     return name
+
+
+class RepoUrlError(ValueError):
+    """A repository URL was refused before sending; ``str(e)`` says what a URL looks like."""
+
+    field = "repo_url"
+
+
+#: The URL schemes git clones from.
+REPO_SCHEMES: Final = frozenset({"https", "http", "ssh", "git"})
+#: git's scp-like form: ``[user@]host:path`` (``git@github.com:owner/repo.git``); the host has no ``/``.
+_SCP_LIKE = re.compile(r"^(?:[A-Za-z0-9._~-]+@)?[A-Za-z0-9.-]+\.[A-Za-z]{2,}:(?!//)[^\s:][^\s]*$")
+_REPO_URL_EXAMPLE = "https://github.com/owner/repo or git@github.com:owner/repo.git"
+
+
+def validate_repo_url(url: str) -> str:
+    """The repository URL to send, without surrounding whitespace; blank comes back as ``""`` (no repository).
+
+    Accepted: a ``https://``, ``http://``, ``ssh://`` or ``git://`` URL with a host and a path, or git's
+    scp-like ``user@host:path``. Anything else (``owner/repo``, a bare host, a word) is refused with
+    :class:`RepoUrlError` saying what a URL looks like, before the server is asked.
+    """
+    url = url.strip()
+    if not url:
+        return ""
+    if any(c.isspace() for c in url):
+        raise RepoUrlError(f"The repository URL must be one word, like {_REPO_URL_EXAMPLE}.")
+    if not url.isprintable() or sanitize(url) != url:
+        raise RepoUrlError("The repository URL holds an invisible or control character: retype it.")
+    if _SCP_LIKE.match(url):
+        return url
+    parts = urlsplit(url)
+    if parts.scheme.lower() in REPO_SCHEMES and parts.hostname and parts.path.strip("/"):
+        return url
+    if parts.scheme and parts.scheme.lower() not in REPO_SCHEMES and "://" in url:
+        raise RepoUrlError(f"A repository URL starts with https://, ssh:// or git:// (not {parts.scheme}://).")
+    raise RepoUrlError(f"Not a repository URL: give the whole URL, like {_REPO_URL_EXAMPLE}.")
 
 
 def _shown(char: str) -> str:

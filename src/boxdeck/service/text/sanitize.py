@@ -32,13 +32,18 @@ _CSI_SEQ = r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
 _OTHER_ESC = r"\x1b[ -/]*[0-~]?"
 _SEQUENCES = re.compile(f"{_STRING_SEQ}|{_CSI_SEQ}|{_OTHER_ESC}")
 
-# C0 (minus tab/newline, handled separately), DEL, C1, bidi embeddings/overrides/isolates.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Invisible characters that move what follows: bidi marks, embeddings, overrides and isolates (they reorder
+# a line on terminals that apply bidi) and the zero-width ones (ZWSP/ZWNJ/ZWJ, word joiner, invisible
+# operators, BOM), which one terminal draws as nothing and another as a cell, so a name holding one would
+# shift every column after it, or look like a name it is not.
+_INVISIBLE = "\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+# C0 (minus tab/newline, handled separately), DEL, C1, and the invisible characters above.
+_CONTROLS = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_INVISIBLE}]")
 _LINE_BREAKS = re.compile("\r\n|[\r\n\u2028\u2029]")
 # Lone surrogates: not characters at all, and not encodable as UTF-8.
 _SURROGATES = re.compile("[\ud800-\udfff]")
 # Fast path: most text has none of these, so most calls cost one regex scan.
-_ANY_SUSPECT = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]")
+_ANY_SUSPECT = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}\u2028\u2029\ud800-\udfff]")
 
 
 def has_surrogate(text: str) -> bool:
@@ -47,8 +52,8 @@ def has_surrogate(text: str) -> bool:
 
 
 def sanitize(text: str, *, keep_newlines: bool = False) -> str:
-    """Return `text` without escape sequences, control characters or bidi overrides, and with every lone
-    surrogate replaced by U+FFFD.
+    """Return `text` without escape sequences, control characters, bidi controls or zero-width characters,
+    and with every lone surrogate replaced by U+FFFD.
 
     With `keep_newlines` line breaks become `\\n` and tabs stay (for multi-line panes); without it every line
     break and tab becomes a space, so a table cell or a notification title stays on one line.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
 from boxdeck.tui.modals.base import BoxdeckModal
@@ -25,8 +25,9 @@ class ConfirmModal(BoxdeckModal[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(self._title, markup=False, id="title")
-            yield Static(self._body, markup=False, id="body")
-            with Horizontal(id="buttons"):
+            with VerticalScroll(classes="body"):
+                yield Static(self._body, markup=False, id="body")
+            with Vertical(id="foot"), Horizontal(id="buttons"):
                 yield Button(f"{self._confirm_label} (y)", variant="error", id="confirm")
                 yield Button("Cancel (n)", id="cancel")
 

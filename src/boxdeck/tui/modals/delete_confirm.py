@@ -1,9 +1,11 @@
 """The delete confirmation that says what is lost: active sessions, agent prompts in flight, the repo state.
 
 It opens at once with "checking what would be lost…" while a worker asks the servers; then it lists, per
-box, what goes with it. When any box has active sessions or prompts in flight, Delete stays off until the
-user types the box's name (or "delete N boxes" for several). A check that fails is shown and does not block.
-`y` pressed while checking confirms as soon as the check shows no typing is needed.
+box, what goes with it. When any box has active sessions or prompts in flight, Delete stays off (its label
+says why) until the user types the box's name, or a short phrase when the name cannot be read in full or
+typed as read, or for several boxes (`service.actions.confirmation`). Enter before that says what is missing.
+A check that fails is shown and does not block. `y` pressed while checking confirms as soon as the check
+shows no typing is needed.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Input, Static
 
+from boxdeck.service.actions.confirmation import delete_phrase, plural, titled
 from boxdeck.service.actions.losses import Losses, LossSources, gather_all
 from boxdeck.service.boxes import Box
 from boxdeck.service.text.sanitize import sanitize, single_line
@@ -52,12 +55,13 @@ class DeleteConfirmModal(ConfirmModal):
             box = self.boxes[0]
             title = f"Delete {noun} {_name(box)}?"
             body = f"The {noun} “{_name(box)}” and everything on it will be deleted. This cannot be undone."
-            self.phrase = _name(box)
         else:
-            plural = f"{noun}es" if noun.endswith("x") else f"{noun}s"
-            title = f"Delete {count} {plural}?"
-            body = f"These {count} {plural} and everything on them will be deleted. This cannot be undone."
-            self.phrase = f"delete {count} boxes"
+            title = titled("delete", noun, [_name(box) for box in self.boxes])
+            body = (f"These {plural(noun, count)} and everything on them will be deleted. "
+                    "This cannot be undone.")
+        self.phrase = delete_phrase([box.name for box in self.boxes], noun)
+        #: What the Delete button asks for while the phrase is not typed yet.
+        self.wanted = "name" if count == 1 and self.phrase == self.boxes[0].name else "phrase"
         if skipped:
             body += f"\n{skipped}"
         if question is not None:
@@ -72,20 +76,24 @@ class DeleteConfirmModal(ConfirmModal):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(self._title, markup=False, id="title")
-            yield Static(self._body, markup=False, id="body")
-            with VerticalScroll(id="losses-scroll"):
+            with VerticalScroll(classes="body"):
+                yield Static(self._body, markup=False, id="body")
                 if self.preview is not None:
                     yield Static(self.preview, markup=False, id="preview")
                 yield Static(Text("checking what would be lost…", style="italic"), markup=False, id="losses")
-            yield Static("", markup=False, id="typed-hint")
-            yield Input(placeholder=self.phrase, id="typed")
-            with Horizontal(id="buttons"):
-                yield Button(f"{self._confirm_label} (y)", variant="error", id="confirm", disabled=True)
-                yield Button("Cancel (n)", id="cancel")
+                yield Static("", markup=False, id="typed-hint")
+                # No placeholder: the name in grey would look as if it were typed already.
+                yield Input(id="typed")
+            with Vertical(id="foot"):
+                yield Static("", markup=False, id="typed-why")
+                with Horizontal(id="buttons"):
+                    yield Button(f"{self._confirm_label} (y)", variant="error", id="confirm", disabled=True)
+                    yield Button("Cancel (n)", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#typed", Input).display = False
         self.query_one("#typed-hint", Static).display = False
+        self.query_one("#typed-why", Static).display = False
         self.query_one("#cancel", Button).focus()
         self._check()
 
@@ -100,12 +108,13 @@ class DeleteConfirmModal(ConfirmModal):
         self.query_one("#losses", Static).update(self.render_losses(message.losses))
         if self.typing_required:
             hint = self.query_one("#typed-hint", Static)
-            hint.update(Text.assemble("Work in progress would be lost. Type ", (self.phrase, "bold"),
+            hint.update(Text.assemble("Work in progress would be lost. Type ", (f"“{self.phrase}”", "bold"),
                                       f" to enable {self._confirm_label}:"))
             hint.display = True
             typed = self.query_one("#typed", Input)
             typed.display = True
             typed.focus()
+            self._confirm_label_to(f"Type the {self.wanted} to delete")
             self.query_one("#cancel", Button).label = "Cancel (Esc)"  # n and y are typed now
             self._confirm_when_checked = False
         else:
@@ -143,12 +152,31 @@ class DeleteConfirmModal(ConfirmModal):
 
     @on(Input.Changed, "#typed")
     def _typed_changed(self, _event: Input.Changed) -> None:
-        self.query_one("#confirm", Button).disabled = not self._typed_ok()
+        ok = self._typed_ok()
+        self.query_one("#confirm", Button).disabled = not ok
+        wanted = f"{self._confirm_label} (enter)" if ok else f"Type the {self.wanted} to delete"
+        self._confirm_label_to(wanted)
+        self.query_one("#typed-why", Static).display = False
 
     @on(Input.Submitted, "#typed")
     def _typed_submitted(self, _event: Input.Submitted) -> None:
         if self._typed_ok():
             self.dismiss(True)
+        else:
+            self._say_why()
+
+    def _confirm_label_to(self, label: str) -> None:
+        button = self.query_one("#confirm", Button)
+        if str(button.label) != label:
+            button.label = label
+            button.refresh(layout=True)  # a label change alone keeps the button's old width, cutting it
+
+    def _say_why(self) -> None:
+        """One line on what is missing: the typed text is not yet what Delete wants."""
+        why = self.query_one("#typed-why", Static)
+        why.update(Text.assemble("Not deleted: type ", (f"“{self.phrase}”", "bold"),
+                                 " exactly first (Esc cancels)."))
+        why.display = True
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "confirm":
@@ -166,3 +194,5 @@ class DeleteConfirmModal(ConfirmModal):
             return
         if not self.typing_required or self._typed_ok():
             self.dismiss(True)
+        else:
+            self._say_why()

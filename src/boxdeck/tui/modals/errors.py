@@ -52,10 +52,11 @@ class ErrorsModal(BoxdeckModal[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static("Backends: health and last error", markup=False, id="title")
-            with VerticalScroll(id="health"):
+            with VerticalScroll(id="health", classes="body"):
                 for health in self._healths:
                     yield Static(health_text(health, self._now), markup=False, classes="health")
-            yield Static("Esc closes", markup=False, classes="hint")
+            with Vertical(id="foot"):
+                yield Static("Esc closes", markup=False, classes="hint")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -49,12 +49,13 @@ class FormModal(BoxdeckModal[T | None], Generic[T]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(self.TITLE_TEXT, markup=False, id="title")
-            with VerticalScroll(id="fields"):
+            with VerticalScroll(id="fields", classes="body"):
                 yield from self.compose_fields()
-            yield Static("", markup=False, id="form-error")
-            with Horizontal(id="buttons"):
-                yield Button(f"{self.SUBMIT_LABEL} (ctrl+s)", variant="primary", id="create")
-                yield Button("Cancel (esc)", id="cancel")
+            with Vertical(id="foot"):
+                yield Static("", markup=False, id="form-error")
+                with Horizontal(id="buttons"):
+                    yield Button(f"{self.SUBMIT_LABEL} (ctrl+s)", variant="primary", id="create")
+                    yield Button("Cancel (esc)", id="cancel")
 
     def compose_fields(self) -> ComposeResult:
         raise NotImplementedError

@@ -18,9 +18,9 @@ class NewDevboxModal(NewBoxModal):
 
     def compose_fields(self) -> ComposeResult:
         # No `max_length`: Textual's Input drops a longer paste whole, without a word; validation explains.
-        yield from self.field("Name", Input(placeholder="my-devbox", id="name"), "required")
+        yield from self.field("Name", Input(placeholder="e.g. my-devbox", id="name"), "required")
         yield from self.field("Plan", Input(value="small", id="plan"))
-        yield from self.field("Repository", Input(placeholder="owner/repo (optional)", id="repository"))
+        yield from self.field("Repository", Input(placeholder="optional, e.g. owner/repo", id="repository"))
         yield from self.field("Branch", Input(value="main", id="branch"))
 
     def values(self) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from boxdeck.service.actions.actions import ActionError, Actions
 from boxdeck.service.boxes import Box
 from boxdeck.service.text.sanitize import shown
 from boxdeck.tui.modals.form import NewBoxModal
+from boxdeck.tui.widgets.check_list import CheckList
 
 NAME_MAX = 63
 
@@ -84,13 +85,13 @@ class NewDevboxFullModal(NewBoxModal):
     # ----------------------------------------------------------------- fields
     def compose_fields(self) -> ComposeResult:
         # No `max_length`: Textual's Input drops a longer paste whole, without a word; validation explains.
-        name = Input(placeholder="my-devbox", id="name")
+        name = Input(placeholder="e.g. my-devbox", id="name")
         yield from self.field("Name", name, "required")
         yield from self.field("Plan", Input(value="small", id="plan"))
         with Vertical(classes="field", id="repos-field"):
             yield Label("Repositories (space selects; ref and path apply to the highlighted one)")
             yield Static("Loading your GitHub repositories…", markup=False, id="repos-note", classes="hint")
-            yield SelectionList[int](id="repos")
+            yield CheckList[int](id="repos")
             with Horizontal(id="repo-row"):
                 yield Label("ref", classes="inline-label")
                 yield Input(placeholder="default branch", id="repo-ref")
@@ -178,8 +179,8 @@ class NewDevboxFullModal(NewBoxModal):
             target_input.value = target
         finally:
             self._loading_row = False
-        ref_input.placeholder = shown(repo.default_branch or "main")
-        target_input.placeholder = f"/workspace/{shown(repo.full_name.rsplit('/', 1)[-1])}"
+        ref_input.placeholder = f"default: {shown(repo.default_branch or 'main')}"
+        target_input.placeholder = f"default: /workspace/{shown(repo.full_name.rsplit('/', 1)[-1])}"
 
     @on(Input.Changed, "#repo-ref, #repo-target")
     def _repo_row_changed(self, _event: Input.Changed) -> None:

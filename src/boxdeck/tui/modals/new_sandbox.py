@@ -12,6 +12,12 @@ from textual.widgets import Input, Select
 
 from boxdeck.api.amika_models import SandboxSnapshot, SnapshotState
 from boxdeck.service.actions.actions import Actions
+from boxdeck.service.actions.validation import (
+    RepoUrlError,
+    SandboxNameError,
+    validate_repo_url,
+    validate_sandbox_name,
+)
 from boxdeck.service.boxes import Box
 from boxdeck.service.text.sanitize import single_line
 from boxdeck.tui.modals.form import NewBoxModal
@@ -37,7 +43,7 @@ class NewSandboxModal(NewBoxModal):
 
     def compose_fields(self) -> ComposeResult:
         # No `max_length`: Textual's Input drops a longer paste whole, without a word; validation explains.
-        yield from self.field("Name", Input(placeholder="my-sandbox", id="name"), "1–40 characters")
+        yield from self.field("Name", Input(placeholder="e.g. my-sandbox", id="name"), "1–40 characters")
         if self.snapshots:
             options = [(Text(single_line(slug, limit=60)), slug) for slug in self.snapshots]
             yield from self.field(
@@ -47,7 +53,7 @@ class NewSandboxModal(NewBoxModal):
                 "the new sandbox boots with the snapshot's files",
             )
         yield from self.field(
-            "Repository URL", Input(placeholder="https://github.com/owner/repo (optional)", id="repo_url")
+            "Repository URL", Input(placeholder="optional, e.g. https://github.com/owner/repo", id="repo_url")
         )
         yield from self.field("Branch", Input(placeholder="default branch (optional)", id="branch"))
         yield from self.field(
@@ -77,6 +83,16 @@ class NewSandboxModal(NewBoxModal):
             return "Name: required (1–40 characters)."
         if len(name) > NAME_MAX:
             return f"Name: at most {NAME_MAX} characters."
+        try:
+            validate_sandbox_name(name)
+        except SandboxNameError as error:
+            self.query_one("#name", Input).focus()
+            return f"Name: {error}"
+        try:
+            validate_repo_url(self.query_one("#repo_url", Input).value)
+        except RepoUrlError as error:
+            self.query_one("#repo_url", Input).focus()
+            return f"Repository URL: {error}"
         return None
 
     async def create(self, values: dict[str, Any]) -> Box:

@@ -46,7 +46,7 @@ class NewProviderSecretModal(WriteOnlyForm):
             Select([(p, p) for p in PROVIDERS], value=self.initial_provider, allow_blank=False,
                    id="provider"),
         )
-        yield from self.field("Name", Input(placeholder="anthropic-api-key", id="name"))
+        yield from self.field("Name", Input(placeholder="e.g. my-claude-key", id="name"))
         yield from self.field(
             "Type",
             Select([(t, t) for t in PROVIDER_SECRET_TYPES], value="api_key", allow_blank=False, id="type"),

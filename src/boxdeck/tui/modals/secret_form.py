@@ -103,12 +103,13 @@ class WriteOnlyForm(BoxdeckModal[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(self.TITLE_TEXT, markup=False, id="title")
-            with VerticalScroll(id="fields"):
+            with VerticalScroll(id="fields", classes="body"):
                 yield from self.compose_fields()
-            yield Static("", markup=False, id="form-error")
-            with Horizontal(id="buttons"):
-                yield Button(f"{self.SUBMIT_LABEL} (ctrl+s)", variant="primary", id="create")
-                yield Button("Cancel (esc)", id="cancel")
+            with Vertical(id="foot"):
+                yield Static("", markup=False, id="form-error")
+                with Horizontal(id="buttons"):
+                    yield Button(f"{self.SUBMIT_LABEL} (ctrl+s)", variant="primary", id="create")
+                    yield Button("Cancel (esc)", id="cancel")
 
     @staticmethod
     def field(label: str, widget: Widget, hint: str = "", *, hint_id: str | None = None) -> ComposeResult:
@@ -224,7 +225,7 @@ class NewSecretModal(WriteOnlyForm):
         self.store = store
 
     def compose_fields(self) -> ComposeResult:
-        yield from self.field("Name", Input(placeholder="GITHUB_TOKEN", id="name"),
+        yield from self.field("Name", Input(placeholder="e.g. MY_SERVICE_TOKEN", id="name"),
                               "One line, at most 255 characters.")
         scopes = Select([(s, s) for s in SCOPES], value="user", allow_blank=False, id="scope")
         yield from self.field("Scope", scopes, "user: only you · org: everyone in the organisation")

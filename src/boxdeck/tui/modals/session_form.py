@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Static, TextArea
 from textual.worker import Worker, WorkerState
@@ -67,19 +67,21 @@ class SessionFormModal(BoxdeckModal[Any]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(self._title, markup=False, id="title")
-            if self._agent_name is not None:
+            with VerticalScroll(id="fields", classes="body"):
+                if self._agent_name is not None:
+                    with Vertical(classes="field"):
+                        yield Label("Agent name")
+                        yield Input(value=self._agent_name, placeholder="claude or codex", id="agent-name")
                 with Vertical(classes="field"):
-                    yield Label("Agent name")
-                    yield Input(value=self._agent_name, placeholder="claude or codex", id="agent-name")
-            with Vertical(classes="field"):
-                yield Label("Metadata (a JSON object; blank means {})")
-                yield TextArea(self._metadata_text, id="metadata", soft_wrap=True)
-                if self._hint:
-                    yield Static(self._hint, markup=False, classes="hint")
-            yield Static("", markup=False, id="form-error")
-            with Horizontal(id="buttons"):
-                yield Button("Save (ctrl+s)", variant="primary", id="save")
-                yield Button("Cancel (esc)", id="cancel")
+                    yield Label("Metadata (a JSON object; blank means {})")
+                    yield TextArea(self._metadata_text, id="metadata", soft_wrap=True)
+                    if self._hint:
+                        yield Static(self._hint, markup=False, classes="hint")
+            with Vertical(id="foot"):
+                yield Static("", markup=False, id="form-error")
+                with Horizontal(id="buttons"):
+                    yield Button("Save (ctrl+s)", variant="primary", id="save")
+                    yield Button("Cancel (esc)", id="cancel")
 
     def on_mount(self) -> None:
         self.show_error("")

@@ -36,8 +36,9 @@ from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.modals.ssh_key_picker import SshKeyPickerModal
 from boxdeck.tui.screens.base import DeckScreen
 from boxdeck.tui.screens.secrets import cell, fill_table
+from boxdeck.tui.widgets.check_list import CheckList
 from boxdeck.tui.widgets.health_bar import Tab
-from boxdeck.tui.widgets.lists import NavSelectionList, NavTable
+from boxdeck.tui.widgets.lists import NavTable
 from boxdeck.tui.widgets.not_configured import NotConfigured
 
 T = TypeVar("T")
@@ -145,7 +146,7 @@ class AccountScreen(DeckScreen):
                 yield Static("", markup=False, id="connect-pane")
                 with Horizontal(id="account-lists"):
                     yield NavTable(id="repos", cursor_type="row", zebra_stripes=True)
-                    yield NavSelectionList(id="orgs")
+                    yield CheckList[str](id="orgs")
                 yield Static("", markup=False, id="account-status")
         yield from self.keys()
 

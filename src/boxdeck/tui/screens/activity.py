@@ -32,7 +32,8 @@ class ActivityScreen(ModalScreen[None]):
             yield Static("Activity: state transitions and actions", markup=False, id="title")
             yield NavTable(cursor_type="row", id="activity")
             yield Static("no state changes yet", markup=False, id="activity-empty")
-            yield Static("Esc closes", markup=False, classes="hint")
+            with Vertical(id="foot"):
+                yield Static("Esc closes", markup=False, classes="hint")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -31,6 +31,7 @@ from boxdeck.service.access.ssh_trust import ProxyTrustRequired
 from boxdeck.service.access.waits import PIN_MARK, coming_up, quoted, startable
 from boxdeck.service.actions.actions import ActionError, AlreadyInFlight
 from boxdeck.service.actions.bulk import SELECT_MARK, BulkPlan, plan
+from boxdeck.service.actions.confirmation import titled
 from boxdeck.service.boxes import Backend, Box, StateKind
 from boxdeck.service.monitoring.advice import advice_for
 from boxdeck.service.monitoring.freshness import Freshness, freshness, summarize
@@ -975,7 +976,7 @@ class BoxesScreen(DeckScreen):
             return
         names = "\n".join(f"  • {single_line(b.name, limit=60)}" for b in chosen.apply)
         body = f"{names}\n{skipped}".rstrip()
-        title = f"{summary[0].upper()}{summary[1:]}?"
+        title = titled(verb, self.NOUN, [b.name for b in chosen.apply])
         self.app.push_screen(ConfirmModal(title, body, confirm_label=verb.capitalize()), confirmed)
 
     @work(exclusive=False, exit_on_error=False, group="bulk")

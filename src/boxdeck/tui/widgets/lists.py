@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, OptionList, SelectionList
+from textual.widgets import DataTable, OptionList
 
-__all__ = ["NAVIGATION_KEYS", "NavOptionList", "NavSelectionList", "NavTable", "vi_bindings"]
+__all__ = ["NAVIGATION_KEYS", "NavOptionList", "NavTable", "vi_bindings"]
 
 #: Keys that only ever move a cursor: no command of boxdeck may be bound to them.
 NAVIGATION_KEYS = frozenset({"j", "k", "g", "G", "ctrl+d", "ctrl+u"})
@@ -48,13 +48,6 @@ class NavTable(DataTable[Any]):
 
 
 class NavOptionList(OptionList):
-    BINDINGS: ClassVar[list[BindingType]] = vi_bindings(
-        up="cursor_up", down="cursor_down", first="first", last="last",
-        half_up="page_up", half_down="page_down",
-    )
-
-
-class NavSelectionList(SelectionList[Any]):
     BINDINGS: ClassVar[list[BindingType]] = vi_bindings(
         up="cursor_up", down="cursor_down", first="first", last="last",
         half_up="page_up", half_down="page_down",
