@@ -18,11 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
 from boxdeck.service.configuration.config import AmikaSettings, DevboxSettings, Service, Settings
 from boxdeck.sim import SimConfig, SimServer
 from boxdeck.tui.app import BoxdeckApp
 from boxdeck.tui.context import Deck
 from boxdeck.tui.widgets.box_table import BoxTable
+from boxdeck.tui.widgets.detail_pane import DetailPane
 from boxdeck.tui.widgets.health_bar import HealthBar
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +42,13 @@ async def until(pilot: Any, predicate: Callable[[], bool], timeout: float = 10.0
         await pilot.pause(0.05)
 
 
+def plain(renderable: Any) -> str:
+    console = Console(width=200, color_system=None)
+    with console.capture() as captured:
+        console.print(renderable)
+    return captured.get()
+
+
 def settled(app: BoxdeckApp) -> Callable[[], bool]:
     def screen_settled() -> bool:
         screen: Any = app.screen
@@ -46,12 +56,11 @@ def settled(app: BoxdeckApp) -> Callable[[], bool]:
             return False
         if "connecting" in str(screen.query_one(HealthBar).content):
             return False
-        detail = str(screen.query_one("#detail-body").content)
-        if "loading" in detail:
+        if "loading" in plain(screen.query_one(DetailPane).renderable):
             return False
         table = screen.query_one(BoxTable)
         if screen.MODE == "devboxes":
-            return all(table.get_cell(k, "progress").plain != "-" for k in table.keys)
+            return all(table.get_cell(k, "progress").plain != "-" for k in table.ordered_keys())
         return True
 
     return screen_settled
