@@ -205,7 +205,7 @@ class Rows:
         narrower = self._view is not None and all(any(old in new for new in words) for old in self._words)
         candidates = self._view if narrower and self._view is not None else self._sorted
         self._words = words
-        self._view = None if not words else [k for k in candidates if self._matches(self._rows[k])]
+        self._view = self._filtered(candidates)
         self._positions = None
 
     def set_sort(self, column: str, reverse: bool) -> None:
@@ -226,6 +226,17 @@ class Rows:
     def _matches(self, row: Row) -> bool:
         return all(word in row.haystack for word in self._words)
 
+    def _filtered(self, keys: list[str]) -> list[str] | None:
+        """`keys` (in order) whose rows hold every filter word; None when there is no filter. The loop over a
+        fleet runs on every keystroke, so the common one-word case is a single comprehension."""
+        words, rows = self._words, self._rows
+        if not words:
+            return None
+        if len(words) == 1:
+            word = words[0]
+            return [k for k in keys if word in rows[k].haystack]
+        return [k for k in keys if all(w in rows[k].haystack for w in words)]
+
     def _sort_key(self, key: str, row: Row) -> tuple[Any, ...]:
         # Stored ascending and shown reversed for a descending sort, so a row that goes first must sort
         # last in the reversed direction to still be shown on top. The row key settles ties: equal rows keep
@@ -237,9 +248,7 @@ class Rows:
     def _resort(self) -> None:
         self._sort_keys = {key: self._sort_key(key, row) for key, row in self._rows.items()}
         self._sorted = sorted(self._rows, key=self._sort_keys.__getitem__)
-        self._view = (
-            None if not self._words else [k for k in self._sorted if self._matches(self._rows[k])]
-        )
+        self._view = self._filtered(self._sorted)
         self._positions = None
 
     def _bisect(self, order: list[str], sort_key: tuple[Any, ...]) -> int:
