@@ -554,3 +554,24 @@ async def test_simulator_hostile_error_and_agent_reply_osc52(make_app, world, mo
         assert copied == [] and app_alive(app)
         await pilot.press("escape")
         await settle(pilot, app)
+
+
+async def test_the_palette_shows_a_box_name_with_markup_literally() -> None:
+    """"Go to sandbox NAME" puts a server's name into the command palette, which reads titles as markup."""
+    from textual.command import CommandList, CommandPalette
+
+    name = "[bold]web[/][@click=app.quit]x"
+    _, app = await _one_box_app(SIZE, {"id": "sb-1", "name": name, "state": "active[/]"})
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: table_of(app).row_count == 1)
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"web")
+        options = app.screen.query_one(CommandList)
+
+        def prompts() -> list[str]:
+            return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+        await until(pilot, lambda: any("Go to sandbox" in p for p in prompts()))
+        shown = next(p for p in prompts() if "Go to sandbox" in p)
+        assert f"Go to sandbox {name}" in shown and "active[/]" in shown

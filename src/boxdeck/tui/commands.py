@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
 
 from boxdeck.service.boxes import Backend
 from boxdeck.service.text.sanitize import shown, single_line
@@ -311,8 +312,10 @@ class BoxCommands(Provider):
                 continue
             noun = "sandbox" if box.backend is Backend.AMIKA else "devbox"
             title = f"Go to {noun} {name}"
-            yield Hit(matcher.match(title), matcher.highlight(title),
-                      partial(app.show_box, box.backend, box.key), help=shown(box.display_state))
+            # The palette reads a hit's title and help as content markup: server text goes in escaped.
+            yield Hit(matcher.match(title), matcher.highlight(escape(title)),
+                      partial(app.show_box, box.backend, box.key), text=title,
+                      help=escape(shown(box.display_state)))
             found += 1
             if found >= MAX_BOX_HITS:
                 return
