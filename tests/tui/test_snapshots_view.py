@@ -216,18 +216,23 @@ def seed_snapshots(world: Any) -> None:
     amika.create_snapshot({"sandbox_ref": SANDBOX, "name": "nightly", "mode": "full"})
 
 
+async def list_at(pilot: Any, app: Any, state: str) -> None:
+    """Open the seeded snapshots list (three snapshots) with the cursor on the one in `state`."""
+    await until(pilot, loaded(app))
+    await pilot.press("T")
+    await until(pilot, lambda: isinstance(app.screen, SnapshotsScreen) and len(app.screen.snapshots) == 3)
+    listed = app.screen.query_one("#snapshots", DataTable)
+    chosen = next(s.id for s in app.screen.snapshots.values() if s.state == state)
+    listed.move_cursor(row=listed.get_row_index(chosen))
+    await pilot.pause()
+
+
 def test_snapshots_list_snapshot(make_app, world, snap_compare):
     seed_snapshots(world)
     app = make_app(owns_services=True)
 
     async def run_before(pilot: Any) -> None:
-        await until(pilot, loaded(app))
-        await pilot.press("T")
-        await until(pilot, lambda: isinstance(app.screen, SnapshotsScreen) and len(app.screen.snapshots) == 3)
-        listed = app.screen.query_one("#snapshots", DataTable)
-        failed = next(s.id for s in app.screen.snapshots.values() if s.state == "failed")
-        listed.move_cursor(row=listed.get_row_index(failed))
-        await pilot.pause()
+        await list_at(pilot, app, "failed")
 
     assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
 
@@ -264,13 +269,7 @@ def test_new_sandbox_from_snapshot_form_snapshot(make_app, world, snap_compare):
     app = make_app(owns_services=True)
 
     async def run_before(pilot: Any) -> None:
-        await until(pilot, loaded(app))
-        await pilot.press("T")
-        await until(pilot, lambda: isinstance(app.screen, SnapshotsScreen) and len(app.screen.snapshots) == 3)
-        listed = app.screen.query_one("#snapshots", DataTable)
-        active = next(s.id for s in app.screen.snapshots.values() if s.state == "active")
-        listed.move_cursor(row=listed.get_row_index(active))
-        await pilot.pause()
+        await list_at(pilot, app, "active")
         await pilot.press("n")
         await until(pilot, lambda: isinstance(app.screen, NewSandboxModal))
         no_blink(app.screen)
