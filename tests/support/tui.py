@@ -8,8 +8,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.measure import Measurement
+from rich.text import Text
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from boxdeck.service.access.ssh_run import SshExit
 from boxdeck.sim import SimServer
@@ -26,6 +28,31 @@ async def until(pilot: Pilot[Any], predicate: Callable[[], object], *, timeout: 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {getattr(predicate, '__name__', predicate)}")
         await pilot.pause(0.02)
+
+
+def tables_measured(app: Any) -> Callable[[], bool]:
+    """True once every auto-width column of every table on the screen stack is as wide as its widest cell.
+
+    A table sizes its columns when it next goes idle after rows arrive, so a picture taken on a loaded
+    machine right after the data lands could show cells cut to the width of their header.
+    """
+
+    def width(cell: object) -> int:
+        renderable = Text(cell) if isinstance(cell, str) else cell
+        return Measurement.get(app.console, app.console.options, renderable).maximum  # type: ignore[arg-type]
+
+    def check() -> bool:
+        for screen in app.screen_stack:
+            for data_table in screen.query(DataTable):
+                for key, column in data_table.columns.items():
+                    if not column.auto_width:
+                        continue
+                    cells = [width(value) for value in data_table.get_column(key)]
+                    if column.content_width != max([width(column.label), *cells]):
+                        return False
+        return True
+
+    return check
 
 
 def deleted(sim: SimServer, name: str) -> bool:

@@ -9,6 +9,7 @@ ephemeral port or a per-run host key).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -90,6 +91,26 @@ def _factory(sim: SimServer, services: list[Service]) -> AppFactory:
         return app_for(service, now=sim_now(sim), **app_options)
 
     return make
+
+
+@pytest.fixture
+def snap_compare(snap_compare: Callable[..., bool]) -> Callable[..., bool]:
+    """The snapshot plugin's compare, taking the picture only once every table has sized its columns."""
+    from support.tui import tables_measured, until
+
+    def compare(
+        app: BoxdeckApp, *args: Any, run_before: Callable[[Any], Any] | None = None, **kwargs: Any
+    ) -> bool:
+        async def settled(pilot: Any) -> None:
+            if run_before is not None:
+                result = run_before(pilot)
+                if inspect.isawaitable(result):
+                    await result
+            await until(pilot, tables_measured(pilot.app))
+
+        return snap_compare(app, *args, run_before=settled, **kwargs)
+
+    return compare
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.modals.ssh_key_picker import SshKeyPickerModal
 from boxdeck.tui.screens.account import AccountScreen
 from boxdeck.tui.widgets.not_configured import NotConfigured
-from support.tui import SIZE, notifications, plain, static_text, until
+from support.tui import SIZE, notifications, plain, static_text, tables_measured, until
 from support.tui_fixtures import START, sim_now
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0mQqPi52Y7aTg9p1NLVLZhda8xkisAkTB7kAsv9Y4r dev@laptop"
@@ -366,6 +366,7 @@ def healthy(app: Any) -> Callable[[], bool]:
 async def _ready(pilot: Any) -> None:
     await until(pilot, loaded(pilot.app))
     await until(pilot, healthy(pilot.app))
+    await until(pilot, tables_measured(pilot.app))  # before any key opens a modal over the tables
 
 
 def test_snapshot_account_screen(snap_compare, snapshot_world):

@@ -26,7 +26,7 @@ from boxdeck.tui.modals.secret_form import NewSecretModal, SecretInput, UpdateSe
 from boxdeck.tui.screens.help import HelpScreen
 from boxdeck.tui.screens.secrets import SecretsScreen
 from boxdeck.tui.widgets.not_configured import NotConfigured
-from support.tui import SIZE, notifications, plain, static_text, until
+from support.tui import SIZE, notifications, plain, static_text, tables_measured, until
 from support.tui_fixtures import START, sim_now
 
 VALUE = "s3cretVa1ueQx9z"  # typed key by key; must never show up anywhere but on the server
@@ -377,6 +377,7 @@ def test_snapshot_new_provider_credential_form(snap_compare, snapshot_world):
         await until(pilot, loaded(pilot.app))
         await until(pilot, lambda: all(pilot.app.deck.main.monitor.health(b).status == "ok"
                                        for b in pilot.app.deck.main.monitor.backends))
+        await until(pilot, tables_measured(pilot.app))  # a person cannot press N before the table is drawn
         await pilot.press("N")
         pilot.app.screen.query_one("#name", Input).value = "claude-login"
         pilot.app.screen.query_one("#type", Select).value = "oauth"
