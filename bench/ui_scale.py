@@ -17,7 +17,7 @@ min / median / max of the runs with the load average of each run:
 A frame is the compositor's update handed to the headless driver (writing to a real terminal is measured by
 `terminal.py`).
 
-    python bench/ui_scale.py [--runs 3] [--keys 60] [--json out.json] [--profile diff|filter|keys]
+    python bench/ui_scale.py [--runs 3] [--keys 60] [--json out.json] [--profile diff|filter|keys|stalls]
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from typing import Any
 from common import (
     Result,
     SimProcess,
+    StallWatch,
     headless_size,
     load_average,
     median,
@@ -246,6 +247,9 @@ async def filter_and_keys(sim: SimProcess, rows_n: int, keys: int) -> dict[str, 
             prof = profiler() if PROFILE.get("what") == "keys" else None
             if prof is not None:
                 prof.start()
+            stalls = StallWatch(threshold=0.010) if PROFILE.get("what") == "stalls" else None
+            if stalls is not None:
+                stalls.start()
             for _ in range(keys):
                 await asyncio.sleep(rng.uniform(0.05, 0.3))
                 expected = tbl.cursor_row + 1
@@ -255,6 +259,9 @@ async def filter_and_keys(sim: SimProcess, rows_n: int, keys: int) -> dict[str, 
             if prof is not None:
                 prof.stop()
                 print(prof.output_text(unicode=True, color=False))
+            if stalls is not None:
+                stalls.stop()
+                print(stalls.report())
             out["flips"] = flipper.flips
         out["keys"] = lat
     return out
@@ -372,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--small", type=int, default=5000, help="rows for diff vs rebuild")
     p.add_argument("--big", type=int, default=10000, help="sandboxes and devboxes for filter and keys")
     p.add_argument("--quick", action="store_true", help="1 run, 2,000 + 2,000 boxes, 20 keys")
-    p.add_argument("--profile", choices=["diff", "filter", "keys"], default=None)
+    p.add_argument("--profile", choices=["diff", "filter", "keys", "stalls"], default=None)
     p.add_argument("--json", default=None)
     args = p.parse_args(argv)
     PROFILE["what"] = args.profile

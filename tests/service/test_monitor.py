@@ -682,3 +682,36 @@ async def test_health_keeps_the_last_failures_http_status(apis):
     assert h.last_status is None and h.status == "ok"
     assert h.last_error is not None and h.last_error.startswith("HTTP 503")  # the text stays on demand
     await m.aclose()
+
+
+async def test_a_fleet_is_diffed_off_the_loop_and_a_click_meanwhile_is_not_lost(apis, monkeypatch):
+    """Past OFFLOAD_ROWS a poll builds and diffs its boxes in worker threads; a start pressed while the new
+    snapshot is being diffed still shows as pending on its row, and the next poll with nothing changed
+    reports nothing."""
+    from boxdeck.service.monitoring import monitor as monitor_module
+
+    n = monitor_module.OFFLOAD_ROWS + 10
+    apis.sandboxes = [sandbox(f"s{i}", "stopped") for i in range(n)]
+    m = apis.monitor(devbox=False)
+    first = await m.poll(A)
+    assert len(first.added) == n and m.next_delay(A) == m.steady_interval
+
+    real_to_thread = monitor_module.asyncio.to_thread
+    clicked: list[str] = []
+
+    async def click_meanwhile(func, *args, **kwargs):
+        if func.__name__ == "_settle":  # the user presses start while the thread diffs the new snapshot
+            m.mark_pending("amika:sb_s5", "start")
+            clicked.append("start")
+        return await real_to_thread(func, *args, **kwargs)
+
+    monkeypatch.setattr(monitor_module.asyncio, "to_thread", click_meanwhile)
+    apis.sandboxes[7]["state"] = "starting"
+    diff = await m.poll(A)
+    assert clicked == ["start"]
+    assert [c.new.name for c in diff.changed] == ["s7"]
+    boxes = m.snapshot(A).boxes
+    assert boxes["amika:sb_s5"].pending == "starting" and boxes["amika:sb_s7"].state == "starting"
+    assert m.next_delay(A) == m.busy_interval  # s7 is moving
+    assert (await m.poll(A)).empty
+    await m.aclose()

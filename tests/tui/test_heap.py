@@ -1,10 +1,11 @@
 """The dashboard keeps the cyclic GC off its long-lived heap: frozen after each poll, without freezing the
 poll's own garbage, thawed and collected in full now and then (so cycles that died frozen are reclaimed), and
-handed back when the app quits."""
+handed back when the app quits; worker threads give the interpreter back to the event loop quickly."""
 
 from __future__ import annotations
 
 import gc
+import sys
 import weakref
 
 from boxdeck.tui.heap import HeapFreezer
@@ -59,3 +60,14 @@ async def test_the_app_freezes_its_heap_once_polls_land_and_thaws_it_on_quit(mak
         await until(pilot, lambda: bool(app.screen.query("BoxTable")) and table(app).row_count > 0)
         await until(pilot, lambda: gc.get_freeze_count() > 0)
     assert gc.get_freeze_count() == 0
+
+
+async def test_worker_threads_hand_the_interpreter_back_quickly_while_the_app_runs(make_app) -> None:
+    """Big polls are parsed and diffed in worker threads; the event loop must not wait 5 ms behind one each
+    time it comes back from waiting for input. The process's own setting is given back on quit."""
+    own = sys.getswitchinterval()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert sys.getswitchinterval() <= 0.001 < own
+    assert sys.getswitchinterval() == own

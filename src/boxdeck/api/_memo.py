@@ -32,6 +32,8 @@ __all__ = ["ListMemo", "Rows"]
 
 #: When more rows than this need validating, they are validated in a worker thread, off the event loop.
 OFFLOAD_ITEMS = 200
+#: A list longer than this is matched against the memo in a worker thread whatever changed.
+OFFLOAD_ROWS = 2_000
 
 M = TypeVar("M", bound=BaseModel)
 Fingerprint = tuple[int, int]
@@ -101,7 +103,10 @@ class ListMemo(Generic[M]):
         return items
 
     async def models_async(self, data: Any, *, parse: Callable[[Any], list[M]]) -> list[M]:
-        """`models`, in a worker thread when many rows need validating (5,000 rows take ~100 ms)."""
+        """`models`, in a worker thread when many rows need validating (5,000 rows take ~100 ms) or the list
+        is long enough that even looking every row up would hold the event loop."""
+        if isinstance(data, Rows) and len(data.rows) > OFFLOAD_ROWS:
+            return await asyncio.to_thread(self.models, data, parse=parse)
         if isinstance(data, Rows):
             previous = self._by_row
             todo = sum(1 for fingerprint, _ in data.rows if fingerprint not in previous)

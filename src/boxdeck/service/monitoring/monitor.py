@@ -57,7 +57,9 @@ __all__ = ["Monitor"]
 
 log = logging.getLogger(__name__)
 
-#: Polls that list more boxes than this build and diff their snapshot in a worker thread.
+#: Polls that list more boxes than this, or bring more new ones than that, build, compare and diff them in
+#: a worker thread.
+OFFLOAD_ROWS = 2_000
 OFFLOAD_BOXES = 500
 
 
@@ -311,28 +313,47 @@ class Monitor:
                 return compute_diff(current, current)
             latency = self._clock() - started
             previous = st.snapshot.boxes if st.snapshot is not None else {}
-            reused = self._reusable(previous)
-            # Thousands of boxes to build and compare: off the event loop, so keys stay responsive. A poll
-            # where most rows are the last poll's models (the usual one) is dict lookups: not worth a thread.
-            big = sum(1 for item in items if id(item) not in reused) > OFFLOAD_BOXES
+            # Walking thousands of rows, or building hundreds of boxes, holds the event loop for milliseconds;
+            # off it, a key waits at most one interpreter switch interval. A small poll whose rows are
+            # mostly the last poll's models is a few dict lookups: not worth a thread.
+            reused = self._reusable(previous) if len(items) <= OFFLOAD_ROWS else None
+            big = reused is None or sum(1 for item in items if id(item) not in reused) > OFFLOAD_BOXES
             if big:
                 boxes = await asyncio.to_thread(self._boxes_reused, backend, items, previous, reused)
             else:
                 boxes = self._boxes_reused(backend, items, previous, reused)
             details: Mapping[str, DevboxDetail] = {}
             if backend is Backend.DEVBOX:
-                details = await self._fetch_details(st, boxes)
-            new = make_snapshot(backend, self._reconcile(st, boxes), details, self._now())
+                details = await self._fetch_details(st, boxes, offload=big)
             st.tracker.success(self._now(), latency)
+            reconciled = self._reconcile(st, boxes)
+            taken_at = self._now()
             if big:
                 old = st.snapshot
-                diff = await asyncio.to_thread(compute_diff, old, new)
+                new, diff, transitional = await asyncio.to_thread(
+                    self._settle, backend, reconciled, details, taken_at, old
+                )
                 if st.snapshot is old:  # no local update slipped in while the thread ran
+                    st.transitional_cache = (new, transitional)
                     return self._replace(st, new, local=False, diff=diff)
                 # A local update (`mark_pending`) landed meanwhile: lay its pending mark over this poll's
                 # boxes too, then diff on the loop against the snapshot it made.
-                new = make_snapshot(backend, self._reconcile(st, boxes), details, self._now())
-            return self._replace(st, new, local=False)
+                reconciled = self._reconcile(st, boxes)
+            return self._replace(st, make_snapshot(backend, reconciled, details, taken_at), local=False)
+
+    @staticmethod
+    def _settle(
+        backend: Backend,
+        boxes: list[Box],
+        details: Mapping[str, DevboxDetail],
+        taken_at: datetime,
+        old: Snapshot | None,
+    ) -> tuple[Snapshot, Diff, bool]:
+        """The new snapshot, its diff from `old` and whether any box is moving: the walks over every box
+        that a big poll does in a worker thread."""
+        new = make_snapshot(backend, boxes, details, taken_at)
+        transitional = any(b.kind is StateKind.TRANSITIONAL for b in new.boxes.values())
+        return new, compute_diff(old, new), transitional
 
     async def _list(self, backend: Backend) -> list[Any]:
         if backend is Backend.AMIKA:
@@ -354,11 +375,17 @@ class Monitor:
 
     @classmethod
     def _boxes_reused(
-        cls, backend: Backend, items: list[Any], previous: Mapping[str, Box], by_model: Mapping[int, Box]
+        cls,
+        backend: Backend,
+        items: list[Any],
+        previous: Mapping[str, Box],
+        by_model: Mapping[int, Box] | None = None,
     ) -> list[Box]:
         """The boxes of this poll, where an unchanged box is the previous poll's very object: one copy of
         each model stays alive (the screens hold the last snapshot they were sent), and the diff of an
-        unchanged box is an identity check."""
+        unchanged box is an identity check. (`by_model` is `_reusable(previous)`, made here if not given.)"""
+        if by_model is None:
+            by_model = cls._reusable(previous)
         out = []
         for item in items:
             reused = by_model.get(id(item))
@@ -411,7 +438,47 @@ class Monitor:
             return True  # the server lists it: its own state says the rest
         return box.state != p.baseline
 
-    async def _fetch_details(self, st: _BackendState, boxes: list[Box]) -> dict[str, DevboxDetail]:
+    async def _fetch_details(
+        self, st: _BackendState, boxes: list[Box], *, offload: bool = False
+    ) -> dict[str, DevboxDetail]:
+        """The devboxes' operations and repositories: the last poll's, with the most wanted refetched (a
+        walk over every devbox, in a worker thread when `offload`)."""
+        now = self._clock()
+        if offload:
+            details, chosen = await asyncio.to_thread(self._details_wanted, st, boxes, now)
+        else:
+            details, chosen = self._details_wanted(st, boxes, now)
+        if not chosen:
+            return details
+
+        sem = asyncio.Semaphore(self.detail_concurrency)
+        client = self.devbox
+        assert client is not None
+
+        async def fetch(box: Box) -> tuple[str, DevboxDetail | None]:
+            try:
+                async with sem:
+                    ops = await client.devboxes.list_operations(box.ref)
+                async with sem:
+                    repos = await client.devboxes.list_repositories(box.ref)
+            except Exception as exc:  # one devbox's details failing must not fail the poll
+                log.debug("details of %s failed: %s", box.key, describe_error(exc, self.redactor.redact))
+                return box.key, None
+            return box.key, DevboxDetail(tuple(ops), tuple(repos), self._now())
+
+        for key, detail in await asyncio.gather(*(fetch(b) for b in chosen)):
+            st.detail_fetched[key] = now
+            if detail is not None:
+                prev_detail = details.get(key)
+                # Keep the old object when nothing changed, so the diff and the UI see no change.
+                details[key] = prev_detail if detail.same_content(prev_detail) and prev_detail else detail
+        return details
+
+    def _details_wanted(
+        self, st: _BackendState, boxes: list[Box], now: float
+    ) -> tuple[dict[str, DevboxDetail], list[Box]]:
+        """The details to keep from the last poll and the devboxes whose details to fetch now, most wanted
+        first: watched and moving, just settled, failed before first seen, moving, then watched and stale."""
         old_snap = st.snapshot
         old_details: Mapping[str, DevboxDetail] = old_snap.details if old_snap is not None else {}
         old_boxes: Mapping[str, Box] = old_snap.boxes if old_snap is not None else {}
@@ -421,7 +488,6 @@ class Monitor:
             if k not in keys:
                 del st.detail_fetched[k]
 
-        now = self._clock()
         refresh_after = max(self.steady_interval, self.detail_refresh_interval)  # watched, settled devboxes
         wanted: list[tuple[int, float, Box]] = []
         for box in boxes:
@@ -453,32 +519,7 @@ class Monitor:
                 continue
             wanted.append((rank, last, box))
         wanted.sort(key=lambda t: (t[0], t[1]))
-        chosen = [box for _, _, box in wanted[: self.max_detail_fetches]]
-        if not chosen:
-            return details
-
-        sem = asyncio.Semaphore(self.detail_concurrency)
-        client = self.devbox
-        assert client is not None
-
-        async def fetch(box: Box) -> tuple[str, DevboxDetail | None]:
-            try:
-                async with sem:
-                    ops = await client.devboxes.list_operations(box.ref)
-                async with sem:
-                    repos = await client.devboxes.list_repositories(box.ref)
-            except Exception as exc:  # one devbox's details failing must not fail the poll
-                log.debug("details of %s failed: %s", box.key, describe_error(exc, self.redactor.redact))
-                return box.key, None
-            return box.key, DevboxDetail(tuple(ops), tuple(repos), self._now())
-
-        for key, detail in await asyncio.gather(*(fetch(b) for b in chosen)):
-            st.detail_fetched[key] = now
-            if detail is not None:
-                prev_detail = details.get(key)
-                # Keep the old object when nothing changed, so the diff and the UI see no change.
-                details[key] = prev_detail if detail.same_content(prev_detail) and prev_detail else detail
-        return details
+        return details, [box for _, _, box in wanted[: self.max_detail_fetches]]
 
     def _replace(self, st: _BackendState, new: Snapshot, *, local: bool, diff: Diff | None = None) -> Diff:
         old = st.snapshot

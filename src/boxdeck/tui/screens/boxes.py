@@ -910,8 +910,10 @@ class BoxesScreen(DeckScreen):
 
     # ----------------------------------------------------------------- marks and bulk stop/delete
     def live_marks(self) -> set[str]:
-        """The selection, minus rows that disappeared."""
-        self.marks &= set(self.entries)
+        """The selection, minus rows that disappeared (the cost follows the selection: this is asked for
+        the keys line on every cursor move)."""
+        gone = [key for key in self.marks if key not in self.entries]
+        self.marks.difference_update(gone)
         return self.marks
 
     def _marks_changed(self) -> None:

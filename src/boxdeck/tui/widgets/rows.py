@@ -157,12 +157,14 @@ class Rows:
         """Add or change `rows` and drop `removed`; only those rows move. Returns the keys whose cells
         changed (they must be redrawn)."""
         touched: set[str] = set()
+        moved = False  # did any row change place? (the display index by key then no longer holds)
         for key in removed:
             old = self._rows.pop(key, None)
             if old is not None:
                 self._count(old, -1)
                 self._unplace(key)
                 touched.add(key)
+                moved = True
         for key, row in rows.items():
             old = self._rows.get(key)
             if old is not None and old == row:
@@ -174,12 +176,13 @@ class Rows:
             self._count(row, 1)
             sort_key = self._sort_key(key, row)
             if old is not None and self._sort_keys.get(key) == sort_key:
-                self._refilter_one(key, row)
+                moved = self._refilter_one(key, row) or moved
                 continue
             if old is not None:
                 self._unplace(key)
             self._place(key, row, sort_key)
-        if touched:
+            moved = True
+        if moved:
             self._positions = None
         return touched
 
@@ -278,13 +281,13 @@ class Rows:
             at += 1
         return False
 
-    def _refilter_one(self, key: str, row: Row) -> None:
-        """The row stays where it is in the order; it may enter or leave the filtered view."""
+    def _refilter_one(self, key: str, row: Row) -> bool:
+        """The row stays where it is in the order; it may enter or leave the filtered view (True then)."""
         if self._view is None:
-            return
+            return False
         sort_key = self._sort_keys[key]
         shown = self._remove_at(self._view, key, sort_key)
-        if self._matches(row):
+        matches = self._matches(row)
+        if matches:
             self._view.insert(self._bisect(self._view, sort_key), key)
-        elif shown:
-            self._positions = None
+        return shown != matches
