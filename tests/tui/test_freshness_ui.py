@@ -53,10 +53,21 @@ async def test_updated_seconds_ago_is_kept_current(make_app, world):
         assert "● ok · just now" in bar(app)
         offset[0] = 3
         await until(pilot, lambda: "updated 3 s ago" in fresh_line(app))  # the 1 s tick, no poll needed
-        await until(pilot, lambda: "● ok · 3 s ago" in bar(app))
+        assert "● ok · 3 s ago" in bar(app)  # the header changes in the same frame
         offset[0] = 75
         await until(pilot, lambda: "updated 1 m ago" in fresh_line(app))
         assert "updated" not in subtitle(app)  # the freshness words are not in the table's border
+
+
+async def test_a_screen_whose_backend_is_not_configured_keeps_the_header_current(make_app, world):
+    app = make_app(amika=False)
+    offset = shifted(app, world)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("1")
+        await until(pilot, lambda: isinstance(app.screen, SandboxesScreen))
+        await until(pilot, lambda: "● ok · just now" in bar(app))  # the Devboxes tab
+        offset[0] = 3
+        await until(pilot, lambda: "● ok · 3 s ago" in bar(app))
 
 
 async def test_a_failing_backend_is_red_with_its_last_success(make_app, world):

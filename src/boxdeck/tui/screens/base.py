@@ -114,8 +114,11 @@ class DeckScreen(BoxdeckScreen):
         self.tabs = tabs
         self.palette = Palette()
 
+    #: Does the header keep its "2 s ago" words current on its own (False: the screen's tick drives it)?
+    HEALTH_TICKS = True
+
     def header(self) -> ComposeResult:
-        yield HealthBar(self.deck, self.tabs, self.TAB_KEY)
+        yield HealthBar(self.deck, self.tabs, self.TAB_KEY, ticks=self.HEALTH_TICKS)
 
     def on_mount(self) -> None:
         self.palette = Palette.from_variables(self.app.theme_variables)

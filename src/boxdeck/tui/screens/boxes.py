@@ -113,6 +113,7 @@ class BoxesScreen(DeckScreen):
     CREATES: ClassVar[bool] = False
     AGE_TICK = 5.0
     FRESHNESS_TICK = 1.0
+    HEALTH_TICKS = False  # `_tick_freshness` drives the header
 
     def __init__(self, deck: Deck, tabs: tuple[Tab, ...]) -> None:
         super().__init__(deck, tabs, id=f"{self.MODE}-screen", classes="boxes-screen")
@@ -226,6 +227,7 @@ class BoxesScreen(DeckScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.set_interval(self.FRESHNESS_TICK, self._tick_freshness)
         if not self.configured:
             return
         self._restore_prefs()
@@ -238,7 +240,6 @@ class BoxesScreen(DeckScreen):
         if self.deck.spinner_interval:
             self.set_interval(self.deck.spinner_interval, self._spin)
         self.set_interval(self.AGE_TICK, self._tick_ages)
-        self.set_interval(self.FRESHNESS_TICK, self._tick_freshness)
         self.table.focus()
 
     def theme_changed(self) -> None:
@@ -455,8 +456,12 @@ class BoxesScreen(DeckScreen):
             self._show_freshness()  # a poll that failed or recovered shows now, not at the next tick
 
     def _tick_freshness(self) -> None:
-        """Every second: the freshness words, and the detail of a box on its way up (its ETA counts)."""
-        if not self.configured or not self.is_current:
+        """Every second: the header's and the freshness line's words (one frame for both), and the detail of
+        a box on its way up (its ETA counts)."""
+        if not self.is_current:
+            return
+        if not self.configured:
+            self.query_one(HealthBar).tick()
             return
         self._show_freshness()
         box = self.selected_box
