@@ -7,12 +7,14 @@ forwards what happens (`BoxesChanged`, `PollFinished`, `WriteAccessChanged`) as 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import ClassVar
 
 from textual import events, on
 from textual.app import ComposeResult
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.worker import Worker
 
 from boxdeck.service.boxes import Backend
@@ -39,6 +41,7 @@ class BoxdeckScreen(Screen[None]):
     def __init__(self, deck: Deck, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.deck = deck
+        self._shown_timers: list[Timer] = []
 
     def now(self) -> datetime:
         return self.deck.now()
@@ -49,6 +52,25 @@ class BoxdeckScreen(Screen[None]):
 
     def keys(self) -> ComposeResult:
         yield KeyBar()
+
+    # ------------------------------------------------------------------ what ticks while the screen is shown
+    def every(self, interval: float, callback: Callable[[], object]) -> Timer:
+        """A timer for words that only matter on screen ("3 s ago", a countdown): it stops while another
+        screen or a modal covers this one, so a screen visited once costs nothing afterwards, and runs again
+        when it is shown (the screen redraws what went stale then)."""
+        timer = self.set_interval(interval, callback)
+        self._shown_timers.append(timer)
+        return timer
+
+    @on(events.ScreenSuspend)
+    def _pause_shown_timers(self, _event: events.ScreenSuspend) -> None:
+        for timer in self._shown_timers:
+            timer.pause()
+
+    @on(events.ScreenResume)
+    def _resume_shown_timers(self, _event: events.ScreenResume) -> None:
+        for timer in self._shown_timers:
+            timer.resume()
 
     # ------------------------------------------------------------------ keys that do not apply now
     def on_key(self, event: events.Key) -> None:
@@ -114,11 +136,17 @@ class DeckScreen(BoxdeckScreen):
         self.tabs = tabs
         self.palette = Palette()
 
-    #: Does the header keep its "2 s ago" words current on its own (False: the screen's tick drives it)?
+    #: Does the header's "2 s ago" get a timer of its own (False: the screen's own tick drives it, so both
+    #: change in one frame rather than two a second)?
     HEALTH_TICKS = True
 
     def header(self) -> ComposeResult:
-        yield HealthBar(self.deck, self.tabs, self.TAB_KEY, ticks=self.HEALTH_TICKS)
+        yield HealthBar(self.deck, self.tabs, self.TAB_KEY)
+
+    @on(events.Mount)
+    def _tick_header(self, _event: events.Mount) -> None:
+        if self.HEALTH_TICKS:
+            self.every(1.0, self.query_one(HealthBar).tick)
 
     def on_mount(self) -> None:
         self.palette = Palette.from_variables(self.app.theme_variables)

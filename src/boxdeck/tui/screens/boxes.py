@@ -126,8 +126,11 @@ class BoxesScreen(DeckScreen):
         self.marks: set[str] = set()
         self.filter_text = ""
         self.frame = 0
+        #: Is the spinner running (a moving box on screen)? Idle screens have no timer firing for it.
+        self.spinning = False
         self._select_when_present: str | None = None
         self._settled: Timer | None = None
+        self._spinner: Timer | None = None  # runs only while a moving box is on screen
         self._freshness_shown: tuple[str, tuple[str, ...]] | None = None
         self._bindings_shown: tuple[bool | None, ...] | None = None
         self._watching: frozenset[str] = frozenset()
@@ -227,9 +230,11 @@ class BoxesScreen(DeckScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.set_interval(self.FRESHNESS_TICK, self._tick_freshness)
+        self.every(self.FRESHNESS_TICK, self._tick_freshness)
         if not self.configured:
             return
+        if self.deck.spinner_interval:
+            self._spinner = self.set_interval(self.deck.spinner_interval, self._spin, pause=True)
         self._restore_prefs()
         for source in self.sources:
             profile, backend = source
@@ -237,9 +242,7 @@ class BoxesScreen(DeckScreen):
             if snapshot is not None:
                 self.snapshots[source] = snapshot
         self._refresh_rows()
-        if self.deck.spinner_interval:
-            self.set_interval(self.deck.spinner_interval, self._spin)
-        self.set_interval(self.AGE_TICK, self._tick_ages)
+        self.every(self.AGE_TICK, self._tick_ages)
         self.table.focus()
 
     def theme_changed(self) -> None:
@@ -248,13 +251,18 @@ class BoxesScreen(DeckScreen):
             self._refresh_detail(force=True)
 
     def on_screen_resume(self) -> None:
+        """Shown again: its timers run again (`every`); what went stale while hidden is redrawn now."""
+        self._tick_freshness()
         if self.configured and self.is_mounted:
             self._tick_ages()
             self.after_rows_changed()
+            self._spin_if_moving()
 
     def on_screen_suspend(self) -> None:
-        """Hidden: what it asked to be fetched for the rows it showed is no longer needed."""
+        """Hidden: what it asked to be fetched for the rows it showed is no longer needed, and nothing on it
+        ticks."""
         self.unwatch()
+        self._stop_spinner()
 
     def unwatch(self) -> None:
         """Drop the details this screen asked to be fetched (devboxes' steps and repositories)."""
@@ -334,6 +342,7 @@ class BoxesScreen(DeckScreen):
         }
 
     def _rows_updated(self) -> None:
+        self._spin_if_moving()
         table = self.table
         if self._select_when_present is not None and table.rows.shows(self._select_when_present):
             table.select_key(self._select_when_present)
@@ -395,14 +404,31 @@ class BoxesScreen(DeckScreen):
 
     # ----------------------------------------------------------------- what changes with time
     def _spin(self) -> None:
-        if not self.is_current:
-            return
         self.frame += 1
         table = self.table
+        moving = False
         for key in table.visible_keys():
             entry = self.entries.get(key)
             if entry is not None and entry.box.kind is StateKind.TRANSITIONAL:
+                moving = True
                 table.set_cells(key, {"state": state_cell(entry.box, self.palette, self.frame)})
+        if not moving or not self.is_current:
+            self._stop_spinner()
+
+    def _stop_spinner(self) -> None:
+        self.spinning = False
+        if self._spinner is not None:
+            self._spinner.pause()
+
+    def _spin_if_moving(self) -> None:
+        """Start the spinner when a box on its way somewhere is on screen (it stops itself when none is)."""
+        timer = self._spinner
+        if timer is None or self.spinning or not self.is_current:
+            return
+        entries, kind = self.entries, StateKind.TRANSITIONAL
+        if any((e := entries.get(k)) is not None and e.box.kind is kind for k in self.table.visible_keys()):
+            self.spinning = True
+            timer.resume()
 
     def _tick_ages(self) -> None:
         """The age column of the rows on screen: only cells whose words changed are written (and only their
@@ -420,6 +446,7 @@ class BoxesScreen(DeckScreen):
     def _view_moved(self, _message: BoxTable.ViewMoved) -> None:
         self._tick_ages()
         self.after_rows_changed()
+        self._spin_if_moving()
 
     def freshness(self) -> Freshness:
         items = []
@@ -456,10 +483,11 @@ class BoxesScreen(DeckScreen):
             self._show_freshness()  # a poll that failed or recovered shows now, not at the next tick
 
     def _tick_freshness(self) -> None:
-        """Every second: the header's and the freshness line's words (one frame for both), and the detail of
-        a box on its way up (its ETA counts)."""
+        """Every second while shown: the header's and the freshness line's words and the watch strip (one
+        frame for all), and the detail of a box on its way up (its ETA counts)."""
         if not self.is_current:
             return
+        self.query_one(WatchStrip).update_strip()
         if not self.configured:
             self.query_one(HealthBar).tick()
             return

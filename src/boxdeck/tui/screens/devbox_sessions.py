@@ -105,7 +105,7 @@ class DevboxSessionsScreen(BoxdeckScreen):
         self.query_one("#sessions-header", Static).update(self._header())
         self._show_status("")
         self._fill_access()
-        self.set_interval(1.0, self._tick)
+        self.every(1.0, self._tick)
         access_table.focus()
         self._fetch_exec()
 

@@ -109,7 +109,7 @@ class SandboxSessionsScreen(BoxdeckScreen):
         self._show_status("")
         self._refresh_header()
         self._refresh_grant()
-        self.set_interval(1.0, self._tick)
+        self.every(1.0, self._tick)
         table.focus()
         self._load()
 

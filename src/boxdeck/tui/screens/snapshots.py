@@ -89,7 +89,7 @@ class SnapshotsScreen(BoxdeckScreen):
         self._show_status("")
         self._refresh_header()
         self._refresh_detail()
-        self.set_interval(self.profile.service.settings.busy_interval, self._tick)
+        self.every(self.profile.service.settings.busy_interval, self._tick)
         table.focus()
         self._load()
 

@@ -63,10 +63,9 @@ def health_words(health: Health | None) -> tuple[str, str]:
 class HealthBar(Static):
     """Renders literal text only; updated by its screen's message handlers."""
 
-    def __init__(self, deck: Deck, tabs: tuple[Tab, ...], current: str, *, ticks: bool = True) -> None:
+    def __init__(self, deck: Deck, tabs: tuple[Tab, ...], current: str) -> None:
         super().__init__("", markup=False, id="health-bar")
         self._deck = deck
-        self._ticks = ticks  # False: the screen calls tick() from its own once-a-second timer
         self._tabs = tabs
         self._current = current
         self._health: dict[Backend, Health] = {
@@ -85,14 +84,11 @@ class HealthBar(Static):
         self._redraw()
 
     def on_mount(self) -> None:
-        # Each backend's "2 s ago" is kept current; only this one line is redrawn, and only when its words
-        # changed and its screen is the one showing. A screen with a timer of its own at the same pace drives
-        # the bar from it, so both lines change in one frame rather than two a second.
         self.tick()
-        if self._ticks:
-            self.set_interval(1.0, self.tick)
 
     def tick(self) -> None:
+        """Each backend's "2 s ago" kept current (its screen calls this once a second while shown): only this
+        one line is redrawn, and only when its words changed."""
         if self.is_mounted and not self.screen.is_current:
             return
         self._at = self._deck.now()

@@ -32,6 +32,9 @@ def progress_words(box: Box, snapshot: Snapshot | None) -> str:
 
 
 class WatchStrip(Static):
+    """The boxes people wait on and the credentials about to expire; its screen calls `update_strip` once a
+    second while it is shown (one timer a screen, paused while hidden, drives everything that ticks)."""
+
     def __init__(self, deck: Deck, *, id: str | None = None) -> None:
         super().__init__("", markup=False, id=id, classes="watch-strip")
         self.deck = deck
@@ -40,7 +43,6 @@ class WatchStrip(Static):
         self._fitted: int | None = None  # its number of lines when none was wider than the strip
 
     def on_mount(self) -> None:
-        self.set_interval(1.0, self.update_strip)
         self.update_strip()
 
     def render_strip(self) -> Text:
