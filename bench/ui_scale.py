@@ -4,9 +4,9 @@ Three measurements, each repeated `--runs` times (a fresh app each run, same sim
 min / median / max of the runs with the load average of each run:
 
 - **diff vs rebuild** (5,000 sandboxes, sandboxes screen): a real 50-change `Diff` (from `compute_diff` over
-  the screen's snapshot with 50 boxes' states flipped) handed to the screen's own `BoxesChanged` handler, and
-  back; beside it, the rebuild (`_refresh_rows()`: every row built again and the table replaced). Timed call
-  → next frame painted;
+  the screen's snapshot with 50 boxes' states flipped, one of them on screen so that a frame is due) handed to
+  the screen's own `BoxesChanged` handler, and back; beside it, the rebuild (`_refresh_rows()`: every row
+  built again and the table replaced). Timed call → next frame painted;
 - **filter keystroke** (10,000 sandboxes + 10,000 devboxes, the All screen: 20,000 rows): `/`, then typing
   `l`, `i`, `n`, backspace, backspace, backspace, each key timed from `pilot.press` to the first frame painted
   with the screen's filter equal to the text typed so far;
@@ -56,42 +56,61 @@ STATES = ("started", "stopped")
 
 
 class Frames:
-    """Every frame the compositor hands to the display: (time, cursor row, the screen's filter text)."""
+    """Every frame the compositor hands to the display: (time, cursor row, the screen's filter text).
+
+    A wait for a frame is a future the display hook resolves: the harness does no work while it waits, so
+    the CPU measured from a call to its frame is the app's, and the event loop is the app's alone."""
 
     def __init__(self, app: BoxdeckApp) -> None:
         self.frames: list[tuple[float, int, str]] = []
+        self._waiting: list[tuple[float, int | None, str | None, asyncio.Future[float]]] = []
         display = app._display
+        tables: dict[int, BoxTable | None] = {}  # by screen: a query per frame would be the harness's cost
 
         def _display(screen: Any, renderable: Any) -> None:
             display(screen, renderable)
             if renderable is not None and not app._batch_count:
-                try:
-                    row = screen.query_one(BoxTable).cursor_row
-                except Exception:
-                    row = -1
-                self.frames.append((time.perf_counter(), row, getattr(screen, "filter_text", "")))
+                if id(screen) not in tables:
+                    found = screen.query(BoxTable)
+                    tables[id(screen)] = found.first() if found else None
+                found_table = tables[id(screen)]
+                row = found_table.cursor_row if found_table is not None else -1
+                frame = (time.perf_counter(), row, getattr(screen, "filter_text", ""))
+                self.frames.append(frame)
+                for waiter in list(self._waiting):
+                    if not waiter[3].done() and self._matches(frame, *waiter[:3]):
+                        waiter[3].set_result(frame[0])
+                        self._waiting.remove(waiter)
 
         app._display = _display  # type: ignore[method-assign]
+
+    @staticmethod
+    def _matches(frame: tuple[float, int, str], t: float, row: int | None, filter_text: str | None) -> bool:
+        ft, frow, ftext = frame
+        return ft >= t and (row is None or frow == row) and (filter_text is None or ftext == filter_text)
 
     async def next_after(
         self, t: float, *, row: int | None = None, filter_text: str | None = None, limit: float = 30.0
     ) -> float:
-        deadline = time.perf_counter() + limit
-        while time.perf_counter() < deadline:
-            hit = next(
-                (
-                    ft
-                    for ft, frow, ftext in self.frames
-                    if ft >= t
-                    and (row is None or frow == row)
-                    and (filter_text is None or ftext == filter_text)
-                ),
-                None,
-            )
-            if hit is not None:
-                return hit
-            await asyncio.sleep(0.001)
-        return float("nan")
+        """The time of the first frame painted at or after `t` that shows `row` / `filter_text`."""
+        earliest = float("nan")
+        for frame in reversed(self.frames):  # painted already, while the caller was pressing the key
+            if frame[0] < t:
+                break
+            if self._matches(frame, t, row, filter_text):
+                earliest = frame[0]
+        if earliest == earliest:
+            return earliest
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        waiter = (t, row, filter_text, future)
+        self._waiting.append(waiter)
+        try:
+            return await asyncio.wait_for(future, limit)
+        except TimeoutError:
+            return float("nan")
+        finally:
+            if waiter in self._waiting:
+                self._waiting.remove(waiter)
 
 
 def profiler() -> Any:
@@ -153,7 +172,12 @@ async def diff_vs_rebuild(sim: SimProcess, rows_n: int, changes: int, reps: int)
         profile = next(iter(screen.snapshots))[0]
         for _ in range(reps):
             base = screen.snapshots[next(iter(screen.snapshots))]
-            keys = rng.sample([k for k, b in base.boxes.items() if b.state in STATES], changes)
+            # One of the changed boxes is on screen, so the change is painted and its frame is due; the rest
+            # anywhere (with none in view there would be no frame to wait for).
+            flippable = [k for k, b in base.boxes.items() if b.state in STATES]
+            in_view = {screen.entries[k].box.key for k in tbl.visible_keys()}
+            keys = [rng.choice([k for k in flippable if k in in_view])]
+            keys += rng.sample([k for k in flippable if k not in keys], changes - 1)
             new = flipped(base, keys)
             forward, back = compute_diff(base, new), compute_diff(new, base)
             assert len(forward.changed) == changes

@@ -4,11 +4,17 @@ words, and the watch strip must still take exactly the room its lines need."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+from boxdeck.service.monitoring.snapshot import compute_diff, make_snapshot
+from boxdeck.tui.messages import BoxesChanged
 from boxdeck.tui.modals.confirm import ConfirmModal
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
+from boxdeck.tui.widgets.box_table import BoxTable
+from boxdeck.tui.widgets.detail_pane import DetailPane
 from support.tui import SIZE, select, table, until
 from support.tui_fixtures import sim_now
 
@@ -108,3 +114,50 @@ async def test_the_spinner_animates_only_rows_in_view(make_app, world):
         assert key in boxes.visible_keys()
         screen._spin()
         assert boxes.get_cell(key, "state").plain != before  # in view: the next frame
+
+
+
+#: Two states of the same width: the state column keeps its width, so only the changed row is repainted.
+TOGGLE = {"started": "stopped", "stopped": "started"}
+
+
+def flip(screen: Any, keys: list[str]) -> Any:
+    """A diff against what `screen` shows, with the boxes of row `keys` started if stopped, or stopped."""
+    source, snapshot = next(iter(screen.snapshots.items()))
+    chosen = {screen.entries[k].box.key for k in keys}
+    boxes = [dataclasses.replace(b, state=TOGGLE[b.state]) if b.key in chosen else b
+             for b in snapshot.boxes.values()]
+    new = make_snapshot(snapshot.backend, boxes, snapshot.details, snapshot.taken_at)
+    return BoxesChanged(source[0], compute_diff(snapshot, new))
+
+
+async def test_a_change_out_of_view_repaints_nothing_and_one_in_view_repaints_its_row(make_app, monkeypatch):
+    """Polls bring changes all the time, mostly to rows nobody sees: those must not repaint the table, the
+    detail pane or the borders; a change in view repaints that one row."""
+    painted: Counter[str] = Counter()
+    for cls in (BoxTable, DetailPane):
+        original = cls.render_line
+
+        def counting(self: Any, y: int, original: Any = original) -> Any:
+            painted[type(self).__name__] += 1
+            return original(self, y)
+
+        monkeypatch.setattr(cls, "render_line", counting)
+    app = make_app(steady=60.0, busy=60.0)  # no poll in between: only the diffs below change the rows
+    async with app.run_test(size=(120, 12)) as pilot:  # a few rows in view
+        await until(pilot, loaded(app))
+        screen, boxes = app.screen, table(app)
+        await until(pilot, lambda: boxes.cursor_key in screen._sessions)  # the detail is complete
+        in_view = boxes.visible_keys()
+        toggles = [k for k in boxes.ordered_keys() if screen.entries[k].box.state in TOGGLE]
+        away = [k for k in toggles if k not in in_view]
+        near = [k for k in toggles if k in in_view and k != boxes.cursor_key]
+        assert away and near, "the demo world has started or stopped sandboxes in view and out of it"
+        await pilot.pause()
+        painted.clear()
+        screen.post_message(flip(screen, away))
+        await pilot.pause(0.1)
+        screen.post_message(flip(screen, near[:1]))
+        await until(pilot, lambda: painted["BoxTable"] > 0)
+        await pilot.pause(0.1)
+        assert painted == {"BoxTable": 1}  # the one row in view, and nothing for the rows out of view

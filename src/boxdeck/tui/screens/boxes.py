@@ -25,6 +25,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from boxdeck.service.access.ssh_trust import ProxyTrustRequired
@@ -132,6 +133,7 @@ class BoxesScreen(DeckScreen):
         self._settled: Timer | None = None
         self._spinner: Timer | None = None  # runs only while a moving box is on screen
         self._freshness_shown: tuple[str, tuple[str, ...]] | None = None
+        self._borders: dict[tuple[int, str], tuple[str, tuple[Any, ...], str]] = {}
         self._bindings_shown: tuple[bool | None, ...] | None = None
         self._watching: frozenset[str] = frozenset()
         self._table = BoxTable(self.COLUMNS, sort_column=self.SORT, id="boxes")
@@ -393,11 +395,19 @@ class BoxesScreen(DeckScreen):
         sub = Text(f" {self.filter_hint()} ")
         if self.filter_text:
             sub = Text(f" filter: {self.filter_text} ")
-        if table.border_title != title:
-            table.border_title = title
-        if table.border_subtitle != sub:
-            table.border_subtitle = sub
+        self._set_border(table, "border_title", title)
+        self._set_border(table, "border_subtitle", sub)
         self._show_freshness()
+
+    def _set_border(self, widget: Widget, which: str, text: Text) -> None:
+        """Set a border's words (`which` is "border_title" or "border_subtitle") only when they changed:
+        Textual repaints the whole widget on every set, and reads a title back as markup, never equal to the
+        Text that was set (so comparing with it would repaint the table and the detail on every poll)."""
+        key = (id(widget), which)
+        drawn = (text.plain, tuple(text.spans), str(text.style))
+        if self._borders.get(key) != drawn:
+            self._borders[key] = drawn
+            setattr(widget, which, text)
 
     def filter_hint(self) -> str:
         return "/ filter · o sort"
@@ -534,10 +544,10 @@ class BoxesScreen(DeckScreen):
             ("none",) if entry is None else (id(entry.box), id(self.detail_of(entry)), self.detail_key(entry),
                                              self.palette, self.raw)
         )
-        pane.show(self.render_detail(entry), key, subject=self.selected_key)
+        if key is None or key != pane.key:
+            pane.show(self.render_detail(entry), key, subject=self.selected_key)
         title = Text(f" {shown(entry.box.name)[:200]} " if entry else " detail ")
-        if pane.border_title != title:
-            pane.border_title = title
+        self._set_border(pane, "border_title", title)
 
     def detail_pairs(self, entry: Entry, fields: Iterable[Field], model: BaseModel,
                      *, skip: Collection[str] = ()) -> list[tuple[str, str | Text]]:

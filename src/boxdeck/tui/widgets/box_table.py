@@ -277,6 +277,7 @@ class BoxTable(ScrollView, can_focus=True):
             self._cursor_key, self._cursor_index = new_key, index
         elif key is not None:
             self._cursor_key, moved_cursor = None, True
+        view_moved = True
         if self.is_mounted:
             widths_changed = self._check_widths()
             if touched is None or before is None or widths_changed:
@@ -286,6 +287,7 @@ class BoxTable(ScrollView, can_focus=True):
                 if after != before or any(rows.index_of(k) is None for k in touched & before):
                     self.refresh()  # rows moved on screen: everything in view shifts
                 else:
+                    view_moved = False  # the same rows in view, the changed ones drawn from their new cells
                     for k in touched & after:
                         position = rows.index_of(k)
                         if position is not None:
@@ -294,7 +296,8 @@ class BoxTable(ScrollView, can_focus=True):
                 self._scroll_to_index(self._cursor_index)
         if moved_cursor:
             self.post_message(self.CursorMoved(self, self._cursor_key))
-        self.post_message(self.ViewMoved())
+        if view_moved:
+            self.post_message(self.ViewMoved())
 
     def _check_widths(self) -> bool:
         rows = self.rows
