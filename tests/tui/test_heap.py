@@ -5,10 +5,13 @@ handed back when the app quits; worker threads give the interpreter back to the 
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import weakref
 
-from boxdeck.tui.heap import HeapFreezer
+import pytest
+
+from boxdeck.tui.heap import HeapFreezer, malloc_trim
 from support.tui import SIZE, table, until
 
 
@@ -71,3 +74,24 @@ async def test_worker_threads_hand_the_interpreter_back_quickly_while_the_app_ru
         await pilot.pause()
         assert sys.getswitchinterval() <= 0.001 < own
     assert sys.getswitchinterval() == own
+
+
+def resident_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.mark.skipif(malloc_trim is None, reason="the C library has no malloc_trim (not glibc)")
+def test_memory_a_poll_freed_goes_back_to_the_system() -> None:
+    """Blocks freed among live ones stay resident in the allocator's arena; after a poll they are returned."""
+    heap = HeapFreezer(thaw_every=600, clock=lambda: 0.0)
+    try:
+        blocks = [b"\x01" * 100_000 for _ in range(800)]
+        kept = blocks[1::2]  # every other block stays alive: the freed ones are holes between them
+        blocks.clear()
+        before = resident_bytes()
+        heap.settled()
+        assert before - resident_bytes() > 20_000_000  # of the 40 MB freed
+        assert len(kept) == 400
+    finally:
+        heap.close()
