@@ -125,3 +125,31 @@ def test_boxdeck_demo_hands_the_child_it_started_to_the_dashboard(monkeypatch: p
     (demo, health), = seen
     assert isinstance(demo, SimChild) and health == 200
     assert demo._proc is None  # stopped when the dashboard quit
+
+
+def test_its_url_is_known_before_it_serves_and_early_requests_are_answered() -> None:
+    """The dashboard starts without waiting for the child: a request made before the child serves waits in
+    the listening socket's backlog and is answered."""
+    child = SimChild(seed=42)
+    child.start()
+    try:
+        assert child.base_url.startswith("http://127.0.0.1:")  # at once, before the child says it serves
+        assert health(child) == 200
+        child.wait_ready()
+    finally:
+        child.stop()
+    assert gone(child)
+
+
+def test_a_child_that_dies_before_it_serves_is_replaced_here_on_the_same_url() -> None:
+    child = SimChild(seed=42)
+    child._argv = [sys.executable, "-c", "raise SystemExit(3)"]
+    child.start()
+    url = child.base_url
+    with launch.demo_simulator(42, child) as demo:
+        assert demo.base_url == url
+        token = {"Authorization": f"Bearer {demo.amika_token}"}
+        listed = httpx.get(f"{url}/api/v0beta1/sandboxes", headers=token, timeout=10)
+        assert listed.status_code == 200 and any(s["name"] == "acme/platform" for s in listed.json())
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{url}/_sim/health", timeout=2)  # and stopped when the demo ends

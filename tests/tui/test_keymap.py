@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 from textual.screen import ModalScreen
 
@@ -114,3 +116,18 @@ async def test_theme_from_the_config_and_an_unknown_one_warns(make_app, world):
         await until(pilot, loaded(app))
         assert app.theme == "textual-dark"
         assert any("unknown theme 'no-such-theme'" in n for n in notifications(app))
+
+
+def test_the_bindings_of_dialogs_not_shown_yet_can_be_remapped() -> None:
+    """Most screens and dialogs are imported when first shown; a keymap read at start-up must still know
+    their binding ids (a fresh interpreter: here the tests have imported everything already)."""
+    code = (
+        "import boxdeck.tui.app\n"
+        "from boxdeck.tui.keymap import known_ids, resolve_keymap\n"
+        "remap = {'boxdeck.help.close': 'x', 'boxdeck.session_form.submit': 'ctrl+s'}\n"
+        "keymap, warnings = resolve_keymap(remap)\n"
+        "assert not warnings, warnings\n"
+        "assert {'boxdeck.errors.close', 'boxdeck.activity.close'} <= known_ids()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

@@ -1,17 +1,21 @@
 """The simulator in a child process, for `boxdeck --demo`.
 
 Started before the dashboard imports Textual, the simulator's own start-up (FastAPI, uvicorn, the demo world:
-about half of `--demo`'s time to first rows) runs on another core, in parallel with the dashboard's. The child
-reads its stdin until end of file, so it stops when the dashboard quits, and also when it crashes or is killed
-(the pipe closes either way): a demo never leaves a server behind.
+about half of `--demo`'s time to first rows) runs on another core, in parallel with the dashboard's. The
+listening socket is made here and handed to the child, so the URL is known at once: the dashboard is built
+and sends its first requests without waiting for the child, and those wait in the socket's backlog until the
+child serves. The child reads its stdin until end of file, so it stops when the dashboard quits, and also when
+it crashes or is killed (the pipe closes either way): a demo never leaves a server behind.
 
-Only the standard library and `boxdeck.sim.config` are imported here, so the parent pays nothing for FastAPI.
+Only the standard library, `boxdeck.sim.config` and `boxdeck.sim.sockets` are imported here, so the parent
+pays nothing for FastAPI.
 """
 
 from __future__ import annotations
 
 import os
 import queue
+import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +23,7 @@ from types import TracebackType
 from typing import IO
 
 from boxdeck.sim.config import DEMO_SEED, SimConfig
+from boxdeck.sim.sockets import bind_listener
 
 __all__ = ["DEMO_SEED", "SimChild", "SimChildError", "start_demo_child"]
 
@@ -43,12 +48,15 @@ class SimChild:
 
     def __init__(self, *, seed: int, churn: bool = True, python: str = sys.executable) -> None:
         self.config = SimConfig(seed=seed, churn=churn)
-        self._argv = [python, "-m", "boxdeck", "sim", "--port", "0", "--seed", str(seed), "--parent-pipe"]
+        self._argv = [python, "-m", "boxdeck", "sim", "--seed", str(seed), "--parent-pipe"]
         self._argv.append("--churn" if churn else "--no-churn")
         self._proc: subprocess.Popen[str] | None = None
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._seen: list[str] = []
+        self._listener: socket.socket | None = None
+        self._ready = False
         self.base_url = ""
+        """Where it serves: known as soon as `start()` returns (requests wait until the child serves)."""
         self.ssh_host = ""
         self.ssh_port = 0
         self.ssh_host_key = ""
@@ -70,14 +78,22 @@ class SimChild:
     # -- lifetime -----------------------------------------------------------------------------------------
     def start(self) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self._proc = subprocess.Popen(
-            self._argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=env,
-        )
+        listener = bind_listener(self.config.host, 0)
+        try:
+            self._proc = subprocess.Popen(
+                [*self._argv, "--fd", str(listener.fileno())],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                env=env,
+                pass_fds=(listener.fileno(),),
+            )
+        except BaseException:
+            listener.close()
+            raise
+        self._listener = listener
+        self.base_url = f"http://{self.config.host}:{listener.getsockname()[1]}"
         assert self._proc.stdout is not None
         out = self._proc.stdout
         threading.Thread(target=self._drain, args=(out,), name="sim-child-out", daemon=True).start()
@@ -93,7 +109,7 @@ class SimChild:
 
     def wait_ready(self, timeout: float = 30.0) -> str:
         """Block until the child serves; returns its base URL. Raises SimChildError if it exits or is slow."""
-        while not self.base_url:
+        while not self._ready:
             try:
                 line = self._lines.get(timeout=timeout)
             except queue.Empty:
@@ -119,7 +135,7 @@ class SimChild:
     def _note(self, line: str) -> None:
         self._seen.append(line)
         if line.startswith(READY_PREFIX):
-            self.base_url = line.removeprefix(READY_PREFIX).strip()
+            self._ready = True
         elif line.startswith(SSH_PREFIX):
             address = line.removeprefix(SSH_PREFIX).split()[0]
             host, _, port = address.rpartition(":")
@@ -131,8 +147,17 @@ class SimChild:
     def output(self) -> str:
         return "\n".join(self._seen[-20:])
 
+    def take_listener(self) -> socket.socket | None:
+        """The listening socket, for a server in this process to take over (the child failed): the URL stays
+        the same, and requests already waiting in its backlog are answered. `stop()` then leaves it open."""
+        listener, self._listener = self._listener, None
+        return listener
+
     def stop(self, timeout: float = 5.0) -> None:
         """Close the child's stdin (it stops by itself), then make sure it is gone."""
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
         proc, self._proc = self._proc, None
         if proc is None:
             return

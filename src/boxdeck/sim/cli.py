@@ -8,6 +8,7 @@ import logging
 import os
 import shlex
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Sequence
@@ -112,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     # For `boxdeck --demo` (boxdeck.sim.child): stop when stdin reaches end of file (the parent quit or died,
     # so the simulator never outlives it), and keep uvicorn's request lines off the pipe.
     p.add_argument("--parent-pipe", action="store_true", help=argparse.SUPPRESS)
+    # Also for `--demo`: serve on this inherited, already listening socket (its port is the parent's to
+    # choose, so the parent knows the URL before this process has started) instead of --host/--port.
+    p.add_argument("--fd", type=int, default=None, help=argparse.SUPPRESS)
     return p
 
 
@@ -231,7 +235,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from boxdeck.sim.server import SimServer
 
     logging.basicConfig(level=logging.WARNING, format="sim: %(levelname)s %(message)s")
-    server = SimServer(config_from(args), quiet=args.parent_pipe)
+    listener = socket.socket(fileno=args.fd) if args.fd is not None else None
+    server = SimServer(config_from(args), quiet=args.parent_pipe, listener=listener)
     try:
         server.start()
     except OSError as exc:
@@ -252,6 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(banner(server.base_url, server.config, server.ssh, str(server.state_dir or "")), flush=True)
     if args.parent_pipe:
         threading.Thread(target=_stop_at_eof, args=(done,), name="parent-pipe", daemon=True).start()
+        threading.Thread(target=_warm_up, args=(server,), name="warm-up", daemon=True).start()
     try:
         _say_ssh_ready(server, done)
         while not done.wait(0.5):
@@ -278,6 +284,26 @@ def _say_ssh_ready(server: SimServer, done: threading.Event) -> None:
             print(f"{HOST_KEY_PREFIX}{key}   ({server.ssh.fingerprint()}; shells: {note})", flush=True)
             return
     print("boxdeck sim: the SSH server did not start; logins will fail", file=sys.stderr, flush=True)
+
+
+def _warm_up(server: SimServer) -> None:
+    """Answer both lists once, right after saying ready: the dashboard asks for them first, while it is still
+    importing its UI, and a fresh server's first answer costs ~40 ms more than the next (first-time set-up in
+    the web stack and the models). The child has the time to spare; the dashboard's first rows do not."""
+    import urllib.request
+
+    config = server.config
+    lists = (
+        ("/api/v0beta1/sandboxes", {"Authorization": f"Bearer {config.amika_token}"}),
+        ("/api/v1/devboxes", {"X-Sprites-Token": config.sprites_token}),
+    )
+    for path, headers in lists:
+        try:
+            with urllib.request.urlopen(urllib.request.Request(server.base_url + path, headers=headers),
+                                        timeout=5) as answer:
+                answer.read()
+        except OSError:
+            return
 
 
 def _stop_at_eof(done: threading.Event) -> None:

@@ -24,6 +24,7 @@ from boxdeck.sim.boxfs import BoxFiles
 from boxdeck.sim.config import SimConfig
 from boxdeck.sim.persist import save_world
 from boxdeck.sim.runtime import SimRuntime
+from boxdeck.sim.sockets import bind_listener
 from boxdeck.sim.ssh_endpoint import SshEndpoint, is_loopback
 from boxdeck.sim.world import World
 
@@ -38,8 +39,13 @@ class SimServer:
     there is no race for the port. `quiet` keeps uvicorn's log lines off the terminal (the dashboard owns it).
     """
 
-    def __init__(self, config: SimConfig | None = None, *, quiet: bool = True) -> None:
+    def __init__(
+        self, config: SimConfig | None = None, *, quiet: bool = True, listener: socket.socket | None = None
+    ) -> None:
+        """`listener`: a socket already bound and listening (the demo's parent process made it, so it knew the
+        URL before this server started); without one the server binds `config.host`:`config.port`."""
         self.config = config or SimConfig()
+        self._listener = listener
         self.app = create_app(config=self.config)
         self._runtime: SimRuntime = self.app.state.sim
         self._quiet = quiet
@@ -96,20 +102,14 @@ class SimServer:
         return bool(ready and server.error is None)
 
     # -- lifecycle -------------------------------------------------------------------------------------------
+    def _bind(self) -> socket.socket:
+        return bind_listener(self.host, self.port, listen=False)
+
     def start(self) -> SimServer:
         if self._thread is not None:
             return self
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        # An explicit IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on sockets whose proto says TCP, and
-        # without it every answer waits ~40 ms for a delayed ACK (Nagle).
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.host, self.port))
-        except OSError:
-            sock.close()
-            raise
-        self.port = sock.getsockname()[1]
+        sock = self._listener if self._listener is not None else self._bind()
+        self.host, self.port = sock.getsockname()[:2]
         try:
             self._prepare_files()
             if self.config.ssh:

@@ -53,17 +53,10 @@ from boxdeck.tui.messages import (
     StopWaiting,
     WriteAccessChanged,
 )
-from boxdeck.tui.modals.errors import ErrorsModal
 from boxdeck.tui.paths import css_paths
-from boxdeck.tui.screens.account import AccountScreen
-from boxdeck.tui.screens.activity import ActivityScreen
-from boxdeck.tui.screens.all_boxes import AllBoxesScreen
 from boxdeck.tui.screens.base import BoxdeckScreen
 from boxdeck.tui.screens.boxes import BoxesScreen
-from boxdeck.tui.screens.devboxes import DevboxesScreen
-from boxdeck.tui.screens.help import HelpScreen
 from boxdeck.tui.screens.sandboxes import SandboxesScreen
-from boxdeck.tui.screens.secrets import SecretsScreen
 from boxdeck.tui.widgets.health_bar import Tab
 from boxdeck.tui.workers import report_worker_error
 
@@ -89,12 +82,39 @@ class Dashboard:
     screen: Callable[[Deck, tuple[Tab, ...]], Screen[Any]]
 
 
+# The screens not shown first are imported the first time they are shown: at start-up they would cost ~30 ms
+# of imports before the first rows (the first screen, Sandboxes unless another was left open, is imported
+# with the app).
+def _all_boxes(deck: Deck, tabs: tuple[Tab, ...]) -> Screen[Any]:
+    from boxdeck.tui.screens.all_boxes import AllBoxesScreen
+
+    return AllBoxesScreen(deck, tabs)
+
+
+def _devboxes(deck: Deck, tabs: tuple[Tab, ...]) -> Screen[Any]:
+    from boxdeck.tui.screens.devboxes import DevboxesScreen
+
+    return DevboxesScreen(deck, tabs)
+
+
+def _secrets(deck: Deck, tabs: tuple[Tab, ...]) -> Screen[Any]:
+    from boxdeck.tui.screens.secrets import SecretsScreen
+
+    return SecretsScreen(deck, tabs)
+
+
+def _account(deck: Deck, tabs: tuple[Tab, ...]) -> Screen[Any]:
+    from boxdeck.tui.screens.account import AccountScreen
+
+    return AccountScreen(deck, tabs)
+
+
 DASHBOARDS: tuple[Dashboard, ...] = (
-    Dashboard("0", "all", "All", None, AllBoxesScreen),
+    Dashboard("0", "all", "All", None, _all_boxes),
     Dashboard("1", "sandboxes", "Sandboxes", Backend.AMIKA, SandboxesScreen),
-    Dashboard("2", "devboxes", "Devboxes", Backend.DEVBOX, DevboxesScreen),
-    Dashboard("3", "secrets", "Secrets", None, SecretsScreen),
-    Dashboard("4", "account", "Account", None, AccountScreen),
+    Dashboard("2", "devboxes", "Devboxes", Backend.DEVBOX, _devboxes),
+    Dashboard("3", "secrets", "Secrets", None, _secrets),
+    Dashboard("4", "account", "Account", None, _account),
 )
 MODES = frozenset(d.mode for d in DASHBOARDS)
 SWITCHING = "_switching-profile"
@@ -125,6 +145,8 @@ class BoxdeckApp(App[None]):
         deck.poller.on_polled = self._polled
         self._unsubscribe: list[Callable[[], None]] = []
         self._switch_interval = sys.getswitchinterval()  # the process's own, given back on exit
+        self._css_parsed_with: object = None
+        self._activity: Screen[Any] | None = None  # the activity log, once opened
         last = deck.last_screen()
         self._initial_mode = initial_mode or (last if last in MODES else None) or self.FIRST_MODE
         self._add_modes()
@@ -179,6 +201,23 @@ class BoxdeckApp(App[None]):
         if warnings:
             self.notify("\n".join(warnings), title="Configuration", severity="warning", markup=False,
                         timeout=15)
+
+    def refresh_css(self, animate: bool = True) -> None:
+        """Re-parse the CSS only when what it is parsed with changed (the theme's variables, the terminal's
+        colours). Textual also calls this the first time each mode's screen is shown — twice for the first
+        screen, ~15 ms each at start-up — though nothing changed: a new screen's widgets are styled as they
+        mount, and CSS that new widget classes bring is parsed as it is added."""
+        key = self._css_key()
+        if key == self._css_parsed_with:
+            return
+        self._css_parsed_with = key
+        super().refresh_css(animate)
+
+    def _css_key(self) -> object:
+        return self.get_css_variables(), self.ansi_theme, self.current_theme.name
+
+    def on_load(self) -> None:
+        self._css_parsed_with = self._css_key()  # what Textual has just parsed the app's CSS with
 
     def _theme_chosen(self, theme: Theme) -> None:
         if self.deck.prefs is not None:
@@ -274,9 +313,9 @@ class BoxdeckApp(App[None]):
                 self.notify(notice.message, title=notice.title + suffix, severity=notice.level, markup=False,
                             timeout=8)
         self.desktop.boxes_changed(diff, notices, waited)
-        for screen in self.screen_stack:
-            if isinstance(screen, ActivityScreen):
-                screen.post_message(ActivityLogged())
+        activity = self._activity
+        if activity is not None and activity in self.screen_stack:
+            activity.post_message(ActivityLogged())
 
     @on(PollFinished)
     def _poll_finished(self, message: PollFinished) -> None:
@@ -367,14 +406,21 @@ class BoxdeckApp(App[None]):
         return not (command is not None and command.scope == "app" and command.name != "quit" and in_dialog)
 
     def action_help(self) -> None:
+        from boxdeck.tui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen(self.screen))
 
     def action_show_errors(self) -> None:
+        from boxdeck.tui.modals.errors import ErrorsModal
+
         healths = [self.deck.main.monitor.health(backend) for backend in Backend]
         self.push_screen(ErrorsModal(healths, self.deck.now()))
 
     def action_show_activity(self) -> None:
-        self.push_screen(ActivityScreen(self.deck.main.monitor))
+        from boxdeck.tui.screens.activity import ActivityScreen
+
+        self._activity = ActivityScreen(self.deck.main.monitor)
+        self.push_screen(self._activity)
 
     def action_grant_write(self) -> None:
         deck = self.deck

@@ -8,6 +8,8 @@ is already taken by another command that is active at the same time (Textual wou
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Iterable, Mapping
 
 from textual.screen import Screen
@@ -52,10 +54,20 @@ def _screen_classes() -> Iterable[type[Screen[object]]]:
         yield cls
 
 
+def _import_every_screen() -> None:
+    """Every screen and dialog module, so that their classes and bindings are known: the app imports most of
+    them only when they are first shown."""
+    import boxdeck.tui.modals
+    import boxdeck.tui.screens
+
+    for package in (boxdeck.tui.screens, boxdeck.tui.modals):
+        for module in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+            importlib.import_module(module.name)
+
+
 def known_ids() -> frozenset[str]:
     """Every binding id: the command list plus the ids of the modals' own bindings (confirm, forms…)."""
-    import boxdeck.tui.app  # noqa: F401  (imports every screen and modal, so their classes are known)
-
+    _import_every_screen()
     ids = {c.id for c in COMMANDS}
     for cls in _screen_classes():
         for binding in getattr(cls, "BINDINGS", ()) or ():

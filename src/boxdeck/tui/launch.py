@@ -232,32 +232,70 @@ def run_app(
 @contextlib.contextmanager
 def demo_simulator(seed: int, started: Any = None) -> Iterator[Any]:
     """The demo's simulator: a child process started first (by `boxdeck.cli` when it can, as `started`), so
-    its start-up overlaps the dashboard's own imports on the other core (`boxdeck.sim.child`); in this
-    process, in a thread, if the child cannot start (no `python -m` in a frozen build, a sandbox that
-    forbids processes). Its SSH host key is pinned for the run (see `pinned_host_key`)."""
-    from boxdeck.sim.child import SimChildError, start_demo_child
+    its start-up overlaps the dashboard's own on the other core (`boxdeck.sim.child`). Its URL is known before
+    it serves, so the dashboard does not wait for it: its first requests wait in the socket's backlog. If the
+    child exits before it serves, a simulator in this process takes over its socket (`DemoStandby`); with no
+    child at all (no `python -m` in a frozen build, a sandbox that forbids processes) one runs here from the
+    start. Its SSH host key is pinned for the run (see `pinned_host_key`)."""
+    from boxdeck.sim.child import start_demo_child
 
     child = started if started is not None else start_demo_child(seed)
     if child is None:
         log.warning("demo simulator: no child process; running it in this process")
-    else:
+        from boxdeck.sim import SimConfig, SimServer
+
+        with (
+            SimServer(SimConfig(seed=seed, churn=True)) as sim,
+            pinned_host_key(lambda: _server_host_key(sim)),
+        ):
+            yield sim
+        return
+    standby = DemoStandby(child, seed)
+    try:
+        with pinned_host_key(standby.host_key):
+            yield child
+    finally:
+        standby.close()
+        child.stop()
+
+
+class DemoStandby:
+    """Watches the demo's child until it serves. If it exits first (or says nothing for 30 s), a simulator in
+    this process takes over the child's listening socket: the dashboard, already asking that URL, gets its
+    answers from there, the requests waiting in the backlog included."""
+
+    def __init__(self, child: Any, seed: int) -> None:
+        self._child = child
+        self._seed = seed
+        self.server: Any = None
+        self._thread = threading.Thread(target=self._watch, name="demo standby", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        from boxdeck.sim.child import SimChildError
+
         try:
-            import boxdeck.tui.app  # noqa: F401 - the dashboard's imports, while the child starts
-            child.wait_ready()
+            self._child.wait_ready()
         except SimChildError as exc:
             log.warning("demo simulator: the child did not start (%s); running it in this process", exc)
-            child.stop()
-        else:
-            try:
-                with pinned_host_key(lambda: _child_host_key(child)):
-                    yield child
-            finally:
-                child.stop()
-            return
-    from boxdeck.sim import SimConfig, SimServer
+            listener = self._child.take_listener()
+            self._child.stop()
+            if listener is None:
+                return
+            from boxdeck.sim import SimConfig, SimServer
 
-    with SimServer(SimConfig(seed=seed, churn=True)) as sim, pinned_host_key(lambda: _server_host_key(sim)):
-        yield sim
+            self.server = SimServer(SimConfig(seed=self._seed, churn=True), listener=listener).start()
+
+    def host_key(self) -> HostKey | None:
+        self._thread.join()
+        if self.server is not None:
+            return _server_host_key(self.server)
+        return _child_host_key(self._child)
+
+    def close(self) -> None:
+        self._thread.join(timeout=5.0)
+        if self.server is not None:
+            self.server.stop()
 
 
 HostKey = tuple[str, int, str]
