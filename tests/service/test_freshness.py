@@ -67,3 +67,20 @@ def test_summary_takes_the_stalest_and_names_failures():
     assert f.text == "Devbox (work) failed 3 s ago — last ok 1 m ago · others updated 2 s ago"
     assert summarize([("Amika", Health(Backend.AMIKA, True))], NOW).text == "connecting…"
     assert summarize([], NOW).status == "unconfigured"
+
+
+def test_data_on_schedule_reads_just_now_and_a_late_poll_counts_seconds():
+    """While polls keep their schedule the words stay put (no repaint a second); a late one counts."""
+    assert freshness(ok(6.9), NOW, on_time=7.5).text == "updated just now"
+    assert freshness(ok(7.6), NOW, on_time=7.5).text == "updated 7 s ago"
+    assert freshness(ok(6.9), NOW, on_time=7.5).short == "just now"
+    late = freshness(failing(3, 40), NOW, on_time=7.5)
+    assert late.text == "failed 3 s ago — last ok 40 s ago"  # a failure counts whatever the schedule
+    assert summarize([("Amika", ok(2)), ("Devbox", ok(6))], NOW, on_time=7.5).text == "updated just now"
+    assert summarize([("Amika", ok(2)), ("Devbox", ok(9))], NOW, on_time=7.5).text == "updated 9 s ago"
+
+
+def test_a_monitor_is_on_schedule_for_half_again_its_steady_interval():
+    from boxdeck.service.monitoring.monitor import Monitor
+
+    assert Monitor(amika=None, devbox=None, steady_interval=5.0).on_schedule == 7.5

@@ -186,3 +186,18 @@ async def test_switching_without_a_switcher_or_config(make_app):
         app.switch_profile("work")
         await pilot.pause()
         assert any("config file" in n for n in notifications(app))
+
+
+async def test_at_the_default_cadence_the_words_stay_put_until_a_poll_is_late(make_app, world):
+    app = make_app(steady=5.0, busy=5.0)
+    offset = shifted(app, world)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, loaded(app))
+        await until(pilot, lambda: "updated just now" in fresh_line(app))
+        offset[0] = 6  # the next poll is due: still on schedule
+        app.screen._tick_freshness()  # what the screen's 1 s timer runs
+        await pilot.pause()
+        assert "updated just now" in fresh_line(app) and "● ok · just now" in bar(app)
+        offset[0] = 9  # late
+        await until(pilot, lambda: "updated 9 s ago" in fresh_line(app))
+        assert "● ok · 9 s ago" in bar(app)

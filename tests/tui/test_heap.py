@@ -95,3 +95,19 @@ def test_memory_a_poll_freed_goes_back_to_the_system() -> None:
         assert len(kept) == 400
     finally:
         heap.close()
+
+
+def test_memory_is_handed_back_at_most_every_release_interval() -> None:
+    """A trim costs a millisecond and the next poll faults the pages back in: an idle dashboard's polls do
+    not each pay for it."""
+    now = [0.0]
+    released: list[float] = []
+    heap = HeapFreezer(thaw_every=600, clock=lambda: now[0], release=lambda: released.append(now[0]),
+                       release_every=30)
+    try:
+        for t in (0, 5, 10, 29, 30, 35, 61):
+            now[0] = t
+            heap.settled()
+        assert released == [0, 30, 61]
+    finally:
+        heap.close()

@@ -13,11 +13,12 @@ So the young heap is collected just before each freeze; frozen objects are not w
 costs what the poll allocated, not the whole heap. Cycles among objects that were alive when frozen and died
 later are reclaimed every `thaw_every` seconds, when the heap is thawed and collected once in full.
 
-Then the memory the poll freed goes back to the system. A fleet's list bodies are megabytes, read, split and
+Then the memory polls freed goes back to the system. A fleet's list bodies are megabytes, read, split and
 parsed in pieces across the event loop and worker threads; glibc keeps what they freed in its arenas, holes
 among live blocks that only `malloc_trim` returns. In a ten-minute churning world at 10,000 + 10,000 boxes
 that was 60 MB of the dashboard's 205 MB resident, growing as threads got arenas of their own; trimmed after
-every poll (about 1 ms), 163 MB (bench/ANALYSIS.md).
+polls, 158 MB (bench/ANALYSIS.md). A trim costs about 1 ms and the next poll faults the returned pages back
+in, so it runs at most every `release_every` seconds, not after every poll of an idle dashboard.
 """
 
 from __future__ import annotations
@@ -57,11 +58,14 @@ class HeapFreezer:
         thaw_every: float = 600.0,
         clock: Callable[[], float] = time.monotonic,
         release: Callable[[], object] | None = malloc_trim,
+        release_every: float = 30.0,
     ) -> None:
         self.thaw_every = thaw_every
+        self.release_every = release_every
         self._clock = clock
         self._release = release
         self._thawed_at = clock()
+        self._released_at: float | None = None
 
     def settled(self) -> None:
         now = self._clock()
@@ -70,7 +74,9 @@ class HeapFreezer:
             gc.unfreeze()  # the collection below then reclaims what died among frozen objects too
         gc.collect()  # the garbage of this poll, before it would be frozen with the rest
         gc.freeze()
-        if self._release is not None:
+        released = self._released_at
+        if self._release is not None and (released is None or now - released >= self.release_every):
+            self._released_at = now
             self._release()
 
     def close(self) -> None:

@@ -58,8 +58,16 @@ def retry_words(health: Health, now: datetime) -> str | None:
     return f"{what} · retrying in {left // 60} m {left % 60} s"
 
 
-def freshness(health: Health | None, now: datetime) -> Freshness:
-    """One backend: not configured, connecting (no answer yet), fresh, or failing (with the last success)."""
+def _updated(seconds: float, on_time: float) -> str:
+    return "just now" if seconds < on_time else ago(seconds)
+
+
+def freshness(health: Health | None, now: datetime, *, on_time: float = 0.0) -> Freshness:
+    """One backend: not configured, connecting (no answer yet), fresh, or failing (with the last success).
+
+    `on_time`: how old the data may get while polls keep their schedule (`Monitor.on_schedule`). Until then
+    it reads "just now", and the seconds count once a poll is late: a healthy dashboard's line does not
+    change (and repaint) every second for nothing, and a count that starts means something."""
     if health is None or not health.configured:
         return Freshness("unconfigured", "not configured", "")
     if health.consecutive_failures:
@@ -73,11 +81,11 @@ def freshness(health: Health | None, now: datetime) -> Freshness:
         return Freshness("failing", f"{failed} — {last_ok}", failed)
     if health.last_success is None:
         return Freshness("connecting", "connecting…", "connecting…")
-    when = ago(_seconds(health.last_success, now))
+    when = _updated(_seconds(health.last_success, now), on_time)
     return Freshness("fresh", f"updated {when}", when)
 
 
-def summarize(items: Iterable[tuple[str, Health]], now: datetime) -> Freshness:
+def summarize(items: Iterable[tuple[str, Health]], now: datetime, *, on_time: float = 0.0) -> Freshness:
     """Several labelled backends as one line.
 
     Fresh ones are summed up by the stalest ("updated 4 s ago": everything on screen is at most that old);
@@ -87,7 +95,7 @@ def summarize(items: Iterable[tuple[str, Health]], now: datetime) -> Freshness:
     failing: list[str] = []
     connecting = 0
     for label, health in items:
-        f = freshness(health, now)
+        f = freshness(health, now, on_time=on_time)
         if f.status == "failing":
             failing.append(f"{label} {f.text}" if label else f.text)
         elif f.status == "connecting":
@@ -96,7 +104,7 @@ def summarize(items: Iterable[tuple[str, Health]], now: datetime) -> Freshness:
             fresh.append(_seconds(health.last_success, now))
     parts = list(failing)
     if fresh:
-        parts.append(f"{'others ' if failing else ''}updated {ago(max(fresh))}")
+        parts.append(f"{'others ' if failing else ''}updated {_updated(max(fresh), on_time)}")
     if connecting and not fresh:
         parts.append("connecting…")
     if not parts:
@@ -105,5 +113,5 @@ def summarize(items: Iterable[tuple[str, Health]], now: datetime) -> Freshness:
     if failing:
         return Freshness("failing", text, failing[0])
     if fresh:
-        return Freshness("fresh", text, ago(max(fresh)))
+        return Freshness("fresh", text, _updated(max(fresh), on_time))
     return Freshness("connecting", text, "connecting…")

@@ -256,6 +256,12 @@ class Monitor:
         """The monitor's clock (the simulator's in tests): what "now" is for everything it reports."""
         return self._now()
 
+    @property
+    def on_schedule(self) -> float:
+        """How old a backend's data may get while polls keep their schedule: the steady interval, and half as
+        much again for the poll's own time (a fleet's list takes a while) and the timer's jitter."""
+        return self.steady_interval * 1.5
+
     def next_delay(self, backend: Backend) -> float:
         """Seconds until the next poll of `backend`."""
         st = self._states[Backend(backend)]

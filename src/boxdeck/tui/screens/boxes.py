@@ -460,14 +460,16 @@ class BoxesScreen(DeckScreen):
 
     def freshness(self) -> Freshness:
         items = []
+        on_time = 0.0
         for profile_key, backend in self.sources:
             profile = self.deck.profile_of_key(profile_key)
             label = PROVIDER[backend] + (f" ({profile.label})" if self.deck.several and not profile.is_main
                                          else "")
             items.append((label, profile.monitor.health(backend)))
+            on_time = max(on_time, profile.monitor.on_schedule)
         if len(items) == 1:
-            return freshness(items[0][1], self.now())
-        return summarize(items, self.now())
+            return freshness(items[0][1], self.now(), on_time=on_time)
+        return summarize(items, self.now(), on_time=on_time)
 
     def freshness_label(self) -> Text:
         """The words of the `#freshness` line; `$error` bold when the last poll failed."""

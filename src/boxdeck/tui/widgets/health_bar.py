@@ -139,7 +139,8 @@ class HealthBar(Static):
             status = health.status if health else "unconfigured"
             colour = {"ok": p.success, "slow": p.warning, "failing": p.error}.get(status, p.muted)
             out.append(f" {icon} {words}" if detail.words else icon, style=colour)
-            fresh = freshness(health, self._at) if self._at is not None and health is not None else None
+            fresh = (freshness(health, self._at, on_time=self._deck.main.monitor.on_schedule)
+                     if self._at is not None and health is not None else None)
             notable = fresh is not None and health is not None and (
                 fresh.failing or status != "ok" or health.retry_at is not None
             )
