@@ -97,17 +97,18 @@ def test_memory_a_poll_freed_goes_back_to_the_system() -> None:
         heap.close()
 
 
-def test_memory_is_handed_back_at_most_every_release_interval() -> None:
-    """A trim costs a millisecond and the next poll faults the pages back in: an idle dashboard's polls do
-    not each pay for it."""
+def test_memory_is_handed_back_after_a_poll_with_changes_and_otherwise_at_most_every_interval() -> None:
+    """A trim costs a millisecond and the next poll faults the pages back in: the polls of an idle fleet (no
+    changes, each freeing what the next takes again) do not each pay for it; a churning fleet's do."""
     now = [0.0]
     released: list[float] = []
     heap = HeapFreezer(thaw_every=600, clock=lambda: now[0], release=lambda: released.append(now[0]),
                        release_every=30)
     try:
-        for t in (0, 5, 10, 29, 30, 35, 61):
+        for t, changed in ((0, False), (5, False), (10, True), (15, True), (29, False), (30, False),
+                           (35, False), (61, False)):
             now[0] = t
-            heap.settled()
-        assert released == [0, 30, 61]
+            heap.settled(changed=changed)
+        assert released == [0, 10, 15, 61]
     finally:
         heap.close()

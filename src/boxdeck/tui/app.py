@@ -147,6 +147,7 @@ class BoxdeckApp(App[None]):
         self._switch_interval = sys.getswitchinterval()  # the process's own, given back on exit
         self._css_parsed_with: object = None
         self._activity: Screen[Any] | None = None  # the activity log, once opened
+        self._changed_since_poll = False
         last = deck.last_screen()
         self._initial_mode = initial_mode or (last if last in MODES else None) or self.FIRST_MODE
         self._add_modes()
@@ -296,6 +297,7 @@ class BoxdeckApp(App[None]):
     # ------------------------------------------------------------------ data in
     @on(BoxesChanged)
     def _boxes_changed(self, message: BoxesChanged) -> None:
+        self._changed_since_poll = True  # a poll's diff comes before its PollFinished
         deck = self.deck
         profile = deck.profiles.get(message.profile)
         if profile is None:  # a profile switched away: its late diffs land nowhere
@@ -322,7 +324,8 @@ class BoxdeckApp(App[None]):
         if message.profile not in self.deck.profiles:
             return
         self._to_dashboards(lambda: PollFinished(message.profile, message.backend, message.health))
-        self.heap.settled()
+        self.heap.settled(changed=self._changed_since_poll)
+        self._changed_since_poll = False
 
     def tick(self) -> None:
         """Once a second: the write grant, credentials about to expire, a copied token to clear."""
